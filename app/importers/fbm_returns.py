@@ -1,0 +1,81 @@
+"""FBM returns report (`GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`): the seller's own return requests.
+
+Keyed by Amazon's RMA ID; a request without one (rare, before authorisation) is keyed by its order,
+request date and item so a later report with the RMA does not lose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, whole_at
+from app.importers.flat import Header, cell
+from app.importers.values import day_month_name_year
+
+LABEL = "FBM returns report"
+SIGNATURE = ("order-id", "return-request-date", "return-request-status")
+
+
+def recognises(header: Header) -> bool:
+    return header.has(*SIGNATURE)
+
+
+def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parsed:
+    p_order, p_request, p_status = header.require(LABEL, *SIGNATURE)
+    p = {
+        name: header.position(name)
+        for name in (
+            "amazon-rma-id",
+            "order-date",
+            "return-reason",
+            "in-policy",
+            "return-type",
+            "resolution",
+            "a-to-z-claim",
+            "asin",
+            "merchant-sku",
+            "item-name",
+            "return-quantity",
+            "order-amount",
+            "refunded-amount",
+            "currency-code",
+        )
+    }
+
+    def read_row(row: list[str]) -> tuple:
+        order_id = row[p_order].strip()
+        if not order_id:
+            raise ValueError("missing Order ID")
+        request_text = row[p_request].strip()
+        if not request_text:
+            raise ValueError(f"order {order_id}: missing Return request date")
+        request_date = day_month_name_year(request_text)
+        status = row[p_status].strip()
+        if not status:
+            raise ValueError(f"order {order_id}: missing Return request status")
+        order_text = cell(row, p["order-date"])
+        asin = cell(row, p["asin"])
+        return_id = cell(row, p["amazon-rma-id"]) or f"{order_id}/{request_date}/{asin or ''}"
+        return (
+            (
+                return_id,
+                order_id,
+                day_month_name_year(order_text) if order_text else None,
+                request_date,
+                status,
+                cell(row, p["return-reason"]),
+                cell(row, p["in-policy"]),
+                cell(row, p["return-type"]),
+                cell(row, p["resolution"]),
+                cell(row, p["a-to-z-claim"]),
+                asin,
+                cell(row, p["merchant-sku"]),
+                cell(row, p["item-name"]),
+                whole_at(row, p["return-quantity"]),
+                amount_at(row, p["order-amount"]),
+                amount_at(row, p["refunded-amount"]),
+                cell(row, p["currency-code"]),
+            ),
+        )
+
+    return flat_rows(lines, header, read_row)

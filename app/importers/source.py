@@ -1,0 +1,270 @@
+"""Turning a file on disk into report sources: decompression, hashing, encoding, line-accurate errors.
+
+A file may be plain, gzip-compressed or a zip archive (each member is its own report); which one is
+decided by the file's first bytes, never by its name. Text is UTF-8 (with or without a byte-order mark),
+windows-1252 or ISO-8859-1: UTF-8 is tried first and, when a line turns out not to be UTF-8, the file is
+read again as windows-1252 (falling back to ISO-8859-1, which decodes any byte). A file that mixes
+valid UTF-8 with bytes that are not is refused, naming the first bad line, rather than imported with
+garbled product names.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+SNIFF_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+class ReportError(Exception):
+    """A file cannot be read as a report. The message says what was expected and, where known, the line."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+class UnknownReport(ReportError):
+    """The content is not any report this app knows."""
+
+
+class MixedEncodingError(ReportError):
+    """Part of the file is UTF-8 and part is not."""
+
+
+class HashingReader(io.RawIOBase):
+    """Reads a binary stream while hashing it and counting bytes (for the import log and progress)."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            view = memoryview(buffer)[:n]
+            self.sha256.update(view)
+            self.bytes_read += n
+        return n or 0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+@dataclass
+class ReportSource:
+    """One report inside a file: the file itself, or one member of a zip archive.
+
+    `open_binary()` returns a fresh decompressed byte stream each time (an import may need to read the
+    report twice when its encoding turns out not to be UTF-8).
+    """
+
+    path: Path
+    name: str
+    compression: str  # "none" | "gzip" | "zip"
+    member: str | None = None
+    total_bytes: int = 0
+    _hasher: HashingReader | None = None
+
+    def open_binary(self) -> BinaryIO:
+        if self.compression == "zip":
+            archive = zipfile.ZipFile(self.path)
+            return _ClosingMember(archive, archive.open(self.member or ""))
+        self._hasher = HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed by the caller
+        buffered = io.BufferedReader(self._hasher, buffer_size=256 * 1024)
+        if self.compression == "gzip":
+            return gzip.GzipFile(fileobj=buffered, mode="rb")
+        return buffered
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file on disk read so far by the latest `open_binary()` stream."""
+        return self._hasher.bytes_read if self._hasher else 0
+
+    def sha256(self) -> str:
+        """SHA-256 of the file as it lies on disk (of the member's bytes for a zip member).
+
+        Taken from the latest stream when that read the whole file, so an import reads it only once.
+        """
+        if self._hasher is not None and self._hasher.bytes_read == self.total_bytes:
+            return self._hasher.sha256.hexdigest()
+        digest = hashlib.sha256()
+        if self.compression == "zip":
+            with zipfile.ZipFile(self.path) as archive, archive.open(self.member or "") as member:
+                for chunk in iter(lambda: member.read(1 << 20), b""):
+                    digest.update(chunk)
+            return digest.hexdigest()
+        with open(self.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+class _ClosingMember(io.RawIOBase):
+    """A zip member stream that also closes its archive."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: BinaryIO):
+        self._archive, self._member = archive, member
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._member.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        self._archive.close()
+        super().close()
+
+
+def open_sources(path: str | Path) -> list[ReportSource]:
+    """The reports a file holds, recognised by its first bytes.
+
+    Raises:
+        ReportError: the file is missing, unreadable, an empty or broken archive.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+        size = path.stat().st_size
+    except FileNotFoundError as error:
+        raise ReportError(f"{path}: no such file") from error
+    except IsADirectoryError as error:
+        raise ReportError(f"{path}: is a folder, not a report file") from error
+    except OSError as error:
+        raise ReportError(f"{path}: cannot be read ({error.strerror})") from error
+    if magic.startswith(GZIP_MAGIC):
+        return [ReportSource(path, path.name, "gzip", total_bytes=size)]
+    if magic.startswith(ZIP_MAGIC) or magic.startswith(EMPTY_ZIP_MAGIC):
+        return _zip_sources(path)
+    return [ReportSource(path, path.name, "none", total_bytes=size)]
+
+
+def _zip_sources(path: Path) -> list[ReportSource]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir()
+                and not info.filename.startswith("__MACOSX/")
+                and not Path(info.filename).name.startswith(".")
+            ]
+    except zipfile.BadZipFile as error:
+        raise ReportError(f"{path.name}: the zip archive is damaged or truncated ({error})") from error
+    if not members:
+        raise ReportError(f"{path.name}: the zip archive holds no files")
+    return [
+        ReportSource(path, f"{path.name}:{info.filename}", "zip", member=info.filename, total_bytes=info.file_size)
+        for info in members
+    ]
+
+
+def read_prefix(source: ReportSource, size: int = SNIFF_BYTES) -> bytes:
+    """The first `size` decompressed bytes of a report (for recognising its kind)."""
+    with source.open_binary() as stream:
+        try:
+            return stream.read(size)
+        except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as error:
+            raise ReportError(f"{source.name}: {describe_stream_error(error)}") from error
+
+
+def describe_stream_error(error: BaseException) -> str:
+    """A seller-readable sentence for a decompression failure."""
+    if isinstance(error, EOFError):
+        return "the compressed file is truncated: it ends before its end marker (download it again)"
+    if isinstance(error, gzip.BadGzipFile):
+        return f"the gzip file is damaged ({error})"
+    if isinstance(error, zipfile.BadZipFile):
+        return f"the zip archive is damaged ({error})"
+    if isinstance(error, zlib.error):
+        return f"the compressed data is damaged ({error})"
+    return f"the file cannot be read ({error})"
+
+
+def bom_encoding(prefix: bytes) -> str | None:
+    """The encoding a byte-order mark announces, if any."""
+    if prefix.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def looks_binary(prefix: bytes) -> bool:
+    """True for content that is not text in any encoding this app reads (NUL bytes, no UTF-16 mark)."""
+    return b"\x00" in prefix and bom_encoding(prefix) != "utf-16"
+
+
+def first_encoding(prefix: bytes) -> str:
+    return bom_encoding(prefix) or TEXT_ENCODINGS[0]
+
+
+def next_encoding(source: ReportSource, failed: str) -> str:
+    """The encoding to try after `failed` raised a decoding error while reading `source`.
+
+    Raises:
+        MixedEncodingError: the file holds valid UTF-8 beside lines that are not UTF-8.
+        ReportError: a UTF-16 or BOM-marked UTF-8 file has bytes its mark does not allow.
+    """
+    if failed == "utf-8":
+        bad_line, has_utf8 = _scan_utf8(source)
+        if has_utf8:
+            raise MixedEncodingError(
+                f"{source.name}: line {bad_line} is not valid UTF-8 although other lines are; "
+                "expected the whole file in one encoding (UTF-8, windows-1252 or ISO-8859-1)",
+                line=bad_line,
+            )
+        return "cp1252"
+    if failed == "cp1252":
+        return "latin-1"
+    bad_line, _ = _scan_utf8(source) if failed == "utf-8-sig" else (None, False)
+    where = f" at line {bad_line}" if bad_line else ""
+    raise ReportError(f"{source.name}: the file announces {failed} but holds other bytes{where}", line=bad_line)
+
+
+def _scan_utf8(source: ReportSource) -> tuple[int | None, bool]:
+    """First line that is not UTF-8, and whether any line holds non-ASCII UTF-8 (the error path only)."""
+    first_bad, has_utf8 = None, False
+    with source.open_binary() as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                first_bad = first_bad or number
+                if _UTF8_MULTIBYTE.search(raw):
+                    has_utf8 = True
+                continue
+            if not has_utf8 and not raw.isascii():
+                has_utf8 = True
+            if first_bad and has_utf8:
+                break
+    return first_bad, has_utf8
+
+
+def text_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
+    """Decoded lines (line endings kept, CRLF preserved for the csv module)."""
+    return io.TextIOWrapper(stream, encoding=encoding, newline="")

@@ -1,0 +1,235 @@
+"""Importing report files into the database: the use-case behind `main.py import` and the Import dialog.
+
+Each report is imported in one transaction: all of its readable rows or nothing. Rows that cannot be
+read are rejected with their line number and the rest still import; a file that cannot be read as a
+report at all is refused and leaves the database exactly as it was. Every outcome, refusals included,
+is written to the import log.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from app import demo_state
+from app.importers import (
+    ImportOptions,
+    Rejection,
+    ReportError,
+    ReportKind,
+    ReportSource,
+    UnknownReport,
+    first_encoding,
+    next_encoding,
+    open_sources,
+    parse,
+    recognise,
+)
+from app.importers.source import read_prefix
+from app.settings import load_settings
+from storage.writer import TableWriter, WriteCounts, latest_per_key
+
+BATCH_ROWS = 5000
+KEPT_REJECTIONS = 1000
+
+
+class ImportCancelled(Exception):
+    """The seller cancelled the import; the file's transaction was rolled back."""
+
+
+@dataclass
+class Progress:
+    """How far an import has got (for the progress bar)."""
+
+    file: str
+    rows: int
+    bytes_read: int
+    total_bytes: int
+
+
+@dataclass
+class FileResult:
+    """What importing one report did."""
+
+    file: str
+    outcome: str  # "imported" | "no_rows" | "refused" | "cancelled"
+    kind: str | None = None
+    kind_label: str | None = None
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    message: str | None = None
+    notes: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    sha256: str | None = None
+
+    @property
+    def recognised(self) -> bool:
+        return self.outcome != "refused"
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.updated + self.unchanged + self.rejected + self.ignored
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["rejections"] = [{"line": r.line, "reason": r.reason} for r in self.rejections]
+        return data
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def import_files(
+    db: sqlite_utils.Database,
+    paths: Iterable[str | Path],
+    *,
+    progress: ProgressCallback | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    now: Callable[[], float] = time.time,
+) -> list[FileResult]:
+    """Import each file (each member of a zip archive separately); one result per report."""
+    results: list[FileResult] = []
+    for path in paths:
+        try:
+            sources = open_sources(path)
+        except ReportError as error:
+            result = FileResult(file=Path(path).name, outcome="refused", message=str(error))
+            _log(db, result, now)
+            results.append(result)
+            continue
+        for source in sources:
+            results.append(import_source(db, source, progress=progress, cancelled=cancelled, now=now))
+    return results
+
+
+def import_source(
+    db: sqlite_utils.Database,
+    source: ReportSource,
+    *,
+    progress: ProgressCallback | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    now: Callable[[], float] = time.time,
+) -> FileResult:
+    try:
+        kind = recognise(source)
+        encoding = first_encoding(read_prefix(source))
+    except ReportError as error:
+        result = FileResult(file=source.name, outcome="refused", message=str(error))
+        _log(db, result, now)
+        return result
+    options = ImportOptions(date_order=load_settings(db).date_order)
+    while True:
+        try:
+            with db.atomic():
+                result = _import_rows(db, source, kind, encoding, options, progress, cancelled)
+                result.sha256 = source.sha256()
+                _log(db, result, now)
+            return result
+        except UnicodeDecodeError:
+            try:
+                encoding = next_encoding(source, encoding)
+            except ReportError as error:
+                return _refuse(db, source, kind, str(error), now)
+        except ReportError as error:
+            return _refuse(db, source, None if isinstance(error, UnknownReport) else kind, str(error), now)
+        except ImportCancelled:
+            return FileResult(
+                file=source.name,
+                outcome="cancelled",
+                kind=kind.key,
+                kind_label=kind.label,
+                message="Import cancelled: nothing from this file was stored.",
+            )
+
+
+def _refuse(db, source: ReportSource, kind: ReportKind | None, message: str, now) -> FileResult:
+    result = FileResult(
+        file=source.name,
+        outcome="refused",
+        kind=kind.key if kind else None,
+        kind_label=kind.label if kind else None,
+        message=message + " Nothing from it was stored.",
+    )
+    _log(db, result, now)
+    return result
+
+
+def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress, cancelled) -> FileResult:
+    result = FileResult(file=source.name, outcome="imported", kind=kind.key, kind_label=kind.label, encoding=encoding)
+    if demo_state.is_active(db):
+        demo_state.clear(db)
+        result.notes.append("The demo data was cleared before this first import of your own reports.")
+    writers = [TableWriter(db, spec) for spec in kind.specs]
+    batches: list[list[tuple]] = [[] for _ in kind.specs]
+    counts = WriteCounts()
+    valid = rows_seen = 0
+
+    def flush() -> None:
+        for writer, batch in zip(writers, batches, strict=True):
+            if writer.spec.counted:
+                counts.__iadd__(writer.write(batch))
+            else:
+                writer.write(latest_per_key(writer.spec, batch))
+            batch.clear()
+
+    for _line, payload in parse(source, kind, encoding, options):
+        rows_seen += 1
+        if isinstance(payload, Rejection):
+            result.rejected += 1
+            if len(result.rejections) < KEPT_REJECTIONS:
+                result.rejections.append(payload)
+        elif any(record is not None for record in payload):
+            valid += 1
+            for batch, record in zip(batches, payload, strict=True):
+                if record is not None:
+                    batch.append(record)
+        else:
+            result.ignored += 1
+        if rows_seen % BATCH_ROWS == 0:
+            flush()
+            _report(source, rows_seen, progress, cancelled)
+    flush()
+    _report(source, rows_seen, progress, cancelled)
+    result.added, result.updated = counts.added, counts.updated
+    result.unchanged = valid - counts.added - counts.updated
+    if rows_seen == 0:
+        result.outcome = "no_rows"
+        result.message = "Amazon cancelled this report: it has no rows." if kind.key == "cancelled" else "No rows."
+    return result
+
+
+def _report(source: ReportSource, rows: int, progress, cancelled) -> None:
+    if cancelled is not None and cancelled():
+        raise ImportCancelled
+    if progress is not None:
+        progress(Progress(source.name, rows, source.bytes_read, source.total_bytes))
+
+
+def _log(db: sqlite_utils.Database, result: FileResult, now) -> None:
+    errors = [[r.line, r.reason] for r in result.rejections]
+    db.execute(
+        """INSERT INTO import_log (imported_at, file_name, sha256, kind, outcome, added, updated, unchanged,
+               rejected, message, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            int(now()),
+            result.file,
+            result.sha256,
+            result.kind,
+            result.outcome,
+            result.added,
+            result.updated,
+            result.unchanged,
+            result.rejected,
+            result.message,
+            json.dumps(errors) if errors else None,
+        ],
+    )

@@ -1,0 +1,31 @@
+"""Account Health Monitor: `python main.py` opens the window; subcommands run without a display.
+
+    python main.py [--db PATH]                       open the desktop app
+    python main.py --screenshot PATH [--view NAME]   render a view offscreen to PNG and exit
+    python main.py import [--db PATH] [--json] FILE...
+    python main.py demo [--db PATH] [--clear]
+    python main.py metrics [--db PATH] [--as-of YYYY-MM-DD] [--json]
+    python main.py clocks [--db PATH] [--at INSTANT] [--json]
+    python main.py config [--db PATH] get KEY | set KEY VALUE | list
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from app.cli import build_parser, run_command
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.command is None:
+        from ui.application import run_desktop  # Qt is loaded only for the window
+
+        return run_desktop(args)
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

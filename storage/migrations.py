@@ -1,0 +1,218 @@
+"""Schema migrations: the only way the schema changes.
+
+Each migration runs once, in its own transaction, and is recorded both in `PRAGMA user_version`
+(cheap to read at every start) and in the `schema_migrations` table (when, for a human reading the
+file). Instants are stored as integer seconds since the epoch (UTC); calendar dates that reports give
+without a time are stored as ISO `YYYY-MM-DD` text in the marketplace's time zone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlite_utils
+
+from storage.errors import StorageError
+
+SCHEMA_V1 = """
+CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per order; order-level fields are repeated on every item row of the All Orders report.
+CREATE TABLE orders (
+    order_id TEXT PRIMARY KEY,
+    merchant_order_id TEXT,
+    purchased_at INTEGER NOT NULL,
+    last_updated_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('FBA', 'FBM')),
+    sales_channel TEXT,
+    ship_service_level TEXT,
+    ship_state TEXT,
+    ship_country TEXT,
+    is_business INTEGER
+);
+CREATE INDEX orders_by_purchase ON orders (purchased_at);
+
+CREATE TABLE order_items (
+    order_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    last_updated_at INTEGER NOT NULL,
+    asin TEXT,
+    product_name TEXT,
+    item_status TEXT,
+    quantity INTEGER,
+    currency TEXT,
+    item_price REAL,
+    item_tax REAL,
+    shipping_price REAL,
+    item_promotion_discount REAL,
+    PRIMARY KEY (order_id, sku)
+);
+
+CREATE TABLE feedback (
+    order_id TEXT PRIMARY KEY,
+    feedback_date TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comments TEXT,
+    response TEXT,
+    -- Amazon's strike-through statement found in the comment by the importer
+    struck_through INTEGER NOT NULL DEFAULT 0,
+    -- set by the seller: 'removed' or 'struck_through', on removed_on
+    removal_status TEXT,
+    removed_on TEXT,
+    removal_requested_on TEXT
+);
+CREATE INDEX feedback_by_date ON feedback (feedback_date);
+
+CREATE TABLE fbm_returns (
+    return_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    order_date TEXT,
+    request_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    in_policy TEXT,
+    return_type TEXT,
+    resolution TEXT,
+    a_to_z_claim TEXT,
+    asin TEXT,
+    sku TEXT,
+    item_name TEXT,
+    quantity INTEGER,
+    order_amount REAL,
+    refunded_amount REAL,
+    currency TEXT,
+    -- recorded by the seller: RDR inputs that no report carries
+    negative_return_feedback INTEGER NOT NULL DEFAULT 0,
+    incorrectly_closed INTEGER NOT NULL DEFAULT 0,
+    responded_at INTEGER
+);
+CREATE INDEX fbm_returns_by_request ON fbm_returns (request_date);
+
+CREATE TABLE fba_returns (
+    return_key TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    returned_at INTEGER NOT NULL,
+    sku TEXT,
+    asin TEXT,
+    product_name TEXT,
+    quantity INTEGER,
+    disposition TEXT,
+    reason TEXT,
+    status TEXT,
+    customer_comments TEXT
+);
+CREATE INDEX fba_returns_by_date ON fba_returns (returned_at);
+
+-- A-to-z Guarantee claims and chargebacks, from the monitor's CSV template or entered by hand.
+CREATE TABLE claims (
+    order_id TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('a-to-z', 'chargeback')),
+    filed_on TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    amount REAL,
+    currency TEXT,
+    decided_on TEXT,
+    buy_shipping_protected INTEGER NOT NULL DEFAULT 0,
+    responded_at INTEGER,
+    appeal_filed_on TEXT,
+    PRIMARY KEY (order_id, type)
+);
+
+-- Inbound buyer messages (from Amazon's notification e-mails). thread_key is the anonymised buyer
+-- alias, kept only because replies are matched to messages through it.
+CREATE TABLE messages (
+    message_id TEXT PRIMARY KEY,
+    thread_key TEXT NOT NULL,
+    order_id TEXT,
+    received_at INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'buyer',
+    topic TEXT,
+    subject TEXT,
+    body TEXT,
+    no_response_needed_at INTEGER
+);
+CREATE INDEX messages_by_thread ON messages (thread_key, received_at);
+CREATE INDEX messages_by_received ON messages (received_at);
+
+CREATE TABLE replies (
+    message_id TEXT PRIMARY KEY,
+    thread_key TEXT NOT NULL,
+    order_id TEXT,
+    sent_at INTEGER NOT NULL,
+    automatic INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL DEFAULT 'mail'
+);
+CREATE INDEX replies_by_thread ON replies (thread_key, sent_at);
+
+-- Amazon's own account-health snapshots, kept whole (raw JSON): there is no history otherwise.
+CREATE TABLE account_health_snapshots (
+    sha256 TEXT PRIMARY KEY,
+    imported_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+    report_json TEXT NOT NULL
+);
+
+CREATE TABLE import_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    imported_at INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT,
+    kind TEXT,
+    outcome TEXT NOT NULL,
+    added INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    message TEXT,
+    errors TEXT
+);
+"""
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(SCHEMA_V1)
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("initial schema", _v1_initial),
+]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the file's version; return the resulting version.
+
+    Raises:
+        StorageError: the file was written by a newer version of the app (never downgrade silently).
+    """
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise StorageError(
+            f"This database has schema version {current}, newer than this app understands "
+            f"({len(MIGRATIONS)}). Update the app."
+        )
+    for version, (name, step) in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, name, int(time.time())],
+            )
+            db.execute(f"PRAGMA user_version = {version}")
+    return len(MIGRATIONS)

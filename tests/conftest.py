@@ -1,0 +1,67 @@
+"""Shared fixtures: the sample seller, fresh databases, an injected clock. Qt runs offscreen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from app.imports import import_files
+from storage import open_db
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AHM_SHARED", ROOT.parent / "shared"))
+SAMPLES = SHARED / "samples"
+SAMPLE_FILES = (
+    "all-orders.txt",
+    "seller-feedback.txt",
+    "fbm-returns.txt",
+    "fba-customer-returns.txt",
+    "claims.csv",
+    "account-health.json",
+    "Inbox.mbox",
+    "Sent.mbox",
+)
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"the sample seller is missing: expected {SAMPLES} (../shared beside the project)")
+    return SAMPLES
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "health.db"
+
+
+@pytest.fixture
+def db(db_path: Path):
+    database = open_db(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sample_db(db, samples: Path):
+    """A database holding every sample report, imported once."""
+    results = import_files(db, [samples / name for name in SAMPLE_FILES])
+    assert all(result.outcome == "imported" for result in results), [r.message for r in results]
+    return db
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path, samples: Path):
+    """Copy a sample into the test's own folder (the samples are read-only)."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copy(samples / name, target)
+        return target
+
+    return copy

@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
-from app import demo_state
+from app import demo_state, services
 from app.imports import FileResult, import_files
 from app.settings import SETTINGS, load_settings, save_setting
+from app.summary import text_summary
+from app.timeutil import parse_instant
 from storage import StorageError, default_db_path, open_db
 
 SHOWN_REJECTIONS = 20
@@ -123,6 +127,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    db = database(args)
+    settings = load_settings(db)
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else services.today(settings)
+    except ValueError:
+        print(f"error: --as-of '{args.as_of}' is not a day like 2026-11-08", file=sys.stderr)
+        return 2
+    figures = services.compute_metrics(db, as_of, settings)
+    print(json.dumps(figures, indent=2) if args.json else text_summary(figures))
+    return 0
+
+
+def cmd_clocks(args: argparse.Namespace) -> int:
+    db = database(args)
+    try:
+        at = parse_instant(args.at) if args.at else time.time()
+    except ValueError:
+        print(f"error: --at '{args.at}' is not an ISO 8601 instant like 2026-11-09T00:00:00Z", file=sys.stderr)
+        return 2
+    clocks = services.open_clocks(db, at)
+    if args.json:
+        print(json.dumps([clock.to_json(at) for clock in clocks], indent=2))
+        return 0
+    if not clocks:
+        print("No open clocks.")
+    for clock in clocks:
+        order = clock.order_id or "(no order: a question before buying)"
+        print(f"{describe_remaining(clock.remaining_s(at)):>18}  {clock.label:<36} {order}  {clock.detail}")
+    return 0
+
+
+def describe_remaining(seconds: float) -> str:
+    """`5 h 12 min left`, `overdue by 2 d 3 h`."""
+    span = abs(int(seconds))
+    days, rest = divmod(span, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"{text} left" if seconds >= 0 else f"overdue {text}"
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     db = database(args)
     if args.action == "list":
@@ -149,5 +195,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "demo": cmd_demo,
+    "metrics": cmd_metrics,
+    "clocks": cmd_clocks,
     "config": cmd_config,
 }

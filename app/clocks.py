@@ -1,0 +1,210 @@
+"""Deadlines: every open clock at an instant, from absolute UTC due times (metrics.md's table).
+
+Clocks run in calendar hours (weekends and holidays count). A clock whose obligation outlives its
+deadline (a buyer still waiting for a reply, a return request still pending, a claim still unanswered)
+stays on the list with a negative remaining time; a clock that only opens a window (appeal, feedback
+removal) disappears once the window has closed, because nothing can be done any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlite_utils
+
+from app import rules
+from app.model import Claim, Feedback, Message, Order, ReturnRequest
+from app.settings import Settings, load_settings
+from app.snapshot import (
+    claim_from_row,
+    csba_periods,
+    feedback_from_row,
+    load_orders,
+    message_from_row,
+    return_from_row,
+)
+from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
+from storage import queries
+
+BUYER_REPLY = "buyer_reply"
+CSBA_INQUIRY = "csba_inquiry"
+RETURN_RESPONSE = "return_response"
+A_TO_Z_RESPONSE = "a_to_z_response"
+CHARGEBACK_RESPONSE = "chargeback_response"
+A_TO_Z_APPEAL = "a_to_z_appeal"
+FEEDBACK_REMOVAL = "feedback_removal"
+KIND_LABELS = {
+    BUYER_REPLY: "Reply to buyer",
+    CSBA_INQUIRY: "Reply to Customer Service by Amazon",
+    RETURN_RESPONSE: "Respond to return request",
+    A_TO_Z_RESPONSE: "Respond to A-to-z claim",
+    CHARGEBACK_RESPONSE: "Respond to chargeback",
+    A_TO_Z_APPEAL: "Appeal A-to-z decision",
+    FEEDBACK_REMOVAL: "Request feedback removal",
+}
+CLOSES_WHEN_DUE = (A_TO_Z_APPEAL, FEEDBACK_REMOVAL)
+CHARGEBACK_RESPONSE_S = 7 * DAY_S
+APPEAL_S = 30 * DAY_S
+
+
+@dataclass(frozen=True)
+class Clock:
+    kind: str
+    order_id: str | None
+    started_at: int
+    due_at: int
+    item_id: str
+    detail: str = ""
+    channel: str | None = None
+
+    def remaining_s(self, at: float) -> float:
+        return float(self.due_at - at)
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    def to_json(self, at: float) -> dict:
+        return {
+            "kind": self.kind,
+            "order_id": self.order_id,
+            "due_at": to_iso(self.due_at),
+            "remaining_s": self.remaining_s(at),
+            "started_at": to_iso(self.started_at),
+            "item_id": self.item_id,
+            "detail": self.detail,
+            "channel": self.channel,
+        }
+
+
+@dataclass
+class ClockInputs:
+    """What may be on a clock at an instant (already narrowed by the database where that is cheap)."""
+
+    unanswered: list[Message] = field(default_factory=list)
+    pending_returns: list[ReturnRequest] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    negative_feedback: list[Feedback] = field(default_factory=list)
+    orders: dict[str, Order] = field(default_factory=dict)
+
+
+def open_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    """Every clock running (or overdue and still owed) at `at`, most urgent first."""
+    clocks = (
+        _message_clocks(inputs, at, settings)
+        + _return_clocks(inputs, at, settings)
+        + _claim_clocks(inputs, at, settings)
+        + _feedback_clocks(inputs, at, settings)
+    )
+    live = [c for c in clocks if c.started_at <= at and not (c.kind in CLOSES_WHEN_DUE and c.due_at <= at)]
+    return sorted(live, key=lambda clock: (clock.due_at, clock.kind, clock.item_id))
+
+
+def _channel(inputs: ClockInputs, order_id: str | None) -> str | None:
+    order = inputs.orders.get(order_id) if order_id else None
+    return order.channel if order else None
+
+
+def _message_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    periods = csba_periods(settings)
+    clocks = []
+    for message in inputs.unanswered:
+        if rules.csba_covered(message, inputs.orders.get(message.order_id), periods):
+            continue
+        kind = CSBA_INQUIRY if message.kind == "csba" else BUYER_REPLY
+        clocks.append(
+            Clock(
+                kind,
+                message.order_id,
+                message.received_at,
+                message.received_at + rules.REPLY_WINDOW_S,
+                message.message_id,
+                message.topic or message.subject or "",
+                _channel(inputs, message.order_id),
+            )
+        )
+    return clocks
+
+
+def _return_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    zone = settings.zone
+    return [
+        Clock(
+            RETURN_RESPONSE,
+            request.order_id,
+            day_start(request.request_day, zone),
+            rules.return_deadline(request, zone),
+            request.return_id,
+            request.reason or "",
+            "FBM",
+        )
+        for request in inputs.pending_returns
+    ]
+
+
+def _claim_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    zone = settings.zone
+    today = local_day(at, zone)
+    clocks = []
+    for claim in inputs.claims:
+        filed = day_start(claim.filed_on, zone)
+        # A decision dated after `at` had not happened yet; an undated one (a withdrawal) has.
+        decided = claim.status != "open" and (claim.decided_on is None or claim.decided_on <= today)
+        responded = claim.responded_at is not None and claim.responded_at <= at
+        key = f"{claim.order_id}/{claim.type}"
+        channel = _channel(inputs, claim.order_id)
+        if not decided and not responded:
+            hours = settings.a_to_z_response_hours if claim.type == "a-to-z" else CHARGEBACK_RESPONSE_S / HOUR_S
+            kind = A_TO_Z_RESPONSE if claim.type == "a-to-z" else CHARGEBACK_RESPONSE
+            clocks.append(Clock(kind, claim.order_id, filed, filed + int(hours * HOUR_S), key, claim.reason, channel))
+        granted = claim.type == "a-to-z" and claim.status == "granted" and decided and claim.decided_on
+        if granted and claim.appeal_filed_on is None:
+            start = day_start(claim.decided_on, zone)
+            clocks.append(Clock(A_TO_Z_APPEAL, claim.order_id, start, start + APPEAL_S, key, claim.reason, channel))
+    return clocks
+
+
+def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    zone = settings.zone
+    window = int(settings.feedback_removal_days * DAY_S)
+    clocks = []
+    for feedback in inputs.negative_feedback:
+        start, until, _ = rules.visible_interval(feedback)
+        if start is None or until is not None or feedback.removal_requested_on is not None:
+            continue
+        opened = day_start(feedback.day, zone)
+        clocks.append(
+            Clock(
+                FEEDBACK_REMOVAL,
+                feedback.order_id,
+                opened,
+                opened + window,
+                feedback.order_id,
+                (feedback.comments or "")[:80],
+                _channel(inputs, feedback.order_id),
+            )
+        )
+    return clocks
+
+
+def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) -> ClockInputs:
+    zone = settings.zone
+    today = local_day(at, zone)
+    since = today - timedelta(days=int(settings.feedback_removal_days) + 1)
+    messages = [message_from_row(row) for row in queries.unanswered_messages(db, int(at))]
+    claims = [claim_from_row(row) for row in queries.claims(db)]
+    feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), today.isoformat())]
+    order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]
+    return ClockInputs(
+        unanswered=messages,
+        pending_returns=[return_from_row(row) for row in queries.pending_returns(db)],
+        claims=claims,
+        negative_feedback=feedback,
+        orders=load_orders(db, zone, order_ids),
+    )
+
+
+def clocks_at(db: sqlite_utils.Database, at: float, settings: Settings | None = None) -> list[Clock]:
+    settings = settings or load_settings(db)
+    return open_clocks(load_clock_inputs(db, at, settings), at, settings)

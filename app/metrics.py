@@ -1,0 +1,438 @@
+"""The figures Amazon judges a seller by, recomputed as of any day (the rules are in docs/metrics.md).
+
+`metrics_as_of` gives every figure for one day, with the records behind it; `daily_series` gives the
+same figures for each of many days in one pass: every record adds itself to the days it counts on
+(difference arrays), so 180 days cost little more than one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from fractions import Fraction
+
+from app import rules
+from app.model import CHANNELS
+from app.snapshot import LAGGING_DAYS, NFR_DAYS, RDR_DAYS, WINDOW_DAYS, SellerSnapshot
+from app.timeutil import end_of_day, local_day
+
+ODR_LIMIT = Fraction(1, 100)
+LRR_LIMIT = Fraction(1, 10)
+NFR_LIMIT = Fraction(1, 10)
+RDR_LIMIT = Fraction(1, 10)
+LRR_WINDOWS = (7, 30, 90)
+DEFECT_KINDS = (rules.NEGATIVE_FEEDBACK, rules.A_TO_Z_CLAIM, rules.CHARGEBACK)
+COMPONENT_KEYS = {
+    rules.NEGATIVE_FEEDBACK: "negative_feedback",
+    rules.A_TO_Z_CLAIM: "a_to_z_claims",
+    rules.CHARGEBACK: "chargebacks",
+}
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def status(numerator: int, denominator: int, limit: Fraction, warning: float) -> str:
+    """`breach` at or over the limit, `at_risk` at or over the warning level, else `good` (exact arithmetic)."""
+    if not denominator:
+        return "insufficient_data"
+    value = Fraction(numerator, denominator)
+    if value >= limit:
+        return "breach"
+    if value >= Fraction(str(warning)):
+        return "at_risk"
+    return "good"
+
+
+def headroom(defective: int, orders: int) -> int:
+    """The largest k ≥ 0 with (defective + k) / orders < 1 %."""
+    return max(0, (orders - 1) // 100 - defective) if orders else 0
+
+
+def orders_to_recover(defective: int, orders: int) -> int:
+    """Defect-free orders still needed to bring the rate under 1 % (0 when under it)."""
+    return max(0, 100 * defective - orders + 1)
+
+
+def odr_window(as_of: date, lag_days: int) -> tuple[date, date]:
+    end = as_of - timedelta(days=lag_days)
+    return end - timedelta(days=WINDOW_DAYS - 1), end
+
+
+def _days(first: date, last: date) -> int:
+    return (last - first).days + 1
+
+
+# --- Order Defect Rate ------------------------------------------------------------------------------------------
+
+
+def order_defect_rate(snapshot: SellerSnapshot, as_of: date, lag_days: int = LAGGING_DAYS) -> dict:
+    """ODR over the 60 days ending `lag_days` before `as_of` (14: Amazon's lagging window; 0: live)."""
+    start, end = odr_window(as_of, lag_days)
+    return odr_for_window(snapshot, as_of, start, end)
+
+
+def odr_for_window(snapshot: SellerSnapshot, as_of: date, start: date, end: date) -> dict:
+    """ODR of orders purchased `start`..`end` with the defects known by the end of `as_of`."""
+    orders = {
+        channel: sum(count for day, count in snapshot.order_counts[channel].items() if start <= day <= end)
+        for channel in CHANNELS
+    }
+    counted = [
+        event
+        for event in snapshot.events
+        if event.counts_on(as_of)
+        and snapshot.orders[event.order_id].countable
+        and start <= snapshot.orders[event.order_id].purchase_day <= end
+    ]
+    warning = snapshot.settings.warning_levels["odr"]
+    by_channel = {
+        channel: _odr_counts(
+            [e for e in counted if snapshot.orders[e.order_id].channel == channel], orders[channel], warning
+        )
+        for channel in CHANNELS
+    }
+    figure = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+    figure.update(_odr_counts(counted, sum(orders.values()), warning))
+    figure["target"] = float(ODR_LIMIT)
+    figure["orders_to_recover"] = orders_to_recover(figure["defective_orders"], figure["orders"])
+    figure["oldest_defect_leaves_on"] = _oldest_leaves_on(snapshot, counted, as_of, start)
+    figure["by_channel"] = by_channel
+    figure["defects"] = _defect_rows(snapshot, counted)
+    figure.update(_odr_coverage(snapshot, start, end, figure["orders"]))
+    return figure
+
+
+def _odr_counts(counted: list[rules.DefectEvent], orders: int, warning: float) -> dict:
+    defective = len({event.order_id for event in counted})
+    kinds = Counter(event.kind for event in {(e.order_id, e.kind): e for e in counted}.values())
+    return {
+        "orders": orders,
+        "defective_orders": defective,
+        **{COMPONENT_KEYS[kind]: kinds.get(kind, 0) for kind in DEFECT_KINDS},
+        "rate": rate(defective, orders),
+        "status": status(defective, orders, ODR_LIMIT, warning),
+        "headroom_defects": headroom(defective, orders),
+    }
+
+
+def _oldest_leaves_on(snapshot: SellerSnapshot, counted: list, as_of: date, start: date) -> str | None:
+    """The first day on which the oldest counted defective order is no longer in the window."""
+    if not counted:
+        return None
+    oldest = min(snapshot.orders[event.order_id].purchase_day for event in counted)
+    return (oldest + timedelta(days=(as_of - start).days + 1)).isoformat()
+
+
+def _defect_rows(snapshot: SellerSnapshot, counted: list[rules.DefectEvent]) -> list[dict]:
+    return [
+        {
+            "order_id": event.order_id,
+            "channel": snapshot.orders[event.order_id].channel,
+            "purchase_day": snapshot.orders[event.order_id].purchase_day.isoformat(),
+            "kind": event.kind,
+            "day": event.day.isoformat(),
+        }
+        for event in sorted(counted, key=lambda e: (snapshot.orders[e.order_id].purchase_day, e.order_id, e.kind))
+    ]
+
+
+def _odr_coverage(snapshot: SellerSnapshot, start: date, end: date, orders: int) -> dict:
+    """Say when the figure rests on incomplete order data instead of presenting it as whole."""
+    if orders == 0:
+        return {"reason": f"no orders imported for {start.isoformat()} to {end.isoformat()}", "complete": False}
+    if snapshot.first_order_day and snapshot.first_order_day > start:
+        return {
+            "complete": False,
+            "reason": f"orders imported only from {snapshot.first_order_day.isoformat()}; "
+            f"the window starts {start.isoformat()}",
+        }
+    return {"complete": True}
+
+
+# --- Late Response Rate -----------------------------------------------------------------------------------------
+
+
+def late_response_rate(snapshot: SellerSnapshot, as_of: date, window_days: int = 30) -> dict:
+    zone = snapshot.zone
+    start = as_of - timedelta(days=window_days - 1)
+    instant = end_of_day(as_of, zone)
+    tally: Counter = Counter()
+    for contact in snapshot.contacts:
+        if not start <= local_day(contact.received_at, zone) <= as_of:
+            continue
+        if contact.excluded:
+            tally["excluded_csba"] += 1
+            continue
+        state = contact.status_at(instant)
+        tally[state or "excluded_no_response_needed"] += 1
+    late, on_time = tally["late"], tally["on_time"]
+    figure = {
+        "window_start": start.isoformat(),
+        "window_end": as_of.isoformat(),
+        "window_days": window_days,
+        "late": late,
+        "on_time": on_time,
+        "pending": tally["pending"],
+        "excluded_csba": tally["excluded_csba"],
+        "excluded_no_response_needed": tally["excluded_no_response_needed"],
+        "rate": rate(late, late + on_time),
+        "status": status(late, late + on_time, LRR_LIMIT, snapshot.settings.warning_levels["lrr"]),
+        "target": float(LRR_LIMIT),
+    }
+    if not late + on_time:
+        figure["reason"] = "no buyer message in the window has been answered or gone 24 h unanswered"
+    return figure
+
+
+# --- Negative Feedback Rate -------------------------------------------------------------------------------------
+
+
+def negative_feedback_rate(snapshot: SellerSnapshot, as_of: date) -> dict:
+    start = as_of - timedelta(days=NFR_DAYS - 1)
+    visible = [f for f in snapshot.feedback if start <= f.day <= as_of and _visible_on(f, as_of)]
+    negative = sum(1 for f in visible if f.negative)
+    figure = {
+        "window_start": start.isoformat(),
+        "window_end": as_of.isoformat(),
+        "feedback": len(visible),
+        "negative": negative,
+        "rate": rate(negative, len(visible)),
+        "status": status(negative, len(visible), NFR_LIMIT, snapshot.settings.warning_levels["nfr"]),
+        "complete": any(f.positive for f in visible),
+        "target": float(NFR_LIMIT),
+    }
+    if not visible:
+        figure["reason"] = "no feedback received in the window"
+    elif not figure["complete"]:
+        figure["reason"] = (
+            "no 4-5 star feedback in the window: Amazon's feedback report lists only 1-3 stars, so this is an "
+            "upper bound; import Feedback Manager's download of all ratings for the exact figure"
+        )
+    return figure
+
+
+def _visible_on(feedback, as_of: date) -> bool:
+    start, until, _ = rules.visible_interval(feedback)
+    return start is not None and start <= as_of and (until is None or as_of < until)
+
+
+# --- Return Dissatisfaction Rate --------------------------------------------------------------------------------
+
+
+def return_dissatisfaction_rate(snapshot: SellerSnapshot, as_of: date) -> dict:
+    start = as_of - timedelta(days=RDR_DAYS - 1)
+    in_window = [r for r in snapshot.returns if start <= r.request.request_day <= as_of]
+    dissatisfied = [r for r in in_window if r.dissatisfied_from is not None and r.dissatisfied_from <= as_of]
+    figure = {
+        "window_start": start.isoformat(),
+        "window_end": as_of.isoformat(),
+        "returns": len(in_window),
+        "dissatisfied": len(dissatisfied),
+        "rate": rate(len(dissatisfied), len(in_window)),
+        "status": status(len(dissatisfied), len(in_window), RDR_LIMIT, snapshot.settings.warning_levels["rdr"]),
+        "target": float(RDR_LIMIT),
+        "dissatisfied_requests": [
+            {"order_id": r.request.order_id, "return_id": r.request.return_id, "reason": r.reason} for r in dissatisfied
+        ],
+    }
+    if not in_window:
+        figure["reason"] = "no seller-fulfilled return request in the window"
+    return figure
+
+
+# --- Everything as of one day -----------------------------------------------------------------------------------
+
+
+def metrics_as_of(snapshot: SellerSnapshot, as_of: date) -> dict:
+    lrr = late_response_rate(snapshot, as_of, 30)
+    lrr["other_windows"] = {
+        str(days): _summary(late_response_rate(snapshot, as_of, days)) for days in LRR_WINDOWS if days != 30
+    }
+    return {
+        "as_of": as_of.isoformat(),
+        "timezone": snapshot.settings.timezone,
+        "order_defect_rate": order_defect_rate(snapshot, as_of, LAGGING_DAYS),
+        "live_order_defect_rate": order_defect_rate(snapshot, as_of, 0),
+        "late_response_rate": lrr,
+        "negative_feedback_rate": negative_feedback_rate(snapshot, as_of),
+        "return_dissatisfaction_rate": return_dissatisfaction_rate(snapshot, as_of),
+        "unmatched_defects": [
+            {"order_id": e.order_id, "kind": e.kind, "day": e.day.isoformat()}
+            for e in snapshot.orphan_events
+            if e.counts_on(as_of)
+        ],
+    }
+
+
+def _summary(figure: dict) -> dict:
+    keys = ("window_start", "window_end", "late", "on_time", "pending", "rate", "status")
+    return {key: figure[key] for key in keys}
+
+
+# --- Daily series -----------------------------------------------------------------------------------------------
+
+
+class DayCounter:
+    """Counts per day over `first`..`last`, added interval by interval (a difference array)."""
+
+    def __init__(self, first: date, last: date):
+        self.first = first
+        self.size = _days(first, last)
+        self._diff = [0] * (self.size + 1)
+
+    def add(self, start: date | None, end: date | None, amount: int = 1) -> None:
+        """Add `amount` on every day in [start, end] (None: open on that side), clipped to the range."""
+        low = 0 if start is None else max(0, (start - self.first).days)
+        high = self.size - 1 if end is None else min(self.size - 1, (end - self.first).days)
+        if low <= high:
+            self._diff[low] += amount
+            self._diff[high + 1] -= amount
+
+    def values(self) -> list[int]:
+        total, result = 0, []
+        for step in self._diff[:-1]:
+            total += step
+            result.append(total)
+        return result
+
+
+def daily_series(snapshot: SellerSnapshot, first: date, last: date) -> list[dict]:
+    """Every figure for each day `first`..`last` (a subset of the snapshot's range), in one pass."""
+    days = [first + timedelta(days=n) for n in range(_days(first, last))]
+    lagging = _odr_series(snapshot, first, last, LAGGING_DAYS)
+    live = _odr_series(snapshot, first, last, 0)
+    lrr = _lrr_series(snapshot, first, last)
+    nfr = _nfr_series(snapshot, first, last)
+    rdr = _rdr_series(snapshot, first, last)
+    return [
+        {
+            "day": day.isoformat(),
+            **{key: values[index] for key, values in lagging.items()},
+            **{f"live_{key}": values[index] for key, values in live.items()},
+            **{key: values[index] for key, values in lrr.items()},
+            **{key: values[index] for key, values in nfr.items()},
+            **{key: values[index] for key, values in rdr.items()},
+        }
+        for index, day in enumerate(days)
+    ]
+
+
+def _odr_series(snapshot: SellerSnapshot, first: date, last: date, lag: int) -> dict[str, list]:
+    """Per day: orders, defective orders and components in that day's window, per channel and in all."""
+    reach = lag + WINDOW_DAYS - 1
+    orders = {channel: _window_sums(snapshot.order_counts[channel], first, last, lag, reach) for channel in CHANNELS}
+    defective = {channel: DayCounter(first, last) for channel in CHANNELS}
+    components = {kind: DayCounter(first, last) for kind in DEFECT_KINDS}
+    events_by_order: dict[str, list[rules.DefectEvent]] = {}
+    for event in snapshot.events:
+        if snapshot.orders[event.order_id].countable and event.counts_from is not None:
+            events_by_order.setdefault(event.order_id, []).append(event)
+    for order_id, events in events_by_order.items():
+        order = snapshot.orders[order_id]
+        in_window = (order.purchase_day + timedelta(days=lag), order.purchase_day + timedelta(days=reach))
+        for start, end in _union([_event_days(e) for e in events]):
+            defective[order.channel].add(*_clip((start, end), in_window))
+        for event in {e.kind: e for e in events}.values():
+            components[event.kind].add(*_clip(_event_days(event), in_window))
+    series = {}
+    totals = [a + b for a, b in zip(*(orders[c] for c in CHANNELS), strict=True)]
+    bad = {channel: defective[channel].values() for channel in CHANNELS}
+    bad_total = [a + b for a, b in zip(*(bad[c] for c in CHANNELS), strict=True)]
+    series["odr"] = [rate(d, n) for d, n in zip(bad_total, totals, strict=True)]
+    for channel in CHANNELS:
+        series[f"odr_{channel.lower()}"] = [rate(d, n) for d, n in zip(bad[channel], orders[channel], strict=True)]
+    series["orders"] = totals
+    series["defective_orders"] = bad_total
+    for kind in DEFECT_KINDS:
+        series[COMPONENT_KEYS[kind]] = components[kind].values()
+    return series
+
+
+def _event_days(event: rules.DefectEvent) -> tuple[date, date | None]:
+    """The `as_of` days an event counts on, as an inclusive [start, end] (end None: open)."""
+    end = event.counts_until - timedelta(days=1) if event.counts_until else None
+    return event.counts_from, end
+
+
+def _clip(days: tuple[date, date | None], window: tuple[date, date]) -> tuple[date, date]:
+    start, end = days
+    return max(start, window[0]), window[1] if end is None else min(end, window[1])
+
+
+def _union(intervals: list[tuple[date, date | None]]) -> list[tuple[date, date | None]]:
+    """Merge overlapping or touching day intervals (an order with several defects counts once)."""
+    merged: list[tuple[date, date | None]] = []
+    for start, end in sorted(intervals, key=lambda pair: pair[0]):
+        if merged:
+            last_start, last_end = merged[-1]
+            if last_end is None or start <= last_end + timedelta(days=1):
+                merged[-1] = (last_start, None if last_end is None or end is None else max(last_end, end))
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def _window_sums(counts: dict[date, int], first: date, last: date, lag: int, reach: int) -> list[int]:
+    """For each day d, the sum of counts over [d - reach, d - lag] (prefix sums)."""
+    origin = first - timedelta(days=reach)
+    prefix = [0]
+    for offset in range(_days(origin, last)):
+        prefix.append(prefix[-1] + counts.get(origin + timedelta(days=offset), 0))
+    result = []
+    for index in range(_days(first, last)):
+        high = index + reach - lag + 1  # prefix index after day (first + index - lag)
+        result.append(prefix[high] - prefix[index])
+    return result
+
+
+def _lrr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:
+    late, on_time = DayCounter(first, last), DayCounter(first, last)
+    zone = snapshot.zone
+    for contact in snapshot.contacts:
+        resolution = contact.resolution(zone)
+        if resolution is None:
+            continue
+        final, from_day = resolution
+        received = local_day(contact.received_at, zone)
+        counter = late if final == "late" else on_time
+        counter.add(max(received, from_day), received + timedelta(days=29))
+    late_values, on_time_values = late.values(), on_time.values()
+    return {
+        "lrr": [rate(a, a + b) for a, b in zip(late_values, on_time_values, strict=True)],
+        "lrr_late": late_values,
+        "lrr_on_time": on_time_values,
+    }
+
+
+def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:
+    total, negative, positive = (DayCounter(first, last) for _ in range(3))
+    for feedback in snapshot.feedback:
+        start, until, _ = rules.visible_interval(feedback)
+        if start is None:
+            continue
+        end = feedback.day + timedelta(days=NFR_DAYS - 1)
+        if until is not None:
+            end = min(end, until - timedelta(days=1))
+        total.add(start, end)
+        if feedback.negative:
+            negative.add(start, end)
+        if feedback.positive:
+            positive.add(start, end)
+    totals, negatives = total.values(), negative.values()
+    return {
+        "nfr": [rate(n, t) for n, t in zip(negatives, totals, strict=True)],
+        "nfr_complete": [count > 0 for count in positive.values()],
+    }
+
+
+def _rdr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:
+    total, dissatisfied = DayCounter(first, last), DayCounter(first, last)
+    for outcome in snapshot.returns:
+        day = outcome.request.request_day
+        end = day + timedelta(days=RDR_DAYS - 1)
+        total.add(day, end)
+        if outcome.dissatisfied_from is not None:
+            dissatisfied.add(max(day, outcome.dissatisfied_from), end)
+    return {"rdr": [rate(d, t) for d, t in zip(dissatisfied.values(), total.values(), strict=True)]}

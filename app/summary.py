@@ -1,0 +1,108 @@
+"""The figures in plain words: one sentence per metric for the dashboard cards, and the text summary of
+`main.py metrics`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+STATUS_WORDS = {"good": "good", "at_risk": "at risk", "breach": "over the limit", "insufficient_data": "no data"}
+METRIC_NAMES = {
+    "order_defect_rate": "Order Defect Rate",
+    "live_order_defect_rate": "Live ODR",
+    "late_response_rate": "Late Response Rate",
+    "negative_feedback_rate": "Negative Feedback Rate",
+    "return_dissatisfaction_rate": "Return Dissatisfaction Rate",
+}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f} %"
+
+
+def short_day(text: str | None) -> str:
+    if not text:
+        return ""
+    day = date.fromisoformat(text)
+    return f"{day.day} {day.strftime('%b')}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def odr_sentence(figure: dict) -> str:
+    """What the seller most needs to know about an ODR figure, in one sentence."""
+    if figure["status"] == "insufficient_data":
+        return f"No figure: {figure.get('reason', 'no orders in the window')}."
+    if figure["status"] == "breach":
+        text = (
+            f"Over 1 %: {plural(figure['orders_to_recover'], 'more defect-free order')} would bring it back under"
+        )
+        if figure.get("oldest_defect_leaves_on"):
+            text += f"; the oldest defect leaves the window on {short_day(figure['oldest_defect_leaves_on'])}"
+        return text + "."
+    room = figure["headroom_defects"]
+    text = (
+        f"{plural(room + 1, 'more defective order')} would put you over 1 %"
+        if room
+        else "One more defective order would put you over 1 %"
+    )
+    if figure.get("oldest_defect_leaves_on"):
+        text += f"; the oldest defect leaves the window on {short_day(figure['oldest_defect_leaves_on'])}"
+    return text + "."
+
+
+def lrr_sentence(figure: dict) -> str:
+    if figure["status"] == "insufficient_data":
+        return f"No figure: {figure.get('reason', 'no answered messages')}."
+    pending = f"; {plural(figure['pending'], 'message')} still inside the 24 h" if figure["pending"] else ""
+    return f"{figure['late']} late of {figure['late'] + figure['on_time']} answered or overdue{pending}."
+
+
+def nfr_sentence(figure: dict) -> str:
+    if figure["status"] == "insufficient_data":
+        return f"No figure: {figure.get('reason', 'no feedback')}."
+    bound = " (an upper bound: no 4–5 star feedback imported)" if not figure["complete"] else ""
+    return f"{figure['negative']} negative of {figure['feedback']} ratings in 90 days{bound}."
+
+
+def rdr_sentence(figure: dict) -> str:
+    if figure["status"] == "insufficient_data":
+        return f"No figure: {figure.get('reason', 'no return requests')}."
+    return f"{figure['dissatisfied']} of {figure['returns']} return requests left the buyer dissatisfied."
+
+
+SENTENCES = {
+    "order_defect_rate": odr_sentence,
+    "live_order_defect_rate": odr_sentence,
+    "late_response_rate": lrr_sentence,
+    "negative_feedback_rate": nfr_sentence,
+    "return_dissatisfaction_rate": rdr_sentence,
+}
+
+
+def text_summary(metrics: dict) -> str:
+    """`main.py metrics` without --json."""
+    lines = [f"As of the end of {metrics['as_of']} ({metrics['timezone']})", ""]
+    for key, name in METRIC_NAMES.items():
+        figure = metrics[key]
+        window = f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}"
+        lines.append(f"{name:<28} {percent(figure['rate']):>9}  {STATUS_WORDS[figure['status']]:<15} {window}")
+        lines.append(f"{'':<28} {SENTENCES[key](figure)}")
+        if key.endswith("order_defect_rate"):
+            channels = "   ".join(
+                f"{channel} {percent(part['rate'])} ({part['defective_orders']}/{part['orders']})"
+                for channel, part in figure["by_channel"].items()
+            )
+            lines.append(
+                f"{'':<28} {channels}; negative feedback {figure['negative_feedback']}, "
+                f"A-to-z claims {figure['a_to_z_claims']}, chargebacks {figure['chargebacks']}"
+            )
+    reconciliation = metrics.get("reconciliation")
+    if reconciliation:
+        lines.append("")
+        lines.append("Amazon's account health report: " + ("agrees." if reconciliation["agrees"] else "differs:"))
+        for channel in reconciliation["channels"]:
+            for difference in channel["differences"]:
+                lines.append(f"  {channel['channel']} {difference['figure']}: {difference['explanation']}")
+    return "\n".join(lines)

@@ -25,13 +25,16 @@ SHOWN_REJECTIONS = 20
 
 
 def build_parser() -> argparse.ArgumentParser:
+    db_help = "database file (default: $AHM_DB or the file in the platform's data folder)"
+    # The commands' --db leaves the namespace alone when not given (SUPPRESS), so a --db before the command
+    # name survives; only the top-level parser's own --db action has the default None.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="database file (default: %(default)s)")
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Account Health Monitor for Amazon sellers. Without a command, opens the desktop app.",
-        parents=[common],
     )
+    parser.add_argument("--db", type=Path, default=None, help=db_help)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--screenshot", type=Path, help="render a view offscreen to this PNG file and exit")
     parser.add_argument("--view", default="dashboard", help="the view to render with --screenshot")
@@ -54,13 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", parents=[common], help="read and change settings")
     config_actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
-    get = config_actions.add_parser("get", help="print one setting")
+    get = config_actions.add_parser("get", parents=[common], help="print one setting")
     get.add_argument("key", choices=sorted(SETTINGS))
-    put = config_actions.add_parser("set", help="change one setting (VALUE as JSON or plain text)")
+    put = config_actions.add_parser("set", parents=[common], help="change one setting (VALUE as JSON or plain text)")
     put.add_argument("key", choices=sorted(SETTINGS))
     put.add_argument("value")
-    config_actions.add_parser("list", help="print every setting")
-    parser.set_defaults(db=None)
+    config_actions.add_parser("list", parents=[common], help="print every setting")
     return parser
 
 

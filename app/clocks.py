@@ -159,7 +159,7 @@ def _claim_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Cl
             kind = A_TO_Z_RESPONSE if claim.type == "a-to-z" else CHARGEBACK_RESPONSE
             clocks.append(Clock(kind, claim.order_id, filed, filed + int(hours * HOUR_S), key, claim.reason, channel))
         granted = claim.type == "a-to-z" and claim.status == "granted" and decided and claim.decided_on
-        if granted and claim.appeal_filed_on is None:
+        if granted and (claim.appeal_filed_on is None or claim.appeal_filed_on > today):
             start = day_start(claim.decided_on, zone)
             clocks.append(Clock(A_TO_Z_APPEAL, claim.order_id, start, start + APPEAL_S, key, claim.reason, channel))
     return clocks
@@ -168,10 +168,13 @@ def _claim_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Cl
 def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
     zone = settings.zone
     window = int(settings.feedback_removal_days * DAY_S)
+    today = local_day(at, zone)
     clocks = []
     for feedback in inputs.negative_feedback:
         start, until, _ = rules.visible_interval(feedback)
-        if start is None or until is not None or feedback.removal_requested_on is not None:
+        requested = feedback.removal_requested_on
+        # A removal or a request dated after `at` had not happened yet.
+        if start is None or (until is not None and until <= today) or (requested is not None and requested <= today):
             continue
         opened = day_start(feedback.day, zone)
         clocks.append(

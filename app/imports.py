@@ -32,7 +32,7 @@ from app.importers import (
 )
 from app.importers.source import read_prefix
 from app.settings import load_settings
-from storage.writer import TableWriter, WriteCounts, latest_per_key
+from storage.writer import TableWriter, latest_per_key
 
 BATCH_ROWS = 5000
 KEPT_REJECTIONS = 1000
@@ -142,13 +142,15 @@ def import_source(
         except ReportError as error:
             return _refuse(db, source, None if isinstance(error, UnknownReport) else kind, str(error), now)
         except ImportCancelled:
-            return FileResult(
+            result = FileResult(
                 file=source.name,
                 outcome="cancelled",
                 kind=kind.key,
                 kind_label=kind.label,
                 message="Import cancelled: nothing from this file was stored.",
             )
+            _log(db, result, now)
+            return result
 
 
 def _refuse(db, source: ReportSource, kind: ReportKind | None, message: str, now) -> FileResult:
@@ -157,7 +159,7 @@ def _refuse(db, source: ReportSource, kind: ReportKind | None, message: str, now
         outcome="refused",
         kind=kind.key if kind else None,
         kind_label=kind.label if kind else None,
-        message=message + " Nothing from it was stored.",
+        message=message.rstrip() + ("" if message.rstrip().endswith(".") else ".") + " Nothing from it was stored.",
     )
     _log(db, result, now)
     return result
@@ -169,14 +171,16 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
         demo_state.clear(db)
         result.notes.append("The demo data was cleared before this first import of your own reports.")
     writers = [TableWriter(db, spec) for spec in kind.specs]
+    counted = [writer for writer in writers if writer.spec.counted]
+    stored_before = sum(writer.count() for writer in counted)
     batches: list[list[tuple]] = [[] for _ in kind.specs]
-    counts = WriteCounts()
-    valid = rows_seen = 0
+    changed = valid = rows_seen = 0
 
     def flush() -> None:
+        nonlocal changed
         for writer, batch in zip(writers, batches, strict=True):
             if writer.spec.counted:
-                counts.__iadd__(writer.write(batch))
+                changed += writer.write(batch)
             else:
                 writer.write(latest_per_key(writer.spec, batch))
             batch.clear()
@@ -199,8 +203,9 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
             _report(source, rows_seen, progress, cancelled)
     flush()
     _report(source, rows_seen, progress, cancelled)
-    result.added, result.updated = counts.added, counts.updated
-    result.unchanged = valid - counts.added - counts.updated
+    result.added = sum(writer.count() for writer in counted) - stored_before
+    result.updated = changed - result.added
+    result.unchanged = valid - changed
     if rows_seen == 0:
         result.outcome = "no_rows"
         result.message = "Amazon cancelled this report: it has no rows." if kind.key == "cancelled" else "No rows."

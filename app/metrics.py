@@ -51,8 +51,8 @@ def headroom(defective: int, orders: int) -> int:
 
 
 def orders_to_recover(defective: int, orders: int) -> int:
-    """Defect-free orders still needed to bring the rate under 1 % (0 when under it)."""
-    return max(0, 100 * defective - orders + 1)
+    """Defect-free orders still needed to bring the rate under 1 % (0 when under it or when there is no rate)."""
+    return max(0, 100 * defective - orders + 1) if orders else 0
 
 
 def odr_window(as_of: date, lag_days: int) -> tuple[date, date]:

@@ -164,7 +164,8 @@ class Contact:
         if self.excluded or self.received_at > instant:
             return None
         if self._no_response_needed_in_time():
-            return None
+            # Marked within its 24 h: out of LRR from the mark on, waiting (pending) before it.
+            return None if self.message.no_response_needed_at <= instant else "pending"
         if self.answered_at is not None and self.answered_at <= self.due_at:
             return "on_time" if instant >= self.answered_at else "pending"
         return "late" if instant > self.due_at else "pending"

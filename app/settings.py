@@ -6,6 +6,7 @@ each limit (NFR warns at 5 %), feedback removal window 90 days, alerts 6 h and 2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,9 +69,11 @@ def _marketplace(value: Any) -> str:
 
 def _positive_number(value: Any) -> float:
     try:
-        number = float(value)
+        number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
-        raise ValueError(f"'{value}' is not a number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"'{value}' is not a number")
     if number <= 0:
         raise ValueError(f"{value} must be more than 0")
     return int(number) if number == int(number) else number
@@ -83,7 +86,10 @@ def _hours_list(value: Any) -> list[float]:
 
 
 def _fraction(value: Any) -> float:
-    number = float(value)
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
     if not 0 < number < 1:
         raise ValueError(f"{value} must be a fraction between 0 and 1 (0.008 is 0.8 %)")
     return number

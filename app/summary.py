@@ -35,9 +35,7 @@ def odr_sentence(figure: dict) -> str:
     if figure["status"] == "insufficient_data":
         return f"No figure: {figure.get('reason', 'no orders in the window')}."
     if figure["status"] == "breach":
-        text = (
-            f"Over 1 %: {plural(figure['orders_to_recover'], 'more defect-free order')} would bring it back under"
-        )
+        text = f"Over 1 %: {plural(figure['orders_to_recover'], 'more defect-free order')} would bring it back under"
         if figure.get("oldest_defect_leaves_on"):
             text += f"; the oldest defect leaves the window on {short_day(figure['oldest_defect_leaves_on'])}"
         return text + "."

@@ -184,8 +184,49 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V1)
 
 
+# Statement by statement rather than executescript(): executescript() commits first, which would take
+# the migration out of the transaction `migrate` wraps it in.
+SCHEMA_V2 = (
+    # One row per alert key ever delivered (or covered by a more urgent alert), so a restart, a resume
+    # from sleep or the next scheduler run never shows the same alert twice.
+    """CREATE TABLE alerts (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT,
+        order_id TEXT,
+        item_id TEXT,
+        delivered_at INTEGER NOT NULL
+    )""",
+    # The last status seen for each metric: a change is noticed even when it happened while the app was
+    # closed. changed_at is when that status began; rate is the latest saved rate.
+    """CREATE TABLE metric_status (
+        metric TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        rate REAL,
+        changed_at INTEGER NOT NULL
+    )""",
+    # Every status change (the first status of a metric has no old_status), for the triage history.
+    """CREATE TABLE status_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        metric TEXT NOT NULL,
+        old_status TEXT,
+        new_status TEXT NOT NULL,
+        rate REAL
+    )""",
+    "CREATE INDEX status_changes_by_time ON status_changes (at)",
+)
+
+
+def _v2_alerts(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V2:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
+    ("delivered alerts and metric status history", _v2_alerts),
 ]
 
 

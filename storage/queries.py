@@ -50,8 +50,7 @@ def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[di
         chunk = ids[index : index + 500]
         marks = ", ".join("?" * len(chunk))
         rows += db.query(
-            "SELECT order_id, purchased_at, channel, status, sales_channel FROM orders "
-            f"WHERE order_id IN ({marks})",
+            f"SELECT order_id, purchased_at, channel, status, sales_channel FROM orders WHERE order_id IN ({marks})",
             chunk,
         )
     return rows
@@ -87,9 +86,7 @@ def claims(db: sqlite_utils.Database) -> list[dict]:
 
 def messages_between(db: sqlite_utils.Database, start: int, end: int) -> list[dict]:
     return list(
-        db.query(
-            "SELECT * FROM messages WHERE received_at >= ? AND received_at < ? ORDER BY received_at", [start, end]
-        )
+        db.query("SELECT * FROM messages WHERE received_at >= ? AND received_at < ? ORDER BY received_at", [start, end])
     )
 
 
@@ -127,9 +124,7 @@ def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
 
 def returns_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[dict]:
     return list(
-        db.query(
-            "SELECT * FROM fbm_returns WHERE request_date >= ? AND request_date <= ?", [first_day, last_day]
-        )
+        db.query("SELECT * FROM fbm_returns WHERE request_date >= ? AND request_date <= ?", [first_day, last_day])
     )
 
 

@@ -1,9 +1,10 @@
 """Writing imported records idempotently, counting what each row did.
 
-Each record is first inserted if its natural key is new (`ON CONFLICT DO NOTHING`), then updated if its
-key exists and any reported column differs (and, where the record carries a version, it is not older
-than the stored one). Both statements run through `executemany` over a batch, and SQLite's change
-counter tells how many rows each touched, so a million-row report is counted without reading it back.
+Each batch of records goes through one `INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE` statement: a
+new natural key is inserted; an existing one is updated only if a reported column differs (and, where
+the record carries a version, it is not older than the stored one). SQLite's change counter tells how
+many rows were inserted or updated, and the table's row count before and after the import tells which
+were added, so a million-row report is counted without reading anything back row by row.
 Columns the seller sets by hand (removal status, responses, flags) are not in the record and are never
 overwritten by a re-import.
 """
@@ -11,20 +12,8 @@ overwritten by a re-import.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sqlite_utils
-
-
-@dataclass
-class WriteCounts:
-    added: int = 0
-    updated: int = 0
-
-    def __iadd__(self, other: WriteCounts) -> WriteCounts:
-        self.added += other.added
-        self.updated += other.updated
-        return self
 
 
 class TableWriter:
@@ -34,30 +23,30 @@ class TableWriter:
         self.conn = db.conn
         self.spec = spec
         columns = spec.columns
-        number = {name: index for index, name in enumerate(columns, start=1)}
         quoted = ", ".join(f"[{name}]" for name in columns)
-        params = ", ".join(f"?{number[name]}" for name in columns)
-        self.insert_sql = f"INSERT INTO [{spec.table}] ({quoted}) VALUES ({params}) ON CONFLICT DO NOTHING"
+        params = ", ".join("?" * len(columns))
+        key = ", ".join(f"[{name}]" for name in spec.key)
+        self.sql = f"INSERT INTO [{spec.table}] ({quoted}) VALUES ({params}) ON CONFLICT ({key}) DO "
         others = [name for name in columns if name not in spec.key]
         if not others:
-            self.update_sql = None
+            self.sql += "NOTHING"
             return
-        assignments = ", ".join(f"[{name}] = ?{number[name]}" for name in others)
-        where_key = " AND ".join(f"[{name}] = ?{number[name]}" for name in spec.key)
-        differs = " OR ".join(f"[{name}] IS NOT ?{number[name]}" for name in others)
-        newer = f" AND ?{number[spec.version]} >= [{spec.version}]" if spec.version else ""
-        self.update_sql = f"UPDATE [{spec.table}] SET {assignments} WHERE {where_key}{newer} AND ({differs})"
+        assignments = ", ".join(f"[{name}] = excluded.[{name}]" for name in others)
+        differs = " OR ".join(f"[{name}] IS NOT excluded.[{name}]" for name in others)
+        newer = f"excluded.[{spec.version}] >= [{spec.version}] AND " if spec.version else ""
+        self.sql += f"UPDATE SET {assignments} WHERE {newer}({differs})"
 
-    def write(self, rows: Sequence[tuple]) -> WriteCounts:
+    def write(self, rows: Sequence[tuple]) -> int:
+        """Write a batch; returns how many rows were inserted or changed."""
         if not rows:
-            return WriteCounts()
-        conn = self.conn
-        before = conn.total_changes
-        conn.executemany(self.insert_sql, rows)
-        inserted = conn.total_changes
-        if self.update_sql:
-            conn.executemany(self.update_sql, rows)
-        return WriteCounts(added=inserted - before, updated=conn.total_changes - inserted)
+            return 0
+        before = self.conn.total_changes
+        self.conn.executemany(self.sql, rows)
+        return self.conn.total_changes - before
+
+    def count(self) -> int:
+        """Rows stored in the table (read before and after an import to tell added from updated)."""
+        return self.conn.execute(f"SELECT count(*) FROM [{self.spec.table}]").fetchone()[0]
 
 
 def latest_per_key(spec, rows: Sequence[tuple]) -> list[tuple]:

@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
+from app.metrics import metrics_as_of
 from app.settings import save_setting
+from app.snapshot import load_snapshot
 
 
 def at(text: str) -> int:
@@ -126,3 +128,8 @@ class Seller:
 
 def day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def figures_on(db: sqlite_utils.Database, as_of: date) -> dict:
+    """Every figure as of the end of `as_of` (local day), read fresh from the database."""
+    return metrics_as_of(load_snapshot(db, as_of, as_of), as_of)

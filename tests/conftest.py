@@ -48,6 +48,21 @@ def db(db_path: Path):
 
 
 @pytest.fixture
+def new_db(tmp_path: Path):
+    """Open further fresh databases in the test's own folder, by name (closed at the end of the test)."""
+    opened = []
+
+    def make(name: str):
+        database = open_db(tmp_path / name)
+        opened.append(database)
+        return database
+
+    yield make
+    for database in opened:
+        database.close()
+
+
+@pytest.fixture
 def sample_db(db, samples: Path):
     """A database holding every sample report, imported once."""
     results = import_files(db, [samples / name for name in SAMPLE_FILES])

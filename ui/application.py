@@ -1,42 +1,308 @@
-"""Starting the desktop app: the QApplication, the database and the main window."""
+"""Starting the desktop app and wiring it: the window, the tray and the background worker.
+
+`DesktopApp` owns the pieces and connects them; the window and the tray only show and emit, the worker
+(`app.scheduler.MonitorScheduler`) does every database job, and results come back through the Bridge's
+signals. Tests build a DesktopApp on a temporary database with an injected clock.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app import demo_state, services
+from app.alerts import Alert
+from app.clocks import Clock
+from app.scheduler import MonitorScheduler
+from app.settings import save_setting
+from app.timeline import order_timeline
 from storage import StorageError, default_db_path, open_db
+from ui.bridge import AlertRelay, Bridge, WorkerListener
+from ui.clocks_model import REPLY_KINDS, countdown_text
+from ui.import_dialog import ImportDialog
 from ui.main_window import MainWindow
+from ui.theme import AMBER_S, RED_S, urgency, worst_status
+from ui.timeline_dialog import TimelineDialog
+from ui.tray import Tray, status_tooltip
+
+APP_NAME = "Account Health Monitor"
+PAUSE_S = 3600
+TRAY_NOTICE_KEY = "state.tray_notice_shown"
+
+
+class DesktopApp:
+    """The running app: window, tray (where the desktop has one), worker and the wiring between them."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        now: Callable[[], float] = time.time,
+        settings: QSettings | None = None,
+        use_tray: bool | None = None,
+    ):
+        self.db_path = Path(db_path)
+        self.now = now
+        self.qsettings = settings or QSettings()
+        self.db = open_db(self.db_path)  # the GUI thread's own connection: reads only
+        self.bridge = Bridge()
+        self.scheduler = MonitorScheduler(self.db_path, WorkerListener(self.bridge), AlertRelay(self.bridge), now=now)
+        self.window = MainWindow(self.db_path, now)
+        self.window.restore_geometry(self.qsettings)
+        self.tray = Tray() if (Tray.available() if use_tray is None else use_tray) else None
+        self.window.keep_in_tray = self.tray is not None
+        self.import_dialog: ImportDialog | None = None
+        self.state: services.MonitorState | None = None
+        self.delivered: list[Alert] = []
+        self._connect()
+
+    def _connect(self) -> None:
+        bridge, window = self.bridge, self.window
+        bridge.state_ready.connect(self.apply_state)
+        bridge.alert_raised.connect(self.show_alert)
+        bridge.job_failed.connect(self.show_failure)
+        bridge.import_progressed.connect(self._import_progressed)
+        bridge.import_finished.connect(self._import_finished)
+        window.import_requested.connect(self.choose_and_import)
+        window.files_dropped.connect(self.import_paths)
+        window.quit_requested.connect(self.quit)
+        window.close_to_tray.connect(self._closed_to_tray)
+        window.alert_banner.open_clicked.connect(self.open_alert)
+        window.demo_banner.clear_requested.connect(self.clear_demo)
+        messages = window.messages
+        messages.mark_replied.connect(
+            lambda message_id: self._write("Marking the message replied", services.mark_replied, message_id, self.now())
+        )
+        messages.mark_no_response_needed.connect(
+            lambda message_id: self._write(
+                "Marking the message as needing no response", services.mark_no_response_needed, message_id, self.now()
+            )
+        )
+        messages.timeline_requested.connect(self.open_timeline)
+        settings = window.settings_view
+        settings.save_requested.connect(self.save_settings)
+        settings.clear_demo_requested.connect(self.clear_demo)
+        settings.database_change_requested.connect(self.change_database)
+        if self.tray:
+            self.tray.open_requested.connect(window.bring_to_front)
+            self.tray.import_requested.connect(self.choose_and_import)
+            self.tray.pause_requested.connect(self.pause_alerts)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.alert_clicked.connect(self.open_alert)
+
+    # --- life cycle -----------------------------------------------------------------------------------------
+
+    def start(self, show: bool = True) -> None:
+        """Show the window and start the worker (which recomputes and checks the clocks at once)."""
+        self.window.settings_view.show_settings(services.load_settings(self.db), demo_state.is_active(self.db))
+        if self.tray:
+            self.tray.show()
+        if show:
+            self.window.show()
+        self.scheduler.start()
+
+    def quit(self) -> None:
+        if self.window.quitting:
+            return
+        self.window.save_geometry(self.qsettings)
+        self.window.quitting = True
+        self.scheduler.shutdown(wait=True)
+        if self.tray:
+            self.tray.hide()
+        self.window.close()
+        self.db.close()
+        QApplication.instance().quit()
+
+    # --- results from the worker ------------------------------------------------------------------------------
+
+    def apply_state(self, state: services.MonitorState) -> None:
+        self.state = state
+        self.window.apply_state(state)
+        if self.tray:
+            status, deadline = tray_status(state, self.now())
+            self.tray.set_status(status, status_tooltip(status, deadline))
+
+    def show_alert(self, alert: Alert) -> None:
+        self.delivered.append(alert)
+        if self.tray and self.tray.icon.isVisible():
+            self.tray.show_alert(alert)
+        else:
+            self.window.alert_banner.show_alert(alert)
+
+    def show_failure(self, what: str, message: str) -> None:
+        self.window.status_text.setText(f"{what} failed: {message}")
+
+    def open_alert(self, alert: Alert | None) -> None:
+        """Bring the window up on the alert's item (a clock is selected in Messages & clocks)."""
+        self.window.bring_to_front()
+        if alert is None:
+            return
+        self.window.show_view(alert.view)
+        if alert.view == "messages" and alert.item_id:
+            self.window.messages.select_item(alert.item_id)
+
+    # --- the seller's actions -----------------------------------------------------------------------------
+
+    def _write(self, what: str, action: Callable, *args) -> None:
+        self.window.status_text.setText(f"{what}…")
+        self.scheduler.submit(what, action, *args)
+
+    def choose_and_import(self) -> None:
+        self.window.bring_to_front()
+        paths = self.window.ask_for_files()
+        if paths:
+            self.import_paths(paths)
+
+    def import_paths(self, paths: list[str]) -> None:
+        if self.import_dialog is not None and self.import_dialog.results is None:
+            QMessageBox.information(self.window, APP_NAME, "An import is running; wait for it to finish.")
+            return
+        self.import_dialog = ImportDialog(paths, self.window)
+        self.import_dialog.show()
+        self.scheduler.submit_import(paths, self.import_dialog.cancelled)
+
+    def _import_progressed(self, progress) -> None:
+        if self.import_dialog is not None:
+            self.import_dialog.on_progress(progress)
+
+    def _import_finished(self, results) -> None:
+        if self.import_dialog is not None:
+            self.import_dialog.on_finished(results)
+        self.window.settings_view.clear_demo.setEnabled(demo_state.is_active(self.db))
+
+    def save_settings(self, values: dict) -> None:
+        def save_all(db, values: dict) -> None:
+            with db.atomic():
+                for key, value in values.items():
+                    save_setting(db, key, value)
+
+        self._write("Saving settings", save_all, values)
+        self.window.settings_view.settings = services.Settings(**values)
+
+    def clear_demo(self) -> None:
+        self._write("Removing the demo data", demo_state.clear)
+        self.window.settings_view.clear_demo.setEnabled(False)
+
+    def change_database(self, path: str) -> None:
+        self.qsettings.setValue("database/path", path)
+        QMessageBox.information(
+            self.window,
+            APP_NAME,
+            f"The app will use {path} from its next start. Quit and start it again to switch.",
+        )
+
+    def pause_alerts(self) -> None:
+        self.scheduler.pause_alerts(PAUSE_S)
+        until = datetime.fromtimestamp(self.now() + PAUSE_S).strftime("%H:%M")
+        if self.tray:
+            self.tray.set_paused(until)
+
+    def open_timeline(self, order_id: str) -> None:
+        zone = self.state.settings.zone if self.state else services.load_settings(self.db).zone
+        TimelineDialog(order_id, order_timeline(self.db, order_id, zone), zone, self.window).show()
+
+    def _closed_to_tray(self) -> None:
+        if not self.tray:
+            return
+        shown = self.db.execute("SELECT 1 FROM settings WHERE key = ?", [TRAY_NOTICE_KEY]).fetchone()
+        if shown:
+            return
+        self.tray.icon.showMessage(
+            APP_NAME,
+            "Still running in the tray, watching your reply clocks. Use Quit in the tray menu to stop it.",
+        )
+        self._write("Remembering the tray notice", save_tray_notice)
+
+
+def save_tray_notice(db) -> None:
+    from storage.settings import write_setting
+
+    write_setting(db, TRAY_NOTICE_KEY, True)
+
+
+def tray_status(state: services.MonitorState, at: float) -> tuple[str, str | None]:
+    """The worst of the metrics' statuses and of the reply clocks' urgency, and the next deadline."""
+    statuses = [state.metrics[key]["status"] for key in ("order_defect_rate", "late_response_rate")]
+    statuses += [state.metrics[key]["status"] for key in ("negative_feedback_rate", "return_dissatisfaction_rate")]
+    replies = [clock for clock in state.clocks if clock.kind in REPLY_KINDS]
+    for clock in replies:
+        level = urgency(clock.remaining_s(at), AMBER_S, RED_S)
+        statuses.append({"overdue": "breach", "red": "breach", "amber": "at_risk"}.get(level, "good"))
+    status = worst_status(statuses)
+    upcoming = [clock for clock in state.clocks if clock.remaining_s(at) >= 0]
+    return status, next_deadline_text(min(upcoming, key=lambda c: c.due_at), at, state) if upcoming else None
+
+
+def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) -> str:
+    due = datetime.fromtimestamp(clock.due_at, tz=state.settings.zone).strftime("%a %H:%M")
+    left = countdown_text(clock.remaining_s(at))
+    return f"{clock.label}, {clock.order_id or 'pre-order question'}: {left} left (due {due})"
+
+
+# --- starting --------------------------------------------------------------------------------------------------
+
+
+def database_path(args: argparse.Namespace, settings: QSettings) -> Path:
+    """`--db`, then `$AHM_DB`, then the file chosen in Settings, then the platform's data folder."""
+    import os
+
+    if args.db:
+        return Path(args.db)
+    if os.environ.get("AHM_DB"):
+        return default_db_path()
+    chosen = settings.value("database/path")
+    return Path(chosen) if chosen else default_db_path()
 
 
 def run_desktop(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Account Health Monitor")
+    app.setApplicationName(APP_NAME)
     app.setOrganizationName("account-health-monitor")
-    db_path = args.db or default_db_path()
+    app.setQuitOnLastWindowClosed(False)
+    qsettings = QSettings()
+    path = database_path(args, qsettings)
     try:
-        db = open_db(db_path)
+        db = open_db(path)
+        _load_demo_if_empty(db)
+        db.close()
+        desktop = DesktopApp(path, settings=qsettings, use_tray=False if args.screenshot else None)
     except StorageError as error:
-        QMessageBox.critical(None, "Account Health Monitor", str(error))
+        QMessageBox.critical(None, APP_NAME, str(error))
         return 2
-    _load_demo_if_empty(db)
-    window = MainWindow(db, db_path)
     if args.screenshot:
-        window.resize(1366, 768)
-        window.show()
-        app.processEvents()
-        return 0 if window.grab().save(str(args.screenshot)) else 1
-    window.show()
+        return screenshot(desktop, args.screenshot, args.view)
+    desktop.start()
     return app.exec()
 
 
+def screenshot(desktop: DesktopApp, target: Path, view: str) -> int:
+    """Render one view offscreen to PNG with figures computed right here (no worker), then exit."""
+    from ui.main_window import VIEWS
+
+    if view not in VIEWS:
+        print(f"error: --view must be one of {', '.join(VIEWS)}", file=sys.stderr)
+        return 2
+    desktop.window.settings_view.show_settings(services.load_settings(desktop.db), demo_state.is_active(desktop.db))
+    desktop.apply_state(services.refresh(desktop.db, desktop.now))
+    window = desktop.window
+    window.resize(1366, 768)
+    window.show_view(view)
+    window.show()
+    QApplication.processEvents()
+    saved = window.grab().save(str(target))
+    desktop.db.close()
+    return 0 if saved else 1
+
+
 def _load_demo_if_empty(db) -> None:
-    from app import demo_state
-    from app.settings import load_settings
+    from app.demo import load_demo
 
-    if load_settings(db).demo_on_empty and not demo_state.has_data(db):
-        from app.demo import load_demo
-
+    if services.load_settings(db).demo_on_empty and not demo_state.has_data(db):
         load_demo(db)

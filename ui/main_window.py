@@ -1,26 +1,213 @@
-"""The main window (a summary of what is stored until the dashboard arrives)."""
+"""The main window: the views in tabs, the demo and alert banners, a status line, and files dropped
+anywhere on it. It shows what it is given and emits what the seller asks for; `ui.application` wires
+it to the background worker."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app import demo_state
+from app.services import MonitorState
+from ui.dashboard import DashboardView
+from ui.import_dialog import FILE_FILTER
+from ui.messages_view import MessagesView
+from ui.settings_view import SettingsView
+from ui.tray import AlertBanner
+
+VIEWS = ("dashboard", "messages", "settings")
+VIEW_TITLES = {"dashboard": "&Dashboard", "messages": "&Messages && clocks", "settings": "Se&ttings"}
+MIN_SIZE = (1024, 640)
+DEFAULT_SIZE = (1280, 760)
+
+
+class DemoBanner(QFrame):
+    """Says plainly that the figures are a demo seller's, with the way out."""
+
+    clear_requested = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.setStyleSheet("QFrame { background: #e3f2fd; border: 1px solid #90caf9; border-radius: 4px; }")
+        text = QLabel(
+            "<b>Demo data</b> — these figures belong to a made-up seller. Import your own reports (drop them "
+            "on this window) and the demo data is replaced."
+        )
+        text.setWordWrap(True)
+        button = QPushButton("Remove demo data…")
+        button.clicked.connect(self._confirm)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addWidget(text, 1)
+        layout.addWidget(button)
+
+    def _confirm(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Remove the demo data?",
+            "The demo seller's records will be deleted and the window will be empty until you import your own reports.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.clear_requested.emit()
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db, db_path: Path):
+    files_dropped = Signal(list)  # paths to import
+    import_requested = Signal()
+    close_to_tray = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, db_path: Path, now):
         super().__init__()
         self.setWindowTitle("Account Health Monitor")
-        counts = {table: db[table].count for table in demo_state.DATA_TABLES}
-        lines = [f"<h2>Account Health Monitor</h2><p>Database: {db_path}</p>"]
-        if demo_state.is_active(db):
-            lines.append("<p><b>Demo data</b> — import your own reports to replace it.</p>")
-        lines.append("<ul>" + "".join(f"<li>{table}: {count}</li>" for table, count in counts.items()) + "</ul>")
-        label = QLabel("".join(lines))
+        self.setAcceptDrops(True)
+        self.keep_in_tray = False
+        self.quitting = False
+        self.dashboard = DashboardView()
+        self.messages = MessagesView(now)
+        self.settings_view = SettingsView(db_path)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.views: dict[str, QWidget] = {
+            "dashboard": self.dashboard,
+            "messages": self.messages,
+            "settings": self.settings_view,
+        }
+        for name, widget in self.views.items():
+            self.tabs.addTab(widget, VIEW_TITLES[name])
+        self.demo_banner = DemoBanner()
+        self.demo_banner.hide()
+        self.alert_banner = AlertBanner()
+        self.status_text = QLabel("Computing the figures…")
+        self.statusBar().addWidget(self.status_text, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(label)
-        layout.addStretch()
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.addWidget(self.demo_banner)
+        layout.addWidget(self.alert_banner)
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self._menus()
+        self.dashboard.import_requested.connect(self.import_requested)
+        self.messages.import_requested.connect(self.import_requested)
+        self.setMinimumSize(*MIN_SIZE)
+        self._drop_filter = DropFilter(self)
+        QApplication.instance().installEventFilter(self._drop_filter)
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_action = self._action(file_menu, "&Import reports…", QKeySequence.StandardKey.Open)
+        self.import_action.triggered.connect(self.import_requested)
+        file_menu.addSeparator()
+        quit_action = self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quit_requested)
+        view_menu = self.menuBar().addMenu("&View")
+        for number, name in enumerate(VIEWS, start=1):
+            action = self._action(view_menu, VIEW_TITLES[name], QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _=False, view=name: self.show_view(view))
+
+    def _action(self, menu, text: str, shortcut) -> QAction:
+        action = menu.addAction(text)
+        action.setShortcut(shortcut)
+        self.addAction(action)
+        return action
+
+    # --- showing ------------------------------------------------------------------------------------------------
+
+    def apply_state(self, state: MonitorState) -> None:
+        self.dashboard.show_state(state)
+        self.messages.show_state(state)
+        self.demo_banner.setVisible(state.demo)
+        computed = state.as_of.strftime("%a %d %b %Y")
+        self.status_text.setText(
+            f"Figures as of the end of {computed} ({state.timezone}) · "
+            f"{len(state.clocks)} open clocks{' · demo data' if state.demo else ''}"
+        )
+
+    def show_view(self, name: str) -> None:
+        self.tabs.setCurrentWidget(self.views[name])
+
+    def current_view(self) -> str:
+        return next(name for name, widget in self.views.items() if widget is self.tabs.currentWidget())
+
+    def bring_to_front(self) -> None:
+        self.show()
+        self.setWindowState((self.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive)
+        self.raise_()
+        self.activateWindow()
+
+    def ask_for_files(self) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import reports", str(Path.home()), FILE_FILTER)
+        return paths
+
+    # --- window life ------------------------------------------------------------------------------------------
+
+    def restore_geometry(self, settings: QSettings) -> None:
+        """The size and place the seller left the window in (kept on screen when the screen is smaller)."""
+        size = settings.value("window/size")
+        width, height = (size.width(), size.height()) if size is not None else DEFAULT_SIZE
+        screen = QApplication.primaryScreen().availableGeometry()
+        if screen.width() >= MIN_SIZE[0] and screen.height() >= MIN_SIZE[1]:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
+        position = settings.value("window/position")
+        if position is not None and screen.contains(position):
+            self.move(position)
+        if settings.value("window/maximized", False, type=bool):
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+
+    def save_geometry(self, settings: QSettings) -> None:
+        maximized = self.isMaximized()
+        settings.setValue("window/maximized", maximized)
+        if not maximized:
+            settings.setValue("window/size", self.size())
+            settings.setValue("window/position", self.pos())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_in_tray and not self.quitting:
+            event.ignore()
+            self.hide()
+            self.close_to_tray.emit()
+            return
+        event.accept()
+        if not self.quitting:
+            self.quit_requested.emit()
+
+
+class DropFilter(QObject):
+    """Accepts report files dropped anywhere on the window, whatever child widget is under the pointer."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return False
+        if not isinstance(watched, QWidget) or watched.window() is not self.window:
+            return False
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return False
+        event.acceptProposedAction()
+        if kind == QEvent.Type.Drop:
+            self.window.files_dropped.emit(paths)
+        return True

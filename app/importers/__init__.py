@@ -7,10 +7,12 @@ never from its file name; `parse` streams its rows as record tuples or rejection
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from types import ModuleType
 
 from app import records
@@ -76,6 +78,9 @@ ACCEPTED = (
 )
 
 
+EMAIL_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+")
+
+
 def unknown(name: str, what: str) -> UnknownReport:
     return UnknownReport(f"{name}: {what}. This app imports: {ACCEPTED}.", line=1)
 
@@ -87,7 +92,7 @@ def recognise(source: ReportSource) -> ReportKind:
         ReportError: the file is empty, binary, a web page or not a known report.
     """
     prefix = read_prefix(source)
-    if not prefix.strip():
+    if not prefix.removeprefix(b"\xef\xbb\xbf").strip():
         raise unknown(source.name, "the file is empty")
     if looks_binary(prefix):
         raise unknown(source.name, "this is a binary file, not a text report (line 1 holds NUL bytes)")
@@ -110,7 +115,9 @@ def recognise(source: ReportSource) -> ReportKind:
     for kind in FLAT_KINDS:
         if kind.module.recognises(header):
             return kind
-    shown = first_line.strip()[:80] + ("…" if len(first_line.strip()) > 80 else "")
+    # The line is kept in the import log: a header-less export's first row may hold a buyer's e-mail.
+    line = EMAIL_ADDRESS.sub("<e-mail>", first_line.strip())
+    shown = line[:80] + ("…" if len(line) > 80 else "")
     raise unknown(source.name, f"its first line «{shown}» is not the header of a known report")
 
 
@@ -132,8 +139,15 @@ def parse(source: ReportSource, kind: ReportKind, encoding: str, options: Import
 
 def _flat(kind: ReportKind, stream, encoding: str, options: ImportOptions) -> Parsed:
     lines = text_lines(stream, encoding)
-    header = parse_header_line(next(lines, ""))
-    yield from kind.module.parse(lines, header, options)
+    first = next(lines, "")
+    skipped: list[str] = []
+    while first and not first.lstrip("\ufeff").strip():  # blank lines before the header, as `recognise` skips
+        skipped.append("\n")
+        first = next(lines, "")
+    header = parse_header_line(first)
+    # The skipped lines go back in front of the body as blank rows (which parsers skip), so the row line
+    # numbers stay those of the file.
+    yield from kind.module.parse(chain(skipped, lines), header, options)
 
 
 def _account_health(source: ReportSource, stream, encoding: str) -> Parsed:

@@ -109,17 +109,27 @@ def read_date(text: str, order: str) -> str:
 
 
 def choose_date_order(texts: list[str], preferred: str) -> str:
-    """The day/month/year order that reads the most dates of the file; the preferred one on a tie."""
-    readable = {order: sum(1 for text in texts if text and _reads(text, order)) for order in DATE_ORDERS}
+    """The day/month/year order that reads the most dates of the file; the preferred one on a tie.
+
+    When the preferred order reads fewer dates than others that tie (a JP file, `26/9/16`, read with
+    the US setting fits both D/M/YY and YY/M/D), the one that keeps the file's dates closest together
+    wins: a feedback report spans months, while reading a day as a year spreads it over decades.
+    """
+    readable = {order: sum(1 for text in texts if text and _date_or_none(text, order)) for order in DATE_ORDERS}
     best = max(readable.values(), default=0)
     if readable.get(preferred, 0) == best:
         return preferred
-    return next(order for order in DATE_ORDERS if readable[order] == best)
+    tied = [order for order in DATE_ORDERS if readable[order] == best]
+    return min(tied, key=lambda order: _span_days(texts, order))
 
 
-def _reads(text: str, order: str) -> bool:
+def _date_or_none(text: str, order: str) -> str | None:
     try:
-        read_date(text, order)
+        return read_date(text, order)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _span_days(texts: list[str], order: str) -> int:
+    days = [date.fromisoformat(day) for day in (_date_or_none(text, order) for text in texts if text) if day]
+    return (max(days) - min(days)).days if days else 0

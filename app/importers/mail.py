@@ -34,7 +34,7 @@ HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
 
 def recognises(prefix: bytes) -> bool:
     """An mbox (`From ` separator line) or a single e-mail (a block of RFC 822 headers with From:)."""
-    text = prefix.lstrip(b"\xef\xbb\xbf")
+    text = prefix.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"From "):
         return True
     head = text.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]

@@ -1,0 +1,76 @@
+"""An order's history in date order: purchase, buyer messages and replies, feedback, returns and claims.
+
+What the seller reads before answering a buyer or appealing a claim. Instants are shown in the
+marketplace time zone; report dates that carry no time sort at the start of their day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from app.timeutil import day_start, parse_day
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: int
+    what: str
+    detail: str
+    has_time: bool = True
+
+    def when(self, zone: ZoneInfo) -> str:
+        moment = datetime.fromtimestamp(self.at, tz=zone)
+        return moment.strftime("%a %d %b %Y, %H:%M") if self.has_time else moment.strftime("%a %d %b %Y")
+
+
+def order_timeline(db: sqlite_utils.Database, order_id: str, zone: ZoneInfo) -> list[TimelineEvent]:
+    """Everything stored about one order, oldest first."""
+
+    def on_day(text: str) -> int:
+        return day_start(parse_day(text), zone)
+
+    events: list[TimelineEvent] = []
+    for row in db.query("SELECT * FROM orders WHERE order_id = ?", [order_id]):
+        items = ", ".join(
+            f"{item['quantity'] or 1} × {item['product_name'] or item['sku']}"
+            for item in db.query("SELECT * FROM order_items WHERE order_id = ?", [order_id])
+        )
+        events.append(TimelineEvent(row["purchased_at"], f"Ordered ({row['channel']})", items))
+        if row["last_updated_at"] != row["purchased_at"]:
+            events.append(TimelineEvent(row["last_updated_at"], f"Order status: {row['status']}", ""))
+    threads = set()
+    for row in db.query("SELECT * FROM messages WHERE order_id = ?", [order_id]):
+        threads.add(row["thread_key"])
+        kind = "Message from Customer Service by Amazon" if row["kind"] == "csba" else "Buyer message"
+        events.append(TimelineEvent(row["received_at"], f"{kind}: {row['topic'] or ''}", row["body"] or ""))
+        if row["no_response_needed_at"]:
+            events.append(TimelineEvent(row["no_response_needed_at"], "Marked: no response needed", ""))
+    marks = ", ".join("?" * len(threads))
+    replies = db.query(
+        f"SELECT * FROM replies WHERE order_id = ? OR (order_id IS NULL AND thread_key IN ({marks}))",
+        [order_id, *sorted(threads)],
+    )
+    for row in replies:
+        what = "Automatic acknowledgement" if row["automatic"] else "Your reply"
+        events.append(
+            TimelineEvent(row["sent_at"], what + (" (marked by hand)" if row["source"] == "manual" else ""), "")
+        )
+    for row in db.query("SELECT * FROM feedback WHERE order_id = ?", [order_id]):
+        stars = "★" * row["rating"] + "☆" * (5 - row["rating"])
+        events.append(TimelineEvent(on_day(row["feedback_date"]), f"Feedback {stars}", row["comments"] or "", False))
+    for row in db.query("SELECT * FROM fbm_returns WHERE order_id = ?", [order_id]):
+        detail = f"{row['reason'] or ''} · status {row['status']}"
+        events.append(TimelineEvent(on_day(row["request_date"]), "Return requested", detail, False))
+    for row in db.query("SELECT * FROM fba_returns WHERE order_id = ?", [order_id]):
+        detail = " · ".join(filter(None, (row["reason"], row["customer_comments"])))
+        events.append(TimelineEvent(row["returned_at"], "Returned to Amazon (FBA)", detail))
+    for row in db.query("SELECT * FROM claims WHERE order_id = ?", [order_id]):
+        name = "A-to-z claim" if row["type"] == "a-to-z" else "Chargeback"
+        events.append(TimelineEvent(on_day(row["filed_on"]), f"{name} filed", row["reason"], False))
+        if row["decided_on"]:
+            events.append(TimelineEvent(on_day(row["decided_on"]), f"{name} {row['status']}", "", False))
+    return sorted(events, key=lambda event: (event.at, not event.has_time))

@@ -1,0 +1,203 @@
+"""Time-zone edges (a US seller in America/Los_Angeles, a daylight-saving change inside the window) and
+the one-pass daily series against the same figures computed one day at a time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.metrics import daily_series
+from app.snapshot import load_snapshot
+from tests.builders import Seller, at, figures_on
+
+LA = "America/Los_Angeles"
+
+
+def odr(db, as_of: date, live: bool = False) -> dict:
+    return figures_on(db, as_of)["live_order_defect_rate" if live else "order_defect_rate"]
+
+
+def lrr(db, as_of: date) -> tuple[int, int, int]:
+    figure = figures_on(db, as_of)["late_response_rate"]
+    return figure["late"], figure["on_time"], figure["pending"]
+
+
+# --- time zones ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("zone", "local_day"), [(LA, "2026-08-31"), ("UTC", "2026-09-01")])
+def test_an_order_belongs_to_its_local_purchase_day(db, zone, local_day):
+    seller = Seller(db)
+    seller.setting("timezone", zone)
+    order = seller.order("2026-09-01 05:00")  # 2026-08-31 22:00 PDT
+    seller.feedback(order, "2026-09-01", rating=1)
+    # The live window of as_of D is D-59..D: D = 2026-08-31 ends on the order's day if it is Aug 31,
+    # D = 2026-10-30 starts on 2026-09-01, the day after.
+    in_la = zone == LA
+    assert odr(db, date(2026, 8, 31), live=True)["orders"] == (1 if in_la else 0)
+    assert odr(db, date(2026, 10, 30), live=True)["orders"] == (0 if in_la else 1)
+    assert odr(db, date(2026, 10, 29), live=True)["orders"] == 1
+    assert odr(db, date(2026, 10, 29), live=True)["defective_orders"] == 1
+    assert figures_on(db, date(2026, 10, 29))["live_order_defect_rate"]["defects"][0]["purchase_day"] == local_day
+
+
+def test_as_of_means_the_end_of_the_local_day(db):
+    seller = Seller(db)
+    seller.setting("timezone", LA)
+    seller.message("2026-09-01 06:30", thread="a")  # 2026-08-31 23:30 PDT
+    seller.reply("2026-09-01 06:50", thread="a")  # 23:50 PDT, before the end of Aug 31 there
+    seller.message("2026-09-01 06:40", thread="b")
+    seller.reply("2026-09-01 07:10", thread="b")  # 00:10 PDT on Sep 1: not yet on Aug 31
+    assert lrr(db, date(2026, 8, 31)) == (0, 1, 1)
+    assert lrr(db, date(2026, 9, 1)) == (0, 2, 0)
+    seller.setting("timezone", "UTC")
+    assert lrr(db, date(2026, 8, 31)) == (0, 0, 0)  # in UTC both messages are on Sep 1
+
+
+@pytest.mark.parametrize(("as_of", "live"), [(date(2026, 11, 1), True), (date(2026, 11, 15), False)])
+def test_window_edges_with_a_daylight_saving_change_inside(db, as_of, live):
+    seller = Seller(db)
+    seller.setting("timezone", LA)
+    # Window 2026-09-03..2026-11-01 (live as of 11-01, lagging as of 11-15); the clocks go back from PDT
+    # (UTC-7) to PST (UTC-8) at 2026-11-01 09:00 UTC, so the window's two ends have different offsets.
+    out_before = seller.order("2026-09-03 06:59:59")  # Sep 2 23:59:59 PDT
+    first = seller.order("2026-09-03 07:00:00")  # Sep 3 00:00 PDT
+    seller.order("2026-11-01 08:30:00")  # 01:30 PDT, before the change
+    seller.order("2026-11-01 09:30:00")  # 01:30 PST, after it
+    last = seller.order("2026-11-02 07:59:59")  # Nov 1 23:59:59 PST (00:59 on Nov 2 at PDT's offset)
+    seller.order("2026-11-02 08:00:00")  # Nov 2 00:00 PST
+    for order in (out_before, first, last):
+        seller.feedback(order, "2026-11-01", rating=1)
+    figure = odr(db, as_of, live)
+    assert (figure["window_start"], figure["window_end"]) == ("2026-09-03", "2026-11-01")
+    assert figure["orders"] == 4
+    assert figure["defective_orders"] == 2
+    assert {row["order_id"] for row in figure["defects"]} == {first, last}
+
+
+def test_return_deadline_counts_calendar_hours_across_the_change(db):
+    seller = Seller(db)
+    seller.setting("timezone", LA)
+    seller.return_request(seller.order(), "2026-11-01", status="Pending")
+    # 2026-11-01 00:00 PDT + 48 h = 2026-11-03 07:00 UTC = 2026-11-02 23:00 PST, before the end of Nov 2
+    # (2026-11-03 08:00 UTC): overdue as of Nov 2 already, though only 47 wall-clock hours have passed.
+    assert figures_on(db, date(2026, 11, 1))["return_dissatisfaction_rate"]["dissatisfied"] == 0
+    assert figures_on(db, date(2026, 11, 2))["return_dissatisfaction_rate"]["dissatisfied"] == 1
+
+
+def test_reply_deadline_counts_calendar_hours_across_the_change(db):
+    seller = Seller(db)
+    seller.setting("timezone", LA)
+    seller.message("2026-10-31 16:00", thread="a")  # 09:00 PDT
+    seller.reply("2026-11-01 16:00", thread="a")  # 08:00 PST: 24 calendar hours, on time
+    seller.message("2026-10-31 16:00", thread="b")
+    seller.reply("2026-11-01 16:00:01", thread="b")
+    assert lrr(db, date(2026, 11, 2)) == (1, 1, 0)
+
+
+# --- daily series --------------------------------------------------------------------------------------------
+
+
+def build_seller(db, zone: str) -> None:
+    """Four months of orders and defects that enter and leave the windows in every way the rules allow."""
+    seller = Seller(db)
+    seller.setting("timezone", zone)
+    seller.setting("csba_periods", [{"start": "2026-09-01", "end": "2026-10-15"}])
+    first = date(2026, 6, 20)
+    for offset in range(150):
+        day = first + timedelta(days=offset)
+        # Near midnight UTC, so in Los Angeles some land on the day before.
+        seller.order(f"{day} 03:30", channel="FBA")
+        seller.order(f"{day} 18:00", channel="FBM")
+        if offset % 9 == 0:
+            seller.order(f"{day} 12:00", channel="FBM", status="Cancelled")
+    order = seller.order
+    a = order("2026-08-05 12:00")
+    seller.feedback(a, "2026-08-10", rating=1)
+    b = order("2026-08-20 12:00", channel="FBA")
+    seller.feedback(b, "2026-08-25", rating=2, removal_status="removed", removed_on="2026-09-20")
+    c = order("2026-09-01 12:00")
+    seller.claim(c, "2026-09-05", status="denied", decided="2026-09-25")
+    d = order("2026-09-10 12:00")  # three defects, one order
+    seller.feedback(d, "2026-09-12", rating=2)
+    seller.claim(d, "2026-09-15", status="granted", decided="2026-09-20")
+    seller.claim(d, "2026-10-01", type="chargeback", reason="service")
+    e = order("2026-09-10 12:00", channel="FBA")  # nothing that counts
+    seller.claim(e, "2026-09-12", reason="not-received", status="granted", decided="2026-09-20")
+    seller.claim(e, "2026-09-14", type="chargeback", reason="fraud")
+    seller.feedback(e, "2026-09-15", rating=3)
+    f = order("2026-09-11 12:00", status="Cancelled")
+    seller.feedback(f, "2026-09-12", rating=1)
+    g = order("2026-10-15 12:00", channel="FBA")  # overlapping intervals
+    seller.feedback(g, "2026-10-20", rating=1, removal_status="struck_through", removed_on="2026-11-01")
+    seller.claim(g, "2026-10-25", reason="defective")
+    h = order("2026-07-20 12:00")  # two separate intervals on one order
+    seller.claim(h, "2026-07-25", status="withdrawn", decided="2026-08-01")
+    seller.feedback(h, "2026-08-10", rating=1)
+    i = order("2026-10-30 12:00")
+    seller.claim(i, "2026-11-05", type="chargeback", reason="other", status="withdrawn", decided="2026-11-12")
+    for index, when in enumerate(["2026-07-15", "2026-08-20", "2026-09-30", "2026-10-28", "2026-11-10"]):
+        seller.feedback(order(f"{when} 09:00"), when, rating=5 if index % 2 else 4)
+    seller.feedback(order("2026-11-02 09:00"), "2026-11-04", rating=2, struck_through=1)
+    # Messages: on time, late, late reply, auto-reply only, no response needed, CSBA-covered, restarts.
+    csba = order("2026-09-05 12:00")
+    seller.message("2026-08-03 10:00", thread="t1")
+    seller.reply("2026-08-03 18:00", thread="t1")
+    seller.message("2026-08-20 23:30", thread="t2")
+    seller.reply("2026-08-23 10:00", thread="t2")
+    seller.message("2026-09-06 10:00", thread="t3", order_id=csba)
+    seller.message("2026-09-10 04:00", thread="t4")
+    seller.reply("2026-09-10 05:00", thread="t4", automatic=True)
+    seller.message("2026-09-29 06:00", thread="t5", no_response_needed_at=at("2026-09-29 08:00"))
+    seller.message("2026-10-02 07:00", thread="t6")
+    seller.reply("2026-10-03 07:00", thread="t6")
+    seller.message("2026-10-04 07:00", thread="t6")
+    seller.message("2026-10-20 06:59", thread="t7")
+    seller.reply("2026-10-21 07:30", thread="t7")
+    seller.message("2026-11-18 22:00", thread="t8")
+    # Returns: pending past 48 h, answered late, negative feedback, wrongly rejected, fine.
+    seller.return_request(order("2026-08-01 10:00"), "2026-08-05", status="Pending")
+    seller.return_request(
+        order("2026-08-25 10:00"), "2026-09-01", status="Approved", responded_at=at("2026-09-04 10:00")
+    )
+    seller.return_request(order("2026-09-25 10:00"), "2026-10-01", negative_return_feedback=1)
+    seller.return_request(order("2026-10-05 10:00"), "2026-10-10", status="Rejected", incorrectly_closed=1)
+    seller.return_request(
+        order("2026-10-10 10:00"), "2026-10-12", status="Approved", responded_at=at("2026-10-12 15:00")
+    )
+    seller.return_request(order("2026-11-15 10:00"), "2026-11-19", status="Pending")
+
+
+def one_day(db, day: date) -> dict:
+    """The series' point for `day`, built from the figures computed for that day alone."""
+    figures = figures_on(db, day)
+    point = {"day": day.isoformat()}
+    for prefix, key in (("", "order_defect_rate"), ("live_", "live_order_defect_rate")):
+        odr = figures[key]
+        point[f"{prefix}odr"] = odr["rate"]
+        point[f"{prefix}odr_fba"] = odr["by_channel"]["FBA"]["rate"]
+        point[f"{prefix}odr_fbm"] = odr["by_channel"]["FBM"]["rate"]
+        for count in ("orders", "defective_orders", "negative_feedback", "a_to_z_claims", "chargebacks"):
+            point[f"{prefix}{count}"] = odr[count]
+    lrr = figures["late_response_rate"]
+    point.update(lrr=lrr["rate"], lrr_late=lrr["late"], lrr_on_time=lrr["on_time"])
+    nfr = figures["negative_feedback_rate"]
+    point.update(nfr=nfr["rate"], nfr_complete=nfr["complete"])
+    point["rdr"] = figures["return_dissatisfaction_rate"]["rate"]
+    return point
+
+
+@pytest.mark.parametrize("zone", ["UTC", LA])
+def test_daily_series_equals_day_by_day_computation(db, zone):
+    build_seller(db, zone)
+    first, last = date(2026, 7, 1), date(2026, 11, 25)
+    series = daily_series(load_snapshot(db, first, last), first, last)
+    assert len(series) == (last - first).days + 1
+    for point in series:
+        day = date.fromisoformat(point["day"])
+        assert point == one_day(db, day), day
+    # The seller above must exercise the series: defects enter and leave both windows.
+    for key in ("defective_orders", "live_defective_orders", "live_a_to_z_claims", "live_chargebacks", "lrr_late"):
+        assert len({point[key] for point in series}) >= 3, key
+    assert max(point["live_defective_orders"] for point in series) >= 3

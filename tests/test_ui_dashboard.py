@@ -1,0 +1,93 @@
+"""The dashboard shows the sample seller's figures as computed, with the 1 % line and today's window."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import pytest
+
+from app import services
+from app.summary import percent
+from tests.ui_support import SAMPLE_NOW
+from ui.charts import DAY_S, day_x
+from ui.dashboard import DashboardView
+
+
+@pytest.fixture
+def state(sample_db):
+    return services.refresh(sample_db, lambda: SAMPLE_NOW)
+
+
+@pytest.fixture
+def dashboard(qtbot, state):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show_state(state)
+    return view
+
+
+def test_cards_show_each_figure_with_its_status(dashboard, state, samples):
+    expected = json.loads((samples / "expected.json").read_text())
+    odr = dashboard.cards["order_defect_rate"]
+    assert odr.rate.text() == percent(expected["odr"]["all"]["rate"])
+    assert odr.status.text() == "Over the limit"
+    assert odr.window.text() == "27 Aug – 25 Oct"
+    assert "more defect-free order" in odr.sentence.text()
+    lrr = dashboard.cards["late_response_rate"]
+    assert lrr.rate.text() == percent(expected["lrr"]["rate"])
+    assert f"{expected['lrr']['late']} late of {expected['lrr']['late'] + expected['lrr']['on_time']}" in (
+        lrr.sentence.text()
+    )
+
+
+def test_odr_chart_plots_the_daily_series_against_the_one_percent_line(dashboard, state):
+    chart = dashboard.odr_chart
+    assert chart.limit.value() == 1.0
+    assert not chart.limit.movable
+    xs, ys = chart.curves["odr"].getData()
+    assert len(xs) == len(state.series) == services.SERIES_DAYS
+    assert xs[-1] == day_x(state.as_of)
+    for point, y in zip(state.series, ys, strict=True):
+        if point["odr"] is None:
+            assert math.isnan(y)
+        else:
+            assert y == pytest.approx(point["odr"] * 100)
+    assert chart.curves["odr_fba"].getData()[1][-1] == pytest.approx(state.series[-1]["odr_fba"] * 100)
+    assert chart.curves["odr_fbm"].getData()[1][-1] == pytest.approx(state.series[-1]["odr_fbm"] * 100)
+    # The shaded window is today's ODR window: purchase days 27 Aug to 25 Oct, both whole days.
+    assert chart.window.getRegion() == (day_x(date(2026, 8, 27)), day_x(date(2026, 10, 25)) + DAY_S)
+    # The last point is today's figure, the same number the card shows.
+    assert ys[-1] == pytest.approx(state.metrics["order_defect_rate"]["rate"] * 100)
+
+
+def test_small_charts_have_their_thresholds(dashboard):
+    for chart in (dashboard.lrr_chart, dashboard.nfr_chart, dashboard.rdr_chart):
+        assert chart.limit.value() == 10.0
+
+
+def test_hovering_a_day_reads_out_its_date_and_values(dashboard, state):
+    chart = dashboard.odr_chart
+    last = len(state.series) - 1
+    text = chart.point_text(last)
+    assert "Sun 08 Nov 2026" in text
+    assert f"All orders: {state.series[-1]['odr'] * 100:.2f} %" in text
+    chart.show_point(last)
+    assert chart.readout.isVisible()
+    assert chart.marker.getData()[0][0] == day_x(state.as_of)
+
+
+def test_empty_database_shows_where_to_start(qtbot, db):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show_state(services.refresh(db, lambda: SAMPLE_NOW))
+    assert view.stack.currentWidget() is view.empty
+    assert "No orders imported yet" in view.empty.headline.text()
+    with qtbot.waitSignal(view.import_requested):
+        view.empty.action.click()
+
+
+def test_reconciliation_line_says_amazon_agrees(dashboard):
+    assert "agrees" in dashboard.reconciliation.text()

@@ -1,0 +1,42 @@
+"""What the window tests share: a fixed instant, a private QSettings file, a running DesktopApp."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+# The samples' as-of day (expected.json): noon UTC on 2026-11-08, so the figures are those of that day.
+SAMPLE_NOW = datetime(2026, 11, 8, 12, 0, tzinfo=UTC).timestamp()
+
+
+class FixedClock:
+    """An injectable clock the test moves by hand."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += seconds
+
+
+def private_qsettings(folder: Path) -> QSettings:
+    """Window geometry and the chosen database go to the test's own file, never the user's."""
+    return QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+
+
+def big_orders_file(path: Path, sample: Path, copies: int) -> Path:
+    """The sample All Orders report repeated `copies` times with fresh order ids (a long import)."""
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for copy in range(copies):
+            for row in rows:
+                order_id, rest = row.split("\t", 1)
+                out.write(f"9{copy:02d}-{order_id[4:]}\t{rest}\n")
+    return path

@@ -1,0 +1,153 @@
+"""Messages & clocks: every open deadline with a live countdown, filters, and the actions that close one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.clocks import Clock
+from app.services import MonitorState
+from ui.clocks_model import CHANNEL_FILTERS, CLOCK_ROLE, KIND_FILTERS, REPLY_KINDS, TOPIC, ClocksFilter, ClocksModel
+from ui.dashboard import EmptyState
+
+
+class MessagesView(QWidget):
+    """The clocks table. One 1-second timer drives every countdown (never one timer per deadline)."""
+
+    mark_replied = Signal(str)  # message id
+    mark_no_response_needed = Signal(str)  # message id
+    timeline_requested = Signal(str)  # order id
+    import_requested = Signal()
+
+    def __init__(self, now: Callable[[], float] = time.time):
+        super().__init__()
+        self.model = ClocksModel(now)
+        self.proxy = ClocksFilter()
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.proxy.sort(-1)  # keep the model's order (buyer replies first, most urgent first) until asked
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(TOPIC, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _: self._open_timeline())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItems(list(KIND_FILTERS))
+        self.kind_filter.setAccessibleName("Show clocks of kind")
+        self.kind_filter.currentTextChanged.connect(lambda text: self.proxy.set_kinds(KIND_FILTERS[text]))
+        self.channel_filter = QComboBox()
+        self.channel_filter.addItems(list(CHANNEL_FILTERS))
+        self.channel_filter.setAccessibleName("Show clocks of channel")
+        self.channel_filter.currentTextChanged.connect(lambda text: self.proxy.set_channel(CHANNEL_FILTERS[text]))
+        self.summary = QLabel("")
+
+        self.replied_button = QPushButton("Mark &replied")
+        self.replied_button.setToolTip("You answered this buyer outside the imported e-mails (Ctrl+R)")
+        self.replied_button.clicked.connect(lambda: self._mark(self.mark_replied))
+        self.no_response_button = QPushButton("&No response needed")
+        self.no_response_button.setToolTip("The message needs no answer: it leaves the clock and the LRR")
+        self.no_response_button.clicked.connect(lambda: self._mark(self.mark_no_response_needed))
+        self.timeline_button = QPushButton("Order &timeline…")
+        self.timeline_button.clicked.connect(self._open_timeline)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=lambda: self._mark(self.mark_replied))
+
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show:"))
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(self.channel_filter)
+        filters.addStretch()
+        filters.addWidget(self.summary)
+        actions = QHBoxLayout()
+        actions.addWidget(self.replied_button)
+        actions.addWidget(self.no_response_button)
+        actions.addWidget(self.timeline_button)
+        actions.addStretch()
+
+        table_page = QWidget()
+        page = QVBoxLayout(table_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addLayout(filters)
+        page.addWidget(self.table)
+        page.addLayout(actions)
+        self.empty = EmptyState(
+            "No open clocks",
+            "Buyer messages, return requests and claims appear here with their deadline and a live countdown. "
+            "Import the buyer-message e-mails (.mbox or .eml) from your mailbox to start the 24-hour clocks.",
+            "Import reports…",
+        )
+        self.empty.action.clicked.connect(self.import_requested)
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(table_page)
+        self.stack.addWidget(self.empty)
+        self.table_page = table_page
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.model.tick)
+        self.timer.start()
+        self._update_actions()
+
+    def show_state(self, state: MonitorState) -> None:
+        selected = self.selected_clock()
+        self.model.set_rows(state.clocks, state.settings.zone)
+        self.stack.setCurrentWidget(self.table_page if state.clocks else self.empty)
+        replies = sum(1 for clock in state.clocks if clock.kind in REPLY_KINDS)
+        overdue = sum(1 for clock in state.clocks if clock.remaining_s(self.model.at) < 0)
+        self.summary.setText(f"{len(state.clocks)} open · {replies} buyer messages · {overdue} overdue")
+        if selected:
+            self.select_item(selected.item_id)
+        self._update_actions()
+
+    def selected_clock(self) -> Clock | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.proxy.data(rows[0], CLOCK_ROLE) if rows else None
+
+    def select_item(self, item_id: str) -> bool:
+        """Select the clock of an item (when an alert is clicked); True when it is listed."""
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if self.proxy.data(index, CLOCK_ROLE).item_id == item_id:
+                self.table.selectRow(row)
+                self.table.scrollTo(index)
+                return True
+        return False
+
+    def _update_actions(self) -> None:
+        clock = self.selected_clock()
+        is_message = clock is not None and clock.kind in REPLY_KINDS
+        self.replied_button.setEnabled(is_message)
+        self.no_response_button.setEnabled(is_message)
+        self.timeline_button.setEnabled(clock is not None and clock.order_id is not None)
+
+    def _mark(self, signal) -> None:
+        clock = self.selected_clock()
+        if clock is not None and clock.kind in REPLY_KINDS:
+            signal.emit(clock.item_id)
+
+    def _open_timeline(self) -> None:
+        clock = self.selected_clock()
+        if clock is not None and clock.order_id:
+            self.timeline_requested.emit(clock.order_id)

@@ -1,0 +1,281 @@
+"""Settings: the figures' rules the seller can change (time zone, CSBA enrolment, response hours,
+warning levels, alert thresholds), where the database lives, and the demo data."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting
+
+WARNING_NAMES = {
+    "odr": "Order Defect Rate",
+    "lrr": "Late Response Rate",
+    "nfr": "Negative Feedback Rate",
+    "rdr": "Return Dissatisfaction Rate",
+}
+
+
+def qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class PeriodRow(QWidget):
+    """One CSBA enrolment period: opted in on a day, optionally opted out on a later one."""
+
+    removed = Signal(object)
+
+    def __init__(self, start: date, end: date | None):
+        super().__init__()
+        self.start = QDateEdit(qdate(start))
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.start.setAccessibleName("Opted in on")
+        self.ended = QCheckBox("opted out on")
+        self.end = QDateEdit(qdate(end or start))
+        self.end.setCalendarPopup(True)
+        self.end.setDisplayFormat("yyyy-MM-dd")
+        self.end.setAccessibleName("Opted out on")
+        self.ended.setChecked(end is not None)
+        self.end.setEnabled(end is not None)
+        self.ended.toggled.connect(self.end.setEnabled)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(lambda: self.removed.emit(self))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Opted in on"))
+        layout.addWidget(self.start)
+        layout.addWidget(self.ended)
+        layout.addWidget(self.end)
+        layout.addWidget(remove)
+        layout.addStretch()
+
+    def value(self) -> dict:
+        end = pydate(self.end.date()).isoformat() if self.ended.isChecked() else None
+        return {"start": pydate(self.start.date()).isoformat(), "end": end}
+
+
+class PeriodsEditor(QWidget):
+    """The seller's Customer Service by Amazon enrolment periods."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[PeriodRow] = []
+        self.list = QVBoxLayout()
+        self.list.setContentsMargins(0, 0, 0, 0)
+        self.none = QLabel("Not enrolled: every buyer message is on your clock.")
+        self.none.setStyleSheet("color: #666;")
+        add = QPushButton("Add enrolment period")
+        add.clicked.connect(lambda: self.add(date.today(), None))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.none)
+        layout.addLayout(self.list)
+        layout.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def set_periods(self, periods: list[dict]) -> None:
+        for row in list(self.rows):
+            self.remove(row)
+        for period in periods:
+            end = period.get("end")
+            self.add(date.fromisoformat(period["start"]), date.fromisoformat(end) if end else None)
+        self.none.setVisible(not self.rows)
+
+    def add(self, start: date, end: date | None) -> None:
+        row = PeriodRow(start, end)
+        row.removed.connect(self.remove)
+        self.rows.append(row)
+        self.list.addWidget(row)
+        self.none.hide()
+
+    def remove(self, row: PeriodRow) -> None:
+        self.rows.remove(row)
+        row.setParent(None)
+        row.deleteLater()
+        self.none.setVisible(not self.rows)
+
+    def value(self) -> list[dict]:
+        return [row.value() for row in self.rows]
+
+
+class SettingsView(QWidget):
+    """Edits the settings; `save_requested` carries the checked values (written by the worker)."""
+
+    save_requested = Signal(dict)
+    clear_demo_requested = Signal()
+    database_change_requested = Signal(str)
+
+    def __init__(self, db_path: Path):
+        super().__init__()
+        self.settings = Settings()
+        self.timezone = QComboBox()
+        self.timezone.setEditable(True)
+        zones = sorted(zoneinfo.available_timezones())
+        self.timezone.addItems(zones)
+        completer = QCompleter(zones, self.timezone)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.timezone.setCompleter(completer)
+        self.marketplace = QComboBox()
+        self.marketplace.addItems(sorted(MARKETPLACE_DATE_ORDER))
+        self.periods = PeriodsEditor()
+        self.a_to_z_hours = QSpinBox()
+        self.a_to_z_hours.setRange(1, 240)
+        self.a_to_z_hours.setSuffix(" h")
+        self.removal_days = QSpinBox()
+        self.removal_days.setRange(1, 365)
+        self.removal_days.setSuffix(" days")
+        self.thresholds = QLineEdit()
+        self.thresholds.setPlaceholderText("6, 2")
+        self.warnings = {key: self._percent_box() for key in WARNING_NAMES}
+        self.demo_on_empty = QCheckBox("Start with demo data while nothing has been imported")
+        self.clear_demo = QPushButton("Remove the demo data now…")
+        self.clear_demo.clicked.connect(self._confirm_clear_demo)
+        self.database = QLabel(str(db_path))
+        self.database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.database.setWordWrap(True)
+        change_db = QPushButton("Use another database file…")
+        change_db.clicked.connect(self._choose_database)
+
+        rules = QFormLayout()
+        rules.addRow("Marketplace time zone", self.timezone)
+        rules.addRow("Marketplace (feedback dates)", self.marketplace)
+        rules.addRow("A-to-z claim response time", self.a_to_z_hours)
+        rules.addRow("Feedback removal window", self.removal_days)
+        rules.addRow("Customer Service by Amazon", self.periods)
+        levels = QFormLayout()
+        for key, box in self.warnings.items():
+            levels.addRow(f"{WARNING_NAMES[key]} turns amber at", box)
+        levels.addRow("Alert before a deadline (hours)", self.thresholds)
+        data = QFormLayout()
+        data.addRow("Database file", self.database)
+        data.addRow("", change_db)
+        data.addRow("", self.demo_on_empty)
+        data.addRow("", self.clear_demo)
+
+        self.save_button = QPushButton("&Save settings")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        revert = QPushButton("Revert")
+        revert.clicked.connect(lambda: self.show_settings(self.settings, self.clear_demo.isEnabled()))
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(revert)
+        buttons.addWidget(self.save_button)
+
+        self.timezone.setMinimumWidth(280)
+        self.marketplace.setMinimumWidth(90)
+        self.thresholds.setMinimumWidth(120)
+        content = QWidget()
+        content.setMaximumWidth(900)
+        layout = QVBoxLayout(content)
+        for title, form in (("How figures are computed", rules), ("Warnings and alerts", levels), ("Data", data)):
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+            box = QGroupBox(title)
+            box.setLayout(form)
+            layout.addWidget(box)
+        layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.addWidget(scroll)
+        outer.addLayout(buttons)
+
+    def _percent_box(self) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.01, 99.0)
+        box.setDecimals(2)
+        box.setSingleStep(0.1)
+        box.setSuffix(" %")
+        return box
+
+    def show_settings(self, settings: Settings, demo_active: bool) -> None:
+        self.settings = settings
+        self.timezone.setCurrentText(settings.timezone)
+        self.marketplace.setCurrentText(settings.marketplace)
+        self.periods.set_periods(settings.csba_periods)
+        self.a_to_z_hours.setValue(int(settings.a_to_z_response_hours))
+        self.removal_days.setValue(int(settings.feedback_removal_days))
+        for key, box in self.warnings.items():
+            box.setValue(settings.warning_levels[key] * 100)
+        self.thresholds.setText(", ".join(f"{hours:g}" for hours in settings.alert_thresholds_hours))
+        self.demo_on_empty.setChecked(settings.demo_on_empty)
+        self.clear_demo.setEnabled(demo_active)
+
+    def values(self) -> dict:
+        """The form's values, checked; raises ValueError naming the setting that is wrong."""
+        try:
+            hours = [float(part) for part in self.thresholds.text().replace(";", ",").split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("alert thresholds: expected hours separated by commas, like 6, 2") from None
+        raw = {
+            "timezone": self.timezone.currentText().strip(),
+            "marketplace": self.marketplace.currentText(),
+            "csba_periods": self.periods.value(),
+            "a_to_z_response_hours": self.a_to_z_hours.value(),
+            "feedback_removal_days": self.removal_days.value(),
+            "warning_levels": {key: round(box.value() / 100, 6) for key, box in self.warnings.items()},
+            "alert_thresholds_hours": hours,
+            "demo_on_empty": self.demo_on_empty.isChecked(),
+        }
+        return {key: check_setting(key, value) for key, value in raw.items()}
+
+    def save(self) -> None:
+        try:
+            values = self.values()
+        except ValueError as error:
+            QMessageBox.warning(self, "Settings not saved", str(error))
+            return
+        self.save_requested.emit(values)
+
+    def _confirm_clear_demo(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Remove the demo data?",
+            "The demo seller's orders, feedback, claims and messages will be deleted. Your own imports are "
+            "never demo data, so nothing of yours is touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.clear_demo_requested.emit()
+
+    def _choose_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Use another database file",
+            self.database.text(),
+            "Database (*.db);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            self.database_change_requested.emit(path)

@@ -1,0 +1,142 @@
+"""The system tray: an icon coloured by the worst status, the next deadline in its tooltip, a menu, and
+alerts as notifications. Where no tray exists, alerts go to a banner in the window instead."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QSystemTrayIcon
+
+from app.alerts import Alert
+from ui.icons import status_icon
+from ui.theme import STATUS_COLOURS, STATUS_WORDS
+
+SEVERITY_ICONS = {
+    "critical": QSystemTrayIcon.MessageIcon.Critical,
+    "warning": QSystemTrayIcon.MessageIcon.Warning,
+    "info": QSystemTrayIcon.MessageIcon.Information,
+}
+ALERT_SHOWN_MS = 15000
+# A notification replaces the one still on screen, so alerts arriving together are shown one after
+# another, the most severe first.
+ALERT_GAP_MS = 8000
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+class Tray(QObject):
+    """The tray icon and its menu. `alert_clicked` carries the alert whose notification was clicked."""
+
+    open_requested = Signal()
+    import_requested = Signal()
+    pause_requested = Signal()
+    quit_requested = Signal()
+    alert_clicked = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.icon = QSystemTrayIcon(status_icon("insufficient_data"), self)
+        self.menu = QMenu()
+        self.actions: dict[str, QAction] = {}
+        for key, text, signal in (
+            ("open", "Open", self.open_requested),
+            ("import", "Import…", self.import_requested),
+            ("pause", "Pause alerts for 1 h", self.pause_requested),
+            ("quit", "Quit", self.quit_requested),
+        ):
+            if key == "quit":
+                self.menu.addSeparator()
+            action = self.menu.addAction(text)
+            action.triggered.connect(signal)
+            self.actions[key] = action
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self._message_clicked)
+        self.status = "insufficient_data"
+        self.last_alert: Alert | None = None
+        self.queue: list[Alert] = []
+        self.gap = QTimer(self)
+        self.gap.setSingleShot(True)
+        self.gap.setInterval(ALERT_GAP_MS)
+        self.gap.timeout.connect(self._show_next)
+        self.icon.setToolTip("Account Health Monitor")
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_status(self, status: str, tooltip: str) -> None:
+        if status != self.status:
+            self.icon.setIcon(status_icon(status))
+            self.status = status
+        self.icon.setToolTip(tooltip)
+
+    def show_alert(self, alert: Alert) -> None:
+        """Show the alert now, or after the one on screen has had its time."""
+        self.queue.append(alert)
+        self.queue.sort(key=lambda queued: SEVERITY_ORDER.get(queued.severity, 3))
+        if not self.gap.isActive():
+            self._show_next()
+
+    def _show_next(self) -> None:
+        if not self.queue:
+            return
+        alert = self.queue.pop(0)
+        self.last_alert = alert
+        self.icon.showMessage(alert.title, alert.body, SEVERITY_ICONS.get(alert.severity), ALERT_SHOWN_MS)
+        self.gap.start()
+
+    def set_paused(self, paused_until_text: str | None) -> None:
+        action = self.actions["pause"]
+        action.setText(f"Alerts paused until {paused_until_text}" if paused_until_text else "Pause alerts for 1 h")
+        action.setEnabled(paused_until_text is None)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.open_requested.emit()
+
+    def _message_clicked(self) -> None:
+        if self.last_alert is not None:
+            self.alert_clicked.emit(self.last_alert)
+
+
+class AlertBanner(QFrame):
+    """The in-window alert, for desktops without a system tray (and for the latest alert while open)."""
+
+    open_clicked = Signal(object)
+
+    def __init__(self):
+        super().__init__()
+        self.alert: Alert | None = None
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        self.show_button = QPushButton("Show")
+        self.show_button.clicked.connect(lambda: self.open_clicked.emit(self.alert))
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.show_button)
+        layout.addWidget(dismiss)
+        self.hide()
+
+    def show_alert(self, alert: Alert) -> None:
+        self.alert = alert
+        colour = {"critical": STATUS_COLOURS["breach"], "warning": STATUS_COLOURS["at_risk"]}.get(
+            alert.severity, STATUS_COLOURS["good"]
+        )
+        self.setStyleSheet(f"QFrame {{ background: {colour}; border-radius: 4px; }} QLabel {{ color: white; }}")
+        self.text.setText(f"<b>{alert.title}</b><br>{alert.body}")
+        self.show()
+
+
+def status_tooltip(status: str, next_deadline: str | None) -> str:
+    lines = [f"Account health: {STATUS_WORDS.get(status, status)}"]
+    lines.append(f"Next deadline: {next_deadline}" if next_deadline else "No open deadline")
+    return "\n".join(lines)

@@ -167,7 +167,7 @@ def _refuse(db, source: ReportSource, kind: ReportKind | None, message: str, now
 
 def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress, cancelled) -> FileResult:
     result = FileResult(file=source.name, outcome="imported", kind=kind.key, kind_label=kind.label, encoding=encoding)
-    if demo_state.is_active(db):
+    if demo_state.is_active(db) and kind.specs:  # an empty (cancelled) report brings nothing to replace it
         demo_state.clear(db)
         result.notes.append("The demo data was cleared before this first import of your own reports.")
     writers = [TableWriter(db, spec) for spec in kind.specs]

@@ -67,6 +67,7 @@ class MonitorScheduler:
         listener: receives results on the worker thread.
         sink: delivers alerts (the tray, a banner, or a recording sink in tests).
         now: the clock (injected in tests).
+        monotonic: the clock that stops while the machine sleeps (injected in tests).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class MonitorScheduler:
         sink: alerts.AlertSink,
         *,
         now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         recompute_minutes: float = 5,
         check_seconds: float = 30,
         watch_seconds: float = 15,
@@ -86,7 +88,7 @@ class MonitorScheduler:
         self.now = now
         self.paused_until: float | None = None
         self._intervals = (recompute_minutes * 60, check_seconds, watch_seconds)
-        self._resume = ResumeDetector(wall=now)
+        self._resume = ResumeDetector(wall=now, monotonic=monotonic)
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)}, job_defaults=JOB_DEFAULTS, timezone="UTC"
         )
@@ -99,7 +101,7 @@ class MonitorScheduler:
         add = self._scheduler.add_job
         add(self.recompute, "interval", seconds=recompute_s, id=RECOMPUTE_JOB, next_run_time=datetime.now(UTC))
         add(self.check_clocks, "interval", seconds=check_s, id=CHECK_JOB)
-        add(self._watch, "interval", seconds=watch_s, id=WATCH_JOB)
+        add(self.watch_for_resume, "interval", seconds=watch_s, id=WATCH_JOB)
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:
@@ -174,7 +176,8 @@ class MonitorScheduler:
             log.exception("clock check failed")
             self.listener.job_failed("Checking the clocks", str(error))
 
-    def _watch(self) -> None:
+    def watch_for_resume(self) -> None:
+        """Run the checks at once when the machine has just woken up (the wall clock jumped)."""
         if self._resume.resumed():
             log.info("the machine slept: running the checks now")
             self.recompute()

@@ -54,8 +54,9 @@ class Header:
 def parse_header_line(line: str) -> Header:
     """The header of a flat file, from its first line."""
     text = line.lstrip("\ufeff").rstrip("\r\n")
-    delimiter = "\t" if "\t" in text else ","
-    names = next(csv.reader([text], delimiter=delimiter)) if delimiter == "," else text.split("\t")
+    # Excel in most of Europe saves "CSV" with semicolons (the comma is the decimal separator there).
+    delimiter = "\t" if "\t" in text else ";" if ";" in text and "," not in text else ","
+    names = text.split("\t") if delimiter == "\t" else next(csv.reader([text], delimiter=delimiter))
     return Header([normalise(name) for name in names], delimiter)
 
 
@@ -63,7 +64,7 @@ def reader(lines: Iterable[str], header: Header) -> Iterator[list[str]]:
     """A csv reader for the file's body (after its header line) with the right quoting."""
     if header.delimiter == "\t":
         return csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-    return csv.reader(lines, delimiter=",")
+    return csv.reader(lines, delimiter=header.delimiter)
 
 
 def field_count_problem(row: list[str], expected: int) -> str | None:

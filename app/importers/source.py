@@ -88,7 +88,8 @@ class ReportSource:
     def open_binary(self) -> BinaryIO:
         if self.compression == "zip":
             archive = zipfile.ZipFile(self.path)
-            return _ClosingMember(archive, archive.open(self.member or ""))
+            # Buffered: an mbox is read line by line, which would otherwise cost one read per byte.
+            return io.BufferedReader(_ClosingMember(archive, archive.open(self.member or "")), 256 * 1024)
         self._hasher = HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed by the caller
         buffered = io.BufferedReader(self._hasher, buffer_size=256 * 1024)
         if self.compression == "gzip":

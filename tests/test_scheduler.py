@@ -1,0 +1,177 @@
+"""The background worker: APScheduler set up against its known pitfalls, catch-up on start and after sleep,
+one job at a time, alerts once, failures reported instead of killing the timetable."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from app.alerts import RecordingSink
+from app.demo import load_demo
+from app.scheduler import CHECK_JOB, RECOMPUTE_JOB, WATCH_JOB, MonitorScheduler, ResumeDetector
+from storage import open_db
+from tests.ui_support import SAMPLE_NOW, FixedClock
+
+
+class Listener:
+    """Collects what the worker reports, with an event per kind to wait on."""
+
+    def __init__(self):
+        self.states, self.failures, self.finished = [], [], []
+        self.state_seen = threading.Event()
+
+    def state_ready(self, state):
+        self.states.append(state)
+        self.state_seen.set()
+
+    def import_progress(self, progress):
+        pass
+
+    def import_finished(self, results):
+        self.finished.append(results)
+
+    def job_failed(self, what, message):
+        self.failures.append((what, message))
+
+
+@pytest.fixture
+def demo_path(db_path):
+    db = open_db(db_path)
+    load_demo(db, lambda: SAMPLE_NOW)  # buyer messages with 1.5 h and 5 h left at SAMPLE_NOW
+    db.close()
+    return db_path
+
+
+def make(path, now=None, **kwargs):
+    listener, sink = Listener(), RecordingSink()
+    scheduler = MonitorScheduler(path, listener, sink, now=now or FixedClock(SAMPLE_NOW), **kwargs)
+    return scheduler, listener, sink
+
+
+def test_jobs_survive_sleep_and_never_pile_up(demo_path):
+    scheduler, _, _ = make(demo_path)
+    scheduler.start()
+    try:
+        jobs = {job.id: job for job in scheduler.jobs()}
+        assert set(jobs) == {RECOMPUTE_JOB, CHECK_JOB, WATCH_JOB}
+        for job in jobs.values():
+            # A grace time of None runs a job that fell due while the laptop slept instead of dropping it;
+            # coalesce runs it once, not once per missed interval.
+            assert job.misfire_grace_time is None
+            assert job.coalesce is True
+            assert job.max_instances == 1
+    finally:
+        scheduler.shutdown()
+
+
+def test_start_runs_the_checks_at_once(demo_path):
+    scheduler, listener, sink = make(demo_path, recompute_minutes=60)
+    scheduler.start()
+    try:
+        assert listener.state_seen.wait(20), "no recomputation on start"
+        deadline = time.monotonic() + 20
+        while not sink.delivered and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    assert listener.states[0].as_of.isoformat() == "2026-11-08"
+    titles = [alert.title for alert in sink.delivered]
+    assert any("left to reply to a buyer" in title for title in titles), titles
+
+
+def test_alerts_fire_once_across_a_restart(demo_path):
+    first, _, sink = make(demo_path)
+    first.recompute()
+    first.check_clocks()
+    delivered = [alert.key for alert in sink.delivered]
+    assert delivered and len(delivered) == len(set(delivered))
+    restarted, _, again = make(demo_path)  # a new process: only the database remembers
+    restarted.recompute()
+    restarted.check_clocks()
+    assert again.delivered == []
+
+
+def test_a_threshold_crossed_later_alerts_then(demo_path):
+    now = FixedClock(SAMPLE_NOW)
+    scheduler, _, sink = make(demo_path, now=now)
+    scheduler.check_clocks()
+    first = {alert.key for alert in sink.delivered}
+    now.advance(2 * 3600)  # the message that had 1.5 h left is now overdue
+    scheduler.check_clocks()
+    later = [alert for alert in sink.delivered if alert.key not in first]
+    assert any(alert.key.endswith(":overdue") for alert in later), [a.key for a in later]
+
+
+def test_paused_alerts_wait_for_the_end_of_the_pause(demo_path):
+    now = FixedClock(SAMPLE_NOW)
+    scheduler, _, sink = make(demo_path, now=now)
+    scheduler.pause_alerts(3600)
+    scheduler.recompute()
+    scheduler.check_clocks()
+    assert sink.delivered == []
+    now.advance(3601)
+    scheduler.check_clocks()
+    assert sink.delivered
+
+
+def test_resume_detector_notices_a_sleep():
+    wall, mono = FixedClock(1_000_000.0), FixedClock(50.0)
+    detector = ResumeDetector(wall=wall, monotonic=mono)
+    wall.advance(15)
+    mono.advance(15)
+    assert not detector.resumed()
+    wall.advance(3 * 3600)  # the lid was closed: wall time moved, monotonic time did not
+    mono.advance(1)
+    assert detector.resumed()
+    wall.advance(15)
+    mono.advance(15)
+    assert not detector.resumed()
+
+
+def test_waking_up_runs_the_checks_at_once(demo_path):
+    wall, mono = FixedClock(SAMPLE_NOW - 10 * 3600), FixedClock(0.0)
+    scheduler, listener, sink = make(demo_path, now=wall, monotonic=mono)
+    scheduler.watch_for_resume()
+    assert listener.states == []
+    wall.advance(10 * 3600)  # slept ten hours
+    scheduler.watch_for_resume()
+    assert len(listener.states) == 1
+    assert sink.delivered, "the clocks crossed while asleep alert on waking"
+
+
+def test_jobs_run_one_at_a_time_on_one_thread(demo_path):
+    scheduler, _, _ = make(demo_path, recompute_minutes=60, check_seconds=3600)
+    spans, threads = [], set()
+
+    def slow_write(db, label):
+        threads.add(threading.get_ident())
+        started = time.monotonic()
+        time.sleep(0.2)
+        spans.append((started, time.monotonic(), label))
+
+    scheduler.start()
+    try:
+        for label in range(3):
+            scheduler.submit("slow", slow_write, label)
+        deadline = time.monotonic() + 20
+        while len(spans) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    assert len(spans) == 3 and len(threads) == 1
+    ordered = sorted(spans)
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(ordered))
+
+
+def test_a_failing_write_is_reported_and_the_figures_still_refresh(demo_path):
+    scheduler, listener, _ = make(demo_path)
+
+    def broken(db):
+        raise RuntimeError("disk on fire")
+
+    scheduler._run_write("Saving", broken, ())
+    assert listener.failures == [("Saving", "disk on fire")]
+    assert len(listener.states) == 1

@@ -27,6 +27,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.demo import PRODUCTS  # noqa: E402 - the demo seller's catalogue, with its non-ASCII names
+
 HEADER = [
     "amazon-order-id",
     "merchant-order-id",
@@ -61,13 +65,6 @@ HEADER = [
     "purchase-order-number",
     "price-designation",
 ]
-PRODUCTS = (
-    ("MUG-11OZ", "B07K1FNN7M", "Café Mug 11oz – Stoneware", 14.99),
-    ("CASE-PH12", "B0C1PHONE1", 'Phone Case "Slim" for 12', 9.99),
-    ("MAT-YOGA", "B09ABC7777", "Yoga Mat 6mm (Grün)", 24.00),
-    ("LAMP-DESK", "B08XYZ1234", "Desk Lamp™ LED, dimmable", 29.50),
-    ("BOTTLE-1L", "B0BOTTLE01", "Water Bottle 1L, stainless", 19.95),
-)
 CITIES = (("AUSTIN", "TX", "78701"), ("BOSTON", "MA", "02108"), ("SEATTLE", "WA", "98101"), ("DENVER", "CO", "80202"))
 
 

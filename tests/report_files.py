@@ -15,19 +15,8 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from app.demo_state import DATA_TABLES
 from app.imports import import_files
-
-DATA_TABLES = (
-    "orders",
-    "order_items",
-    "feedback",
-    "fbm_returns",
-    "fba_returns",
-    "claims",
-    "messages",
-    "replies",
-    "account_health_snapshots",
-)
 
 
 class Flat:

@@ -1,12 +1,15 @@
 """Account Health Monitor: `python main.py` opens the window; subcommands run without a display.
 
-    python main.py [--db PATH]                       open the desktop app
-    python main.py --screenshot PATH [--view NAME]   render a view offscreen to PNG and exit
-    python main.py import [--db PATH] [--json] FILE...
-    python main.py demo [--db PATH] [--clear]
-    python main.py metrics [--db PATH] [--as-of YYYY-MM-DD] [--json]
-    python main.py clocks [--db PATH] [--at INSTANT] [--json]
-    python main.py config [--db PATH] get KEY | set KEY VALUE | list
+python main.py [--db PATH]                       open the desktop app
+python main.py --screenshot PATH [--view NAME]   render a view offscreen to PNG and exit
+python main.py import [--db PATH] [--json] FILE...
+python main.py demo [--db PATH] [--clear]
+python main.py metrics [--db PATH] [--as-of YYYY-MM-DD] [--json]
+python main.py clocks [--db PATH] [--at INSTANT] [--json]
+python main.py config [--db PATH] get KEY | set KEY VALUE | list
+python main.py triage [--db PATH] [--as-of DAY] [--since DAY] [--json] [--csv FILE] [--html FILE]
+python main.py triage resolve KEY --action TEXT [--note TEXT] | reopen KEY | complete
+python main.py triage category KEY CATEGORY | matrix | history ORDER_ID
 """
 
 from __future__ import annotations

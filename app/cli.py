@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from app import demo_state, services
+from app import demo_state, removal, services, triage
 from app.imports import FileResult, import_files
 from app.settings import SETTINGS, load_settings, save_setting
 from app.summary import text_summary
-from app.timeutil import parse_instant
+from app.timeutil import end_of_day, parse_instant, to_iso
 from storage import StorageError, default_db_path, open_db
 
 SHOWN_REJECTIONS = 20
@@ -54,6 +54,31 @@ def build_parser() -> argparse.ArgumentParser:
     clocks = commands.add_parser("clocks", parents=[common], help="open deadlines, most urgent first")
     clocks.add_argument("--at", help="an ISO 8601 instant (default: now)")
     clocks.add_argument("--json", action="store_true")
+
+    tri = commands.add_parser(
+        "triage",
+        parents=[common],
+        help="the weekly triage list: new defects and contacts, categorised, with their resolution path",
+    )
+    tri.add_argument("--as-of", help="list as of the end of this day, YYYY-MM-DD (default: now)")
+    tri.add_argument("--since", help="list everything from this day, YYYY-MM-DD (default: since the last triage)")
+    tri.add_argument("--json", action="store_true", help='print {"items": [...]} with the session and counts')
+    tri.add_argument("--csv", type=Path, metavar="FILE", help="also write the list as CSV (spreadsheet-safe)")
+    tri.add_argument("--html", type=Path, metavar="FILE", help="also write the printable report with the ODR chart")
+    tri_actions = tri.add_subparsers(dest="triage_action", metavar="ACTION")
+    resolve = tri_actions.add_parser("resolve", parents=[common], help="mark an item resolved")
+    resolve.add_argument("key", help='the item\'s key, e.g. "feedback:111-0000000-0000000"')
+    resolve.add_argument("--action", required=True, help="what was done")
+    resolve.add_argument("--note", default="", help="anything worth keeping as evidence")
+    reopen = tri_actions.add_parser("reopen", parents=[common], help="take an item's resolution back")
+    reopen.add_argument("key")
+    tri_actions.add_parser("complete", parents=[common], help="complete this week's triage")
+    category = tri_actions.add_parser("category", parents=[common], help="set an item's category")
+    category.add_argument("key")
+    category.add_argument("category", help="a category, or 'derived' to go back to the derived one")
+    tri_actions.add_parser("matrix", parents=[common], help="print the escalation matrix")
+    history = tri_actions.add_parser("history", parents=[common], help="an order's recorded resolutions")
+    history.add_argument("order_id")
 
     config = commands.add_parser("config", parents=[common], help="read and change settings")
     config_actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -194,10 +219,111 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    db = database(args)
+    action = getattr(args, "triage_action", None)
+    if action is not None:
+        return _triage_action(db, args, action)
+    settings = load_settings(db)
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print("error: --as-of and --since take a day like 2026-11-08", file=sys.stderr)
+        return 2
+    at = end_of_day(as_of, settings.zone) if as_of else time.time()
+    listing = services.load_triage(db, at, since, settings)
+    try:
+        if args.csv:
+            services.save_triage_csv(listing, args.csv)
+        if args.html:
+            services.save_triage_html(db, listing, args.html, settings)
+    except OSError as error:
+        print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(listing.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(describe_triage(listing))
+    return 0
+
+
+def _triage_action(db, args: argparse.Namespace, action: str) -> int:
+    try:
+        if action == "resolve":
+            resolution = services.resolve_item(db, args.key, args.action, args.note)
+            print(f"Resolved {args.key}: {resolution.action}")
+        elif action == "reopen":
+            print(f"Reopened {args.key}." if services.reopen_item(db, args.key) else f"{args.key} was not resolved.")
+        elif action == "complete":
+            done = services.complete_session(db)
+            print(f"Triage {done['number']} completed: {done['resolved']} of {done['items']} items resolved.")
+        elif action == "category":
+            chosen = None if args.category == "derived" else args.category
+            services.set_category(db, args.key, chosen)
+            print(f"{args.key}: {chosen or 'derived category'}")
+        elif action == "matrix":
+            for entry in services.get_matrix(db):
+                amount = "item value" if entry.amount is None else f"{entry.amount:.2f}"
+                print(f"{entry.label}: {entry.who}, within {entry.response_hours:g} h, up to {amount}")
+                print(f"    {entry.action}")
+        elif action == "history":
+            resolutions = services.order_resolutions(db, args.order_id)
+            if not resolutions:
+                print(f"No resolution recorded for order {args.order_id}.")
+            for r in resolutions:
+                ended = f" ({r.ended_by} {to_iso(r.ended_at)})" if r.ended_at else ""
+                print(f"{to_iso(r.resolved_at)}  {r.key}: {r.action}{' — ' + r.note if r.note else ''}{ended}")
+    except (LookupError, ValueError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def describe_triage(listing) -> str:
+    """The list as a seller reads it in a terminal: one block per item, most urgent first."""
+    counts = listing.counts
+    reasons = {"first": "first triage: the last 7 days", "since_last": "since the last triage", "given": "as asked"}
+    lines = [
+        f"Triage {listing.session_number}: {listing.window_start.isoformat()} to {listing.window_end.isoformat()} "
+        f"({reasons[listing.window_reason]}) — {counts['total']} items, {counts['open']} open, "
+        f"{counts['overdue']} overdue, {counts['removable']} feedback removable"
+    ]
+    if not listing.items:
+        lines.append("Nothing new needs triage.")
+    for item in listing.items:
+        order = item.order_id or "no order"
+        channel = f" ({item.channel})" if item.channel else ""
+        lines.append("")
+        lines.append(
+            f"[{item.status}] {item.day.isoformat()}  {triage.CATEGORIES[item.category]}  {order}{channel}  {item.key}"
+        )
+        lines.append(f"    {item.what}")
+        clock = ""
+        if item.clock is not None:
+            clock = f"{item.clock.label}: {describe_remaining(item.clock.remaining_s(listing.at))}; "
+        lines.append(f"    {clock}ODR: {item.odr_effect}")
+        s = item.suggestion
+        amount = f", pre-approved up to {s.amount:.2f}{' ' + s.currency if s.currency else ''}" if s.amount else ""
+        lines.append(f"    → {s.action} ({s.who}, within {s.response_hours:g} h{amount})")
+        if item.removal and item.removal["ground"]:
+            state = "eligible" if item.removal["eligible"] else "not eligible now"
+            lines.append(
+                f"    Removal: {removal.GROUND_LABELS[item.removal['ground']]} ({state}; "
+                f"window closes {item.removal['window_closes']})"
+            )
+        if item.resolution:
+            lines.append(
+                f"    Resolved: {item.resolution.action}{' — ' + item.resolution.note if item.resolution.note else ''}"
+            )
+    return "\n".join(lines)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "demo": cmd_demo,
     "metrics": cmd_metrics,
     "clocks": cmd_clocks,
     "config": cmd_config,
+    "triage": cmd_triage,
 }

@@ -1,4 +1,5 @@
-"""An order's history in date order: purchase, buyer messages and replies, feedback, returns and claims.
+"""An order's history in date order: purchase, buyer messages and replies, feedback, returns, claims and
+what the seller recorded doing about them in triage.
 
 What the seller reads before answering a buyer or appealing a claim. Instants are shown in the
 marketplace time zone; report dates that carry no time sort at the start of their day.
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from app.timeutil import day_start, parse_day
+from storage import triage as triage_store
 
 
 @dataclass(frozen=True)
@@ -73,4 +75,9 @@ def order_timeline(db: sqlite_utils.Database, order_id: str, zone: ZoneInfo) -> 
         events.append(TimelineEvent(on_day(row["filed_on"]), f"{name} filed", row["reason"], False))
         if row["decided_on"]:
             events.append(TimelineEvent(on_day(row["decided_on"]), f"{name} {row['status']}", "", False))
+    # What the seller recorded doing in triage: the evidence an appeal needs, in its place in time.
+    for row in triage_store.resolutions_for_order(db, order_id):
+        events.append(TimelineEvent(row["resolved_at"], f"Triage: resolved — {row['action']}", row["note"] or ""))
+        if row["ended_by"] == "reopened":
+            events.append(TimelineEvent(row["ended_at"], "Triage: reopened", row["action"]))
     return sorted(events, key=lambda event: (event.at, not event.has_time))

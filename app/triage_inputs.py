@@ -1,0 +1,151 @@
+"""Reading what the triage list needs out of the database, for one window of days, once.
+
+Records are read by their own date (feedback, claims and return requests by day; messages, FBA returns
+and status changes by instant) over the window in the marketplace time zone; the orders they name are
+read for their channel, item value and product names; the open clocks come from `app.clocks`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import sqlite_utils
+
+from app import rules
+from app.alerts import status_history
+from app.clocks import clocks_at
+from app.model import Reply
+from app.settings import Settings
+from app.snapshot import (
+    claim_from_row,
+    csba_periods,
+    feedback_from_row,
+    load_orders,
+    message_from_row,
+    return_from_row,
+)
+from app.timeutil import day_start, end_of_day
+from app.triage import (
+    CATEGORIES,
+    FbaReturn,
+    MatrixEntry,
+    Resolution,
+    StatusChange,
+    TriageInputs,
+    default_matrix,
+)
+from storage import queries
+from storage import triage as store
+
+
+def load_triage_inputs(
+    db: sqlite_utils.Database, at: float, settings: Settings, first_day: date, last_day: date
+) -> TriageInputs:
+    """The records dated `first_day`..`last_day` that may be triage items, and what they refer to."""
+    zone = settings.zone
+    start, end = day_start(first_day, zone), min(end_of_day(last_day, zone), int(at) + 1)
+    first, last = first_day.isoformat(), last_day.isoformat()
+    feedback = [feedback_from_row(row) for row in queries.feedback_between(db, first, last) if row["rating"] <= 3]
+    claims = [claim_from_row(row) for row in store.claims_filed_between(db, first, last)]
+    returns = [return_from_row(row) for row in queries.returns_between(db, first, last)]
+    messages = [message_from_row(row) for row in queries.messages_between(db, start, end)]
+    fba_returns = [_fba_return(row) for row in store.fba_returns_between(db, start, end)]
+    changes = [
+        StatusChange(row["at"], row["metric"], row["old_status"], row["new_status"], row["rate"])
+        for row in status_history(db)
+        if start <= row["at"] < end
+    ]
+    order_ids = [f.order_id for f in feedback] + [c.order_id for c in claims] + [r.order_id for r in returns]
+    order_ids += [m.order_id for m in messages] + [r.order_id for r in fba_returns]
+    orders = load_orders(db, zone, order_ids)
+    values, names = _order_items(db, order_ids)
+    return TriageInputs(
+        feedback=feedback,
+        claims=claims,
+        returns=returns,
+        contacts=_contacts(db, messages, orders, settings),
+        fba_returns=fba_returns,
+        status_changes=changes,
+        orders=orders,
+        item_values=values,
+        product_names=names,
+        clocks=clocks_at(db, at, settings),
+        resolutions=load_resolutions(db),
+        overrides={k: v for k, v in store.category_overrides(db).items() if v in CATEGORIES},
+        matrix=load_matrix(db),
+    )
+
+
+def load_matrix(db: sqlite_utils.Database) -> dict[tuple[str, str], MatrixEntry]:
+    """The escalation matrix: the defaults with the seller's stored edits over them."""
+    matrix = default_matrix()
+    for row in store.matrix_rows(db):
+        key = (row["category"], row["case"])
+        if key in matrix:  # an edit of a category a later version dropped is ignored, not fatal
+            matrix[key] = MatrixEntry(
+                row["category"], row["case"], row["action"], row["who"], row["response_hours"], row["amount"], True
+            )
+    return matrix
+
+
+def load_resolutions(db: sqlite_utils.Database) -> dict[str, Resolution]:
+    return {row["item_key"]: resolution_from_row(row) for row in store.active_resolutions(db)}
+
+
+def resolution_from_row(row: dict) -> Resolution:
+    return Resolution(
+        key=row["item_key"],
+        action=row["action"],
+        note=row["note"] or "",
+        resolved_at=row["resolved_at"],
+        order_id=row["order_id"],
+        kind=row["item_kind"],
+        ended_at=row["ended_at"],
+        ended_by=row["ended_by"],
+    )
+
+
+def _fba_return(row: dict) -> FbaReturn:
+    return FbaReturn(
+        return_key=row["return_key"],
+        order_id=row["order_id"],
+        returned_at=row["returned_at"],
+        sku=row["sku"],
+        product_name=row["product_name"],
+        reason=row["reason"],
+        disposition=row["disposition"],
+        customer_comments=row["customer_comments"],
+    )
+
+
+def _order_items(db: sqlite_utils.Database, order_ids: list) -> tuple[dict, dict]:
+    """Per order: (sum of item prices, currency) and its product names."""
+    totals: dict[str, float] = defaultdict(float)
+    priced: set[str] = set()
+    currencies: dict[str, str | None] = {}
+    names: dict[str, list[str]] = defaultdict(list)
+    for row in store.order_items(db, order_ids):
+        order_id = row["order_id"]
+        if row["item_price"] is not None:
+            totals[order_id] += row["item_price"]
+            priced.add(order_id)
+        if row["currency"]:
+            currencies.setdefault(order_id, row["currency"])
+        if row["product_name"]:
+            names[order_id].append(row["product_name"])
+    values = {order_id: (totals[order_id], currencies.get(order_id)) for order_id in priced}
+    return values, dict(names)
+
+
+def _contacts(db, messages, orders, settings: Settings) -> list[rules.Contact]:
+    """The messages as contacts, each answered (or not) by the first real reply of its thread."""
+    if not messages:
+        return []
+    since = min(m.received_at for m in messages)
+    replies: dict[str, list[Reply]] = defaultdict(list)
+    for row in queries.replies_since(db, {m.thread_key for m in messages}, since):
+        replies[row["thread_key"]].append(
+            Reply(row["thread_key"], row["order_id"], row["sent_at"], bool(row["automatic"]))
+        )
+    return rules.contacts(messages, replies, orders, csba_periods(settings))

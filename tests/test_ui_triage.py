@@ -1,0 +1,157 @@
+"""The triage view on the demo seller: the list arrives from the worker, items are resolved, reopened and
+recategorised, the session is completed, the list is exported and the escalation matrix edited."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app import services
+from app.demo import load_demo
+from app.triage import CATEGORIES, NEGATIVE_FEEDBACK
+from storage import open_db
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock
+from ui.matrix_dialog import ACTION, HOURS, MatrixDialog
+from ui.triage_view import TriageModel
+
+
+@pytest.fixture
+def demo_db(db_path):
+    seeded = open_db(db_path)
+    load_demo(seeded, FixedClock(SAMPLE_NOW))
+    seeded.close()
+    return db_path
+
+
+@pytest.fixture
+def desktop(qtbot, launch, demo_db):
+    app = launch(demo_db)
+    qtbot.waitUntil(lambda: app.triage_listing is not None, timeout=WAIT_MS)
+    app.window.show_view("triage")
+    return app
+
+
+def items_by_key(desktop):
+    return {item.key: item for item in desktop.triage_listing.items}
+
+
+def test_model_passes_qt_model_tester(qtmodeltester, demo_db):
+    db = open_db(demo_db)
+    listing = services.load_triage(db, SAMPLE_NOW)
+    db.close()
+    model = TriageModel(lambda: SAMPLE_NOW)
+    model.set_rows(listing.items)
+    assert model.rowCount() == len(listing.items) > 5
+    qtmodeltester.check(model)
+
+
+def test_the_list_arrives_with_counts_in_the_tab(desktop):
+    view = desktop.window.triage
+    listing = desktop.triage_listing
+    assert view.model.rowCount() == len(listing.items)
+    tab = desktop.window.tabs.tabText(desktop.window.tabs.indexOf(view))
+    assert tab == f"Tri&age ({listing.counts['open']})"
+    assert "first triage" in view.heading.text()
+    # The first open item is selected and its path shown.
+    item = view.selected_item()
+    assert item is not None and not item.resolved
+    assert item.suggestion.action[:40] in view.detail.toPlainText()
+
+
+def test_resolving_and_reopening_an_item(qtbot, desktop):
+    view = desktop.window.triage
+    item = view.selected_item()
+    view.resolve_button.click()  # nothing said about what was done: refused, nothing written
+    assert view.action_taken.hasFocus() or "Say what you did" in view.action_taken.placeholderText()
+    view.action_taken.setText("Replied with tracking")
+    view.note.setText("carrier confirms delivery tomorrow")
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        view.resolve_button.click()
+    resolved = items_by_key(desktop)[item.key]
+    assert resolved.resolved and resolved.resolution.action == "Replied with tracking"
+    assert view.select_item(item.key) and view.reopen_button.isEnabled()
+    assert "Replied with tracking" in view.detail.toPlainText()
+    history = services.order_resolutions(desktop.db, item.order_id) if item.order_id else []
+    assert not item.order_id or history[-1].action == "Replied with tracking"
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        view.reopen_button.click()
+    assert not items_by_key(desktop)[item.key].resolved
+
+
+def test_hiding_resolved_items(qtbot, desktop):
+    view = desktop.window.triage
+    view.action_taken.setText("Done")
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        view.resolve_button.click()
+    total = view.proxy.rowCount()
+    view.show_resolved.setChecked(False)
+    assert view.proxy.rowCount() == total - 1
+
+
+def test_the_seller_can_change_an_items_category(qtbot, desktop):
+    view = desktop.window.triage
+    item = view.selected_item()
+    other = next(key for key in CATEGORIES if key != item.derived_category)
+    view.category_choice.setCurrentIndex(view.category_choice.findData(other))
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        view.category_choice.activated.emit(view.category_choice.currentIndex())
+    changed = items_by_key(desktop)[item.key]
+    assert changed.category == other and changed.derived_category == item.derived_category
+
+
+def test_filtering_by_category(desktop):
+    view = desktop.window.triage
+    view.category_filter.setCurrentIndex(view.category_filter.findData(NEGATIVE_FEEDBACK))
+    expected = sum(1 for item in desktop.triage_listing.items if item.category == NEGATIVE_FEEDBACK)
+    assert view.proxy.rowCount() == expected > 0
+
+
+def test_completing_the_triage_starts_next_week_empty(qtbot, desktop, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        "ui.triage_view.QMessageBox.question",
+        lambda *args, **kwargs: asked.append(args[2]) or QMessageBox.StandardButton.Yes,
+    )
+    view = desktop.window.triage
+    open_before = desktop.triage_listing.counts["open"]
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        view.complete_button.click()
+    assert asked and f"{open_before} items are still open" in asked[0]
+    listing = desktop.triage_listing
+    assert listing.session_number == 2 and listing.items == []
+    assert view.stack.currentWidget() is view.empty
+    assert services.triage_sessions(desktop.db)[-1]["items"] == open_before
+    assert "Triage 1 completed" in desktop.window.statusBar().currentMessage()
+
+
+def test_export_csv_and_printable_report(qtbot, desktop, tmp_path):
+    view = desktop.window.triage
+    target = tmp_path / "week.csv"
+    view.export_csv_requested.emit(str(target))
+    with open(target, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == len(desktop.triage_listing.items) + 1
+    report = tmp_path / "week.html"
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS) as done:
+        view.export_report_requested.emit(str(report))
+    assert done.args[1] == str(report)
+    text = report.read_text(encoding="utf-8")
+    assert "<svg" in text and desktop.triage_listing.items[0].order_id in text
+
+
+def test_editing_the_escalation_matrix(qtbot, desktop, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    desktop.edit_matrix()
+    dialog = desktop.matrix_dialog
+    assert isinstance(dialog, MatrixDialog)
+    model = dialog.model
+    assert not model.setData(model.index(0, HOURS), "-3")  # refused with a message, not stored
+    assert warnings and "response time" in warnings[0]
+    assert model.setData(model.index(0, ACTION), "Call the courier first, then the buyer")
+    with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
+        dialog.buttons.accepted.emit()
+    first = services.get_matrix(desktop.db)[0]
+    assert first.action == "Call the courier first, then the buyer" and first.customised

@@ -1,0 +1,468 @@
+"""Monday triage: every new defect and contact since the last completed triage, worked down one list.
+
+The list (left) shows each item's category, what happened, its effect on ODR, the clock it is on and,
+for feedback, whether Amazon would remove it. The panel (right) shows the suggested resolution path from
+the escalation matrix and records what the seller did. Writes go to the background worker through the
+signals; the view only shows the `TriageList` it is given.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedLayout,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
+from ui.clocks_model import countdown_text
+from ui.dashboard import EmptyState
+from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
+
+STATUS, DATE, CATEGORY, WHAT, ORDER, EFFECT, CLOCK, REMOVAL = range(8)
+HEADERS = ("✓", "Date", "Category", "What happened", "Order", "Effect on ODR", "Clock", "Removal ground")
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+GROUND_SHORT = {
+    "obscene": "obscene",
+    "personal_info": "personal info",
+    "product_review": "product review",
+    "fba_fulfillment": "FBA delivery",
+}
+GROUND_WORDS = {
+    "obscene": "obscene or profane",
+    "personal_info": "personal information",
+    "product_review": "entirely a product review",
+    "fba_fulfillment": "FBA delivery complaint (strike-through)",
+}
+Index = QModelIndex | QPersistentModelIndex
+
+
+def removal_text(item: TriageItem) -> str:
+    removal = item.removal
+    if not removal:
+        return ""
+    if removal.get("ground") and removal.get("eligible"):
+        return f"{GROUND_WORDS.get(removal['ground'], removal['ground'])} — until {removal['window_closes']}"
+    if removal.get("ground"):
+        return f"{GROUND_WORDS.get(removal['ground'], removal['ground'])} (window closed {removal['window_closes']})"
+    return "no removal ground"
+
+
+class TriageModel(QAbstractTableModel):
+    """The triage items; the clock column is recomputed from absolute deadlines by `tick`."""
+
+    def __init__(self, now: Callable[[], float] = time.time):
+        super().__init__()
+        self._now = now
+        self._at = now()
+        self.rows: list[TriageItem] = []
+
+    def set_rows(self, items: Sequence[TriageItem]) -> None:
+        self.beginResetModel()
+        self.rows = list(items)
+        self._at = self._now()
+        self.endResetModel()
+
+    def tick(self) -> None:
+        self._at = self._now()
+        if self.rows:
+            self.dataChanged.emit(
+                self.index(0, CLOCK),
+                self.index(len(self.rows) - 1, CLOCK),
+                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole],
+            )
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        item = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(item, column)
+        if role == ITEM_ROLE:
+            return item
+        if role == SORT_ROLE:
+            return self._sort_value(item, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (WHAT, REMOVAL):
+            return item.what if column == WHAT else removal_text(item)
+        if item.resolved:
+            return qcolor("#7a7a7a") if role == Qt.ItemDataRole.ForegroundRole else None
+        if column == CLOCK and item.clock is not None:
+            level = urgency(item.clock.remaining_s(self._at))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return qcolor(URGENCY_COLOURS[level])
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return qcolor(URGENCY_BACKGROUNDS[level])
+        if role == Qt.ItemDataRole.ForegroundRole and column == EFFECT and item.odr_effect == "counts":
+            return qcolor(URGENCY_COLOURS["red"])
+        return None
+
+    def _text(self, item: TriageItem, column: int) -> str:
+        if column == STATUS:
+            return "✓" if item.resolved else ""
+        if column == DATE:
+            return item.day.strftime("%a %d %b")
+        if column == CATEGORY:
+            return CATEGORIES[item.category]
+        if column == WHAT:
+            return item.what
+        if column == ORDER:
+            return item.order_id or "—"
+        if column == EFFECT:
+            return item.odr_effect
+        if column == CLOCK:
+            return countdown_text(item.clock.remaining_s(self._at)) if item.clock else ""
+        ground = (item.removal or {}).get("ground")
+        return GROUND_SHORT.get(ground, ground or "") if item.removal else ""
+
+    def _sort_value(self, item: TriageItem, column: int):
+        if column == DATE:
+            return item.at
+        if column == CLOCK:
+            return item.clock.due_at if item.clock else float("inf")
+        return self._text(item, column).lower()
+
+
+class TriageFilter(QSortFilterProxyModel):
+    def __init__(self):
+        super().__init__()
+        self.category: str | None = None
+        self.show_resolved = True
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(False)  # the clock tick must not re-filter every row each second
+
+    def set_category(self, category: str | None) -> None:
+        self.category = category
+        self.invalidate()
+
+    def set_show_resolved(self, show: bool) -> None:
+        self.show_resolved = show
+        self.invalidate()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        item = self.sourceModel().rows[source_row]
+        if self.category is not None and item.category != self.category:
+            return False
+        return self.show_resolved or not item.resolved
+
+
+class TriageView(QWidget):
+    """The list, the selected item's resolution path, and the session's actions."""
+
+    resolve_requested = Signal(str, str, str)  # key, action taken, note
+    reopen_requested = Signal(str)
+    category_requested = Signal(str, object)  # key, category or None (back to the derived one)
+    complete_requested = Signal(list)  # keys the seller saw
+    export_csv_requested = Signal(str)
+    export_report_requested = Signal(str)
+    matrix_requested = Signal()
+    timeline_requested = Signal(str)
+
+    def __init__(self, now: Callable[[], float] = time.time):
+        super().__init__()
+        self.listing: TriageList | None = None
+        self.columns_fitted = False
+        self.zone = ZoneInfo("UTC")
+        self.model = TriageModel(now)
+        self.proxy = TriageFilter()
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.proxy.sort(-1)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(WHAT, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(50)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_selected())
+
+        self.heading = QLabel("")
+        self.heading.setStyleSheet("font-weight: 600;")
+        self.category_filter = QComboBox()
+        self.category_filter.addItem("All categories", None)
+        for key, name in CATEGORIES.items():
+            self.category_filter.addItem(name, key)
+        self.category_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_category(self.category_filter.currentData())
+        )
+        self.show_resolved = QCheckBox("Show resolved")
+        self.show_resolved.setChecked(True)
+        self.show_resolved.toggled.connect(self.proxy.set_show_resolved)
+        self.complete_button = QPushButton("&Complete triage…")
+        self.complete_button.clicked.connect(self._complete)
+        export_csv = QPushButton("Export CSV…")
+        export_csv.clicked.connect(self._export_csv)
+        report = QPushButton("Printable report…")
+        report.clicked.connect(self._export_report)
+        matrix = QPushButton("Escalation matrix…")
+        matrix.clicked.connect(self.matrix_requested)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(matrix)
+        top.addWidget(export_csv)
+        top.addWidget(report)
+        top.addWidget(self.complete_button)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show:"))
+        filters.addWidget(self.category_filter)
+        filters.addWidget(self.show_resolved)
+        filters.addStretch()
+
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.category_choice = QComboBox()
+        for key, name in CATEGORIES.items():
+            self.category_choice.addItem(name, key)
+        self.category_choice.activated.connect(self._category_chosen)
+        self.action_taken = QLineEdit()
+        self.action_taken.setPlaceholderText("What you did, e.g. replied with tracking, refunded 24.00")
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("Note (optional): evidence, ticket number…")
+        self.resolve_button = QPushButton("Mark &resolved")
+        self.resolve_button.clicked.connect(self._resolve)
+        self.action_taken.returnPressed.connect(self._resolve)
+        self.reopen_button = QPushButton("Reopen")
+        self.reopen_button.clicked.connect(self._reopen)
+        self.timeline_button = QPushButton("Order &timeline…")
+        self.timeline_button.clicked.connect(self._timeline)
+        form = QFormLayout()
+        form.addRow("Category", self.category_choice)
+        form.addRow("Action taken", self.action_taken)
+        form.addRow("Note", self.note)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.resolve_button)
+        buttons.addWidget(self.reopen_button)
+        buttons.addStretch()
+        buttons.addWidget(self.timeline_button)
+        panel = QWidget()
+        side = QVBoxLayout(panel)
+        side.setContentsMargins(6, 0, 0, 0)
+        side.addWidget(self.detail, 1)
+        side.addLayout(form)
+        side.addLayout(buttons)
+
+        splitter = QSplitter()
+        list_side = QWidget()
+        listing = QVBoxLayout(list_side)
+        listing.setContentsMargins(0, 0, 0, 0)
+        listing.addLayout(filters)
+        listing.addWidget(self.table)
+        splitter.addWidget(list_side)
+        splitter.addWidget(panel)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 2)
+        panel.setMinimumWidth(360)
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.empty = EmptyState(
+            "Nothing new to triage",
+            "New negative feedback, claims, chargebacks, return requests, late or open buyer messages and "
+            "defective FBA returns appear here every week, each with what to do about it.",
+            "Complete this week's triage",
+        )
+        self.empty.action.clicked.connect(self._complete)
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(page)
+        self.stack.addWidget(self.empty)
+        self.page = page
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.model.tick)
+        self.timer.start()
+        self._show_selected()
+
+    # --- showing ------------------------------------------------------------------------------------------------
+
+    def show_listing(self, listing: TriageList) -> None:
+        selected = self.selected_item()
+        self.listing = listing
+        self.zone = ZoneInfo(listing.timezone)
+        self.model.set_rows(listing.items)
+        if listing.items and not self.columns_fitted:
+            # Once: measuring every column through the Python model costs tens of milliseconds of the
+            # window's time, and the seller may have dragged the columns since.
+            self.table.resizeColumnsToContents()
+            self.columns_fitted = True
+        counts = listing.counts  # computed on each access: read once
+        since = {
+            "first": "the last 7 days (first triage)",
+            "since_last": f"since your last triage on {listing.window_start.strftime('%a %d %b')}",
+            "given": f"since {listing.window_start.strftime('%a %d %b')}",
+        }.get(listing.window_reason, "")
+        self.heading.setText(
+            f"Triage {listing.session_number}: {since} — {counts['open']} open, {counts['resolved']} resolved"
+            + (f", {counts['overdue']} overdue" if counts["overdue"] else "")
+        )
+        self.stack.setCurrentWidget(self.page if listing.items else self.empty)
+        self.empty.action.setVisible(listing.last_completed_at is None or bool(listing.items))
+        if selected is None or not self.select_item(selected.key):
+            self._select_first_open()
+        self._show_selected()
+
+    def selected_item(self) -> TriageItem | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.proxy.data(rows[0], ITEM_ROLE) if rows else None
+
+    def select_item(self, key: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.data(self.proxy.index(row, 0), ITEM_ROLE).key == key:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _select_first_open(self) -> None:
+        for row in range(self.proxy.rowCount()):
+            if not self.proxy.data(self.proxy.index(row, 0), ITEM_ROLE).resolved:
+                self.table.selectRow(row)
+                return
+
+    def _show_selected(self) -> None:
+        item = self.selected_item()
+        for widget in (self.category_choice, self.action_taken, self.note):
+            widget.setEnabled(item is not None and not item.resolved)
+        self.resolve_button.setEnabled(item is not None and not item.resolved)
+        self.reopen_button.setEnabled(item is not None and item.resolved)
+        self.timeline_button.setEnabled(item is not None and item.order_id is not None)
+        if item is None:
+            self.detail.setHtml("<p style='color:#666'>Select an item to see what to do about it.</p>")
+            return
+        self.category_choice.setCurrentIndex(self.category_choice.findData(item.category))
+        self.detail.setHtml(item_html(item, self.zone, self.model._now()))
+        self.action_taken.clear()
+        self.note.clear()
+
+    # --- the seller's actions -----------------------------------------------------------------------------
+
+    def _resolve(self) -> None:
+        item = self.selected_item()
+        if item is None or item.resolved:
+            return
+        action = self.action_taken.text().strip()
+        if not action:
+            self.action_taken.setFocus()
+            self.action_taken.setPlaceholderText("Say what you did before marking it resolved")
+            return
+        self.resolve_requested.emit(item.key, action, self.note.text().strip())
+
+    def _reopen(self) -> None:
+        item = self.selected_item()
+        if item is not None and item.resolved:
+            self.reopen_requested.emit(item.key)
+
+    def _category_chosen(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        chosen = self.category_choice.currentData()
+        self.category_requested.emit(item.key, None if chosen == item.derived_category else chosen)
+
+    def _timeline(self) -> None:
+        item = self.selected_item()
+        if item is not None and item.order_id:
+            self.timeline_requested.emit(item.order_id)
+
+    def _complete(self) -> None:
+        if self.listing is None:
+            return
+        still_open = self.listing.counts["open"]
+        if still_open:
+            answer = QMessageBox.question(
+                self,
+                "Complete the triage?",
+                f"{still_open} item{'s are' if still_open != 1 else ' is'} still open. Completing the triage "
+                "means they are not listed next week unless you reopen them. Complete it anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.complete_requested.emit([item.key for item in self.listing.items])
+
+    def _export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the triage list", "triage.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv_requested.emit(path)
+
+    def _export_report(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the printable report", "triage.html", "Web page (*.html)")
+        if path:
+            self.export_report_requested.emit(path)
+
+
+def item_html(item: TriageItem, zone: ZoneInfo, at: float) -> str:
+    """The selected item: what happened, the clock, its effect on ODR, the path to take, removal grounds."""
+    e = html.escape
+    s = item.suggestion
+    parts = [f"<h3>{e(KIND_NAMES.get(item.kind, item.kind))} — {e(CATEGORIES[item.category])}</h3>"]
+    order = (
+        f"Order {e(item.order_id)} ({e(item.channel or '')})" if item.order_id else "No order (question before buying)"
+    )
+    parts.append(f"<p>{order} · {e(item.day.strftime('%a %d %b %Y'))}</p>")
+    parts.append(f"<p>{e(item.what)}</p>")
+    if item.clock is not None:
+        due = datetime.fromtimestamp(item.clock.due_at, tz=zone).strftime("%a %d %b, %H:%M")
+        parts.append(f"<p><b>Clock:</b> {e(countdown_text(item.clock.remaining_s(at)))} (due {e(due)})</p>")
+    parts.append(f"<p><b>Effect on ODR:</b> {e(item.odr_effect)}</p>")
+    amount = f"{s.amount:.2f} {e(s.currency or '')}" if s.amount is not None else "—"
+    respond_by = datetime.fromtimestamp(s.respond_by, tz=zone).strftime("%a %d %b, %H:%M")
+    parts.append(
+        f"<p><b>What to do:</b> {e(s.action)}<br><b>Who:</b> {e(s.who)} · <b>within</b> {s.response_hours:g} h "
+        f"(by {e(respond_by)}) · <b>pre-approved up to</b> {amount}</p>"
+    )
+    if item.removal:
+        parts.append(f"<p><b>Feedback removal:</b> {e(removal_text(item))}</p>")
+    if item.resolution:
+        when = datetime.fromtimestamp(item.resolution.resolved_at, tz=zone).strftime("%a %d %b, %H:%M")
+        note = f" — {e(item.resolution.note)}" if item.resolution.note else ""
+        parts.append(f"<p style='color:#2e7d32'><b>Resolved {e(when)}:</b> {e(item.resolution.action)}{note}</p>")
+    return "".join(parts)

@@ -346,6 +346,22 @@ def alert_status_changes(
     return delivered
 
 
+# --- The weekly triage ------------------------------------------------------------------------------------------
+
+
+def triage_reminder(day: date) -> Alert:
+    """The Monday reminder: one a day at most (the key carries the day)."""
+    return Alert(
+        key=f"triage:reminder:{day.isoformat()}",
+        kind="triage",
+        title="Time for this week's triage",
+        body="New feedback, claims, returns and late messages are waiting in the triage view; work down the "
+        "list and complete it.",
+        severity=WARNING,
+        view="triage",
+    )
+
+
 # --- Defects ----------------------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,11 @@ second silently drops a run that was due while the laptop slept, so it is `None`
 `coalesce` (one catch-up run, not one per missed interval). A wall-clock jump that the monotonic clock
 did not see means the machine was asleep: the checks run at once instead of waiting for their next
 interval. They also run at once on start.
+
+Two optional jobs come and go with the settings (`reschedule_sync` applies a change): "mail-sync" polls
+the mailbox every `imap_poll_minutes` and, after failures, waits longer each time (`next_poll_delay`) by
+rescheduling itself; "watch-folder" looks at the watched folder every 5 s. Both run on the same worker
+and report through the Listener like an import.
 """
 
 from __future__ import annotations
@@ -25,14 +30,18 @@ from typing import Protocol
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import alerts, services
-from app.imports import FileResult, Progress, import_files
+from app import alerts, heavy, mailsync, services
+from app.imports import FileResult, Progress
+from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
+from app.triage import TriageList
+from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import open_db
 
 log = logging.getLogger(__name__)
 
 RECOMPUTE_JOB, CHECK_JOB, WATCH_JOB = "recompute", "check-clocks", "watch-for-resume"
+MAIL_JOB, FOLDER_JOB = "mail-sync", "watch-folder"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -43,6 +52,10 @@ class Listener(Protocol):
     def import_progress(self, progress: Progress) -> None: ...
     def import_finished(self, results: list[FileResult]) -> None: ...
     def job_failed(self, what: str, message: str) -> None: ...
+    def job_finished(self, what: str, result: object) -> None: ...
+    def triage_ready(self, listing: TriageList) -> None: ...
+    def sync_status(self, status: mailsync.SyncStatus) -> None: ...
+    def folder_imported(self, results: list[FileResult]) -> None: ...
 
 
 class ResumeDetector:
@@ -68,6 +81,10 @@ class MonitorScheduler:
         sink: delivers alerts (the tray, a banner, or a recording sink in tests).
         now: the clock (injected in tests).
         monotonic: the clock that stops while the machine sleeps (injected in tests).
+        processes: run imports and recomputation in a process of their own (`app.heavy`), as the app does;
+            False runs them on the worker thread (tests of the timetable itself).
+        passwords: where the IMAP password is (the system keyring, else this session's memory); the window
+            passes the one its settings write to. Made on first use when not given.
     """
 
     def __init__(
@@ -81,6 +98,10 @@ class MonitorScheduler:
         recompute_minutes: float = 5,
         check_seconds: float = 30,
         watch_seconds: float = 15,
+        folder_seconds: float = POLL_SECONDS,
+        passwords: mailsync.PasswordStore | None = None,
+        mail_timeout: float = mailsync.DEFAULT_TIMEOUT_S,
+        processes: bool = True,
     ):
         self.db_path = Path(db_path)
         self.listener = listener
@@ -89,6 +110,12 @@ class MonitorScheduler:
         self.paused_until: float | None = None
         self._intervals = (recompute_minutes * 60, check_seconds, watch_seconds)
         self._resume = ResumeDetector(wall=now, monotonic=monotonic)
+        self._folder_seconds = folder_seconds
+        self._passwords = passwords
+        self.mail_timeout = mail_timeout
+        self.heavy = heavy.HeavyWork(inline=not processes)
+        self.folder_watcher = FolderWatcher(now=now)
+        self._folder_problem: str | None = None
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)}, job_defaults=JOB_DEFAULTS, timezone="UTC"
         )
@@ -102,11 +129,14 @@ class MonitorScheduler:
         add(self.recompute, "interval", seconds=recompute_s, id=RECOMPUTE_JOB, next_run_time=datetime.now(UTC))
         add(self.check_clocks, "interval", seconds=check_s, id=CHECK_JOB)
         add(self.watch_for_resume, "interval", seconds=watch_s, id=WATCH_JOB)
+        with self.database() as db:  # a short read on the caller's thread, before the worker exists
+            self._configure(load_settings(db))
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
+        self.heavy.shutdown()
 
     @property
     def running(self) -> bool:
@@ -121,15 +151,32 @@ class MonitorScheduler:
         """Recompute now (after an import, a mark, a settings change); queued behind running work."""
         self._scheduler.modify_job(RECOMPUTE_JOB, next_run_time=datetime.now(UTC))
 
-    def submit(self, what: str, action: Callable, *args) -> None:
-        """Run `action(db, *args)` on the worker (a write), then recompute."""
-        self._scheduler.add_job(self._run_write, args=(what, action, args), misfire_grace_time=None)
+    def submit(self, what: str, action: Callable, *args, recompute: bool = True) -> None:
+        """Run `action(db, *args)` on the worker (a write, or a long read such as an export); its result goes
+        to `listener.job_finished`; then the figures are recomputed unless `recompute` is False."""
+        self._scheduler.add_job(self._run_write, args=(what, action, args, recompute), misfire_grace_time=None)
 
     def submit_import(self, paths: Sequence[str | Path], cancelled: Callable[[], bool]) -> None:
         self._scheduler.add_job(self._run_import, args=(list(paths), cancelled), misfire_grace_time=None)
 
     def pause_alerts(self, seconds: float) -> None:
         self.paused_until = self.now() + seconds
+
+    @property
+    def passwords(self) -> mailsync.PasswordStore:
+        if self._passwords is None:
+            self._passwords = mailsync.Passwords()
+        return self._passwords
+
+    def reschedule_sync(self) -> None:
+        """Apply changed mailbox or watched-folder settings: queued behind the write that saves them, it adds,
+        removes or re-times the two jobs; an enabled mailbox is polled at once (also after a new password)."""
+        self._scheduler.add_job(self._reconfigure, misfire_grace_time=None)
+
+    def sync_now(self) -> None:
+        """Poll the mailbox now (when enabled), queued behind running work."""
+        if self._scheduler.get_job(MAIL_JOB):
+            self._scheduler.modify_job(MAIL_JOB, next_run_time=datetime.now(UTC))
 
     # --- the jobs (worker thread) --------------------------------------------------------------------------
 
@@ -145,60 +192,159 @@ class MonitorScheduler:
 
     def recompute(self) -> services.MonitorState | None:
         try:
+            at = self.now()
+            state, listing = self.heavy.call(heavy.refresh, str(self.db_path), at)
+            self.listener.state_ready(state)
             with self.database() as db:
-                return self._recompute(db)
+                self._alert_after_refresh(db, state, at)
         except Exception as error:  # a bug must not stop the timetable; it is logged and shown
             log.exception("recomputation failed")
             self.listener.job_failed("Recomputing the figures", str(error))
             return None
+        if isinstance(listing, Exception):
+            self.listener.job_failed("Listing the triage", str(listing))
+        else:
+            self.listener.triage_ready(listing)
+        return state
 
-    def _recompute(self, db) -> services.MonitorState:
-        state = services.refresh(db, self.now)
-        self.listener.state_ready(state)
-        at = self.now()
+    def _alert_after_refresh(self, db, state: services.MonitorState, at: float) -> None:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}
         alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
         settings = state.settings
         found = alerts.clock_alerts(state.clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
         alerts.deliver_new(db, self.sink, found, at, self.paused_until)
-        return state
 
     def check_clocks(self) -> None:
         """Alert for every clock that crossed a threshold since the last look (cheap: clocks only)."""
         try:
+            at = self.now()
+            settings, clocks = self.heavy.call(heavy.clocks, str(self.db_path), at)
             with self.database() as db:
-                at = self.now()
-                settings = services.load_settings(db)
-                clocks = services.open_clocks(db, at, settings)
                 found = alerts.clock_alerts(clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
                 alerts.deliver_new(db, self.sink, found, at, self.paused_until)
+                self._remind_triage(db, at, settings)
         except Exception as error:
             log.exception("clock check failed")
             self.listener.job_failed("Checking the clocks", str(error))
+
+    def _remind_triage(self, db, at: float, settings: Settings) -> None:
+        """Monday morning (the seller's setting): remind while the week's triage is not completed."""
+        if not services.triage_reminder_due(db, at, settings):
+            return
+        reminder = alerts.triage_reminder(services.today(settings, lambda: at))
+        if alerts.deliver_new(db, self.sink, [reminder], at, self.paused_until):
+            services.record_triage_reminder(db, at)
 
     def watch_for_resume(self) -> None:
         """Run the checks at once when the machine has just woken up (the wall clock jumped)."""
         if self._resume.resumed():
             log.info("the machine slept: running the checks now")
+            self.sync_now()  # queued: runs after the recomputation below
             self.recompute()
 
-    def _run_write(self, what: str, action: Callable, args: tuple) -> None:
+    def _reconfigure(self) -> None:
         try:
             with self.database() as db:
-                action(db, *args)
+                self._configure(load_settings(db))
+        except Exception as error:
+            log.exception("applying the settings failed")
+            self.listener.job_failed("Applying the mailbox settings", str(error))
+
+    def _configure(self, settings: Settings) -> None:
+        """Add, re-time or remove the mailbox and watched-folder jobs to match the settings."""
+        if settings.imap_enabled:
+            self._scheduler.add_job(
+                self.sync_mail,
+                "interval",
+                seconds=settings.imap_poll_minutes * 60,
+                id=MAIL_JOB,
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
+            )
+        elif self._scheduler.get_job(MAIL_JOB):
+            self._scheduler.remove_job(MAIL_JOB)
+        if settings.watch_enabled:
+            if not self._scheduler.get_job(FOLDER_JOB):
+                self._scheduler.add_job(self.watch_folder, "interval", seconds=self._folder_seconds, id=FOLDER_JOB)
+        elif self._scheduler.get_job(FOLDER_JOB):
+            self._scheduler.remove_job(FOLDER_JOB)
+
+    def sync_mail(self) -> mailsync.SyncResult | None:
+        """Poll the mailbox; new messages recompute the figures and clocks and alert like an import."""
+        result = None
+        try:
+            with self.database() as db:
+                before = alerts.known_defects(db)
+                result, status = mailsync.run_sync(db, self.passwords, now=self.now, timeout=self.mail_timeout)
+                self.listener.sync_status(status)
+                if result.changed:
+                    found = alerts.defect_alerts(alerts.new_defects(db, before))
+                    alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+            self._pace_mail(status)
+        except Exception as error:  # a bug must not stop the timetable
+            log.exception("mail sync failed")
+            self.listener.job_failed("Reading the mailbox", str(error))
+        if result is not None and result.changed:
+            self.recompute()
+        return result
+
+    def _pace_mail(self, status: mailsync.SyncStatus) -> None:
+        """Wait the poll interval after a success, longer after each failure in a row (the back-off)."""
+        job = self._scheduler.get_job(MAIL_JOB)
+        if job is None or status.next_attempt_at is None or status.last_attempt_at is None:
+            return
+        delay = max(1, status.next_attempt_at - status.last_attempt_at)
+        if job.trigger.interval.total_seconds() != delay:
+            self._scheduler.reschedule_job(MAIL_JOB, trigger="interval", seconds=delay)
+
+    def watch_folder(self) -> WatchOutcome | None:
+        """Import the reports that finished arriving in the watched folder."""
+        outcome = None
+        try:
+            with self.database() as db:
+                before = alerts.known_defects(db)
+                outcome = self.folder_watcher.poll(db)
+                if outcome.imported:
+                    self.listener.folder_imported(outcome.imported)
+                    found = alerts.defect_alerts(alerts.new_defects(db, before))
+                    alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+            if outcome.problem != self._folder_problem:  # said once, not every 5 s
+                self._folder_problem = outcome.problem
+                if outcome.problem:
+                    self.listener.job_failed("Watching the folder", outcome.problem)
+        except Exception as error:
+            log.exception("watching the folder failed")
+            self.listener.job_failed("Watching the folder", str(error))
+        if outcome is not None and outcome.imported:
+            self.recompute()
+        return outcome
+
+    def _run_write(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
+        try:
+            with self.database() as db:
+                result = action(db, *args)
+            self.listener.job_finished(what, result)
         except Exception as error:
             log.exception("%s failed", what)
             self.listener.job_failed(what, str(error))
-        self.recompute()
+        if recompute:
+            self.recompute()
 
     def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
         try:
             with self.database() as db:
                 before = alerts.known_defects(db)
-                results = import_files(
-                    db, paths, progress=self.listener.import_progress, cancelled=cancelled, now=self.now
-                )
-                self.listener.import_finished(results)
+            at = self.now()
+            results = self.heavy.call(
+                heavy.import_paths,
+                str(self.db_path),
+                [str(path) for path in paths],
+                at,
+                progress=self.listener.import_progress,
+                cancelled=cancelled,
+            )
+            self.listener.import_finished(results)
+            with self.database() as db:
                 found = alerts.defect_alerts(alerts.new_defects(db, before))
                 alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
         except Exception as error:

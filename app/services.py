@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
-from app import demo_state
+from app import demo_state, triage, triage_report
 from app.clocks import Clock, clocks_at
 from app.metrics import daily_series, metrics_as_of
 from app.reconcile import reconcile
+from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
 from app.snapshot import load_snapshot
-from app.timeutil import local_day
+from app.timeutil import local_day, to_iso
+from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
+from storage import triage as triage_store
+from storage.settings import read_settings, write_setting
 
 SERIES_DAYS = 180
 
@@ -61,6 +67,51 @@ class MonitorState:
     settings: Settings = field(repr=False, default_factory=Settings)
 
 
+LAST_STATE_KEY = "state.last_figures"
+CLOCK_FIELDS = tuple(Clock.__dataclass_fields__)
+
+
+def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
+    """Keep the latest figures so the next start shows them at once (labelled as not yet updated) instead
+    of an empty window while a large history is recomputed."""
+    payload = {
+        "computed_at": state.computed_at,
+        "as_of": state.as_of.isoformat(),
+        "timezone": state.timezone,
+        "metrics": state.metrics,
+        "series": state.series,
+        # Rows, not objects: a seller with years of unanswered history has thousands of clocks.
+        "clocks": [[getattr(clock, name) for name in CLOCK_FIELDS] for clock in state.clocks],
+        "has_orders": state.has_orders,
+        "demo": state.demo,
+        "settings": asdict(state.settings),
+    }
+    with db.atomic():
+        write_setting(db, LAST_STATE_KEY, payload)
+
+
+def load_last_state(db: sqlite_utils.Database) -> MonitorState | None:
+    """The figures saved by the last recomputation, or None (never computed, or saved by another version)."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [LAST_STATE_KEY]).fetchone()
+    if row is None:
+        return None
+    try:
+        payload = json.loads(row[0])
+        return MonitorState(
+            computed_at=payload["computed_at"],
+            as_of=date.fromisoformat(payload["as_of"]),
+            timezone=payload["timezone"],
+            metrics=payload["metrics"],
+            series=payload["series"],
+            clocks=[Clock(*row) for row in payload["clocks"]],
+            has_orders=payload["has_orders"],
+            demo=payload["demo"],
+            settings=Settings(**payload["settings"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def refresh(
     db: sqlite_utils.Database, now: Callable[[], float] = time.time, series_days: int = SERIES_DAYS
 ) -> MonitorState:
@@ -103,3 +154,223 @@ def mark_no_response_needed(db: sqlite_utils.Database, message_id: str, at: floa
         )
     if cursor.rowcount == 0 and not db.execute("SELECT 1 FROM messages WHERE message_id = ?", [message_id]).fetchone():
         raise LookupError(f"no buyer message {message_id}")
+
+
+# --- Triage -----------------------------------------------------------------------------------------------------
+# The use-cases behind the triage view and `main.py triage`. The list is recomputed from the records each
+# time; what the seller decides (resolutions, categories, matrix edits, completed sessions) is stored.
+
+REMINDED_AT = "state.triage_reminded_at"
+_ITEM_TABLES = {
+    "feedback": ("feedback", "order_id", triage.FEEDBACK),
+    "message": ("messages", "message_id", triage.MESSAGE),
+    "return": ("fbm_returns", "return_id", triage.RETURN_REQUEST),
+    "fba_return": ("fba_returns", "return_key", triage.FBA_RETURN),
+}
+
+
+def load_triage(
+    db: sqlite_utils.Database, at: float, since: date | None = None, settings: Settings | None = None
+) -> triage.TriageList:
+    """The triage list as of the instant `at`: items new since the last completed triage (or the last 7
+    days the first time, or since the day `since` when given), with the session and counts.
+
+    Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
+    reopened since the last completed triage are listed again.
+    """
+    settings = settings or load_settings(db)
+    zone = settings.zone
+    # The day `at` ends (metrics.md's as_of): the end of 8 Nov is 9 Nov 00:00, still 8 Nov.
+    as_of = first_day_ending_at_or_after(at, zone)
+    sessions = triage_store.sessions(db)
+    last_completed = sessions[-1]["completed_at"] if sessions else None
+    first, last, reason = triage.triage_window(as_of, zone, last_completed, since)
+    seen: set[str] = set()
+    late_from = None
+    if since is None and last_completed is not None:
+        seen = triage_store.seen_keys(db)
+        covered_from = date.fromisoformat(sessions[0]["window_start"])
+        late_from = max(covered_from, first - timedelta(days=triage.LATE_ARRIVAL_DAYS))
+    since_completed = last_completed if last_completed is not None else -1
+    keep = {key for key, r in load_resolutions(db).items() if r.resolved_at > since_completed}
+    keep |= triage_store.reopened_since(db, since_completed)
+    inputs = load_triage_inputs(db, at, settings, triage.load_from(first, late_from, keep), last)
+    items = triage.triage_items(inputs, at, settings, first, last, seen=seen, keep=keep, late_from=late_from)
+    return triage.TriageList(
+        at=at,
+        as_of=as_of,
+        window_start=first,
+        window_end=last,
+        window_reason=reason,
+        last_completed_at=last_completed,
+        session_number=len(sessions) + 1,
+        timezone=settings.timezone,
+        items=items,
+    )
+
+
+def resolve_item(
+    db: sqlite_utils.Database, key: str, action: str, note: str = "", at: float | None = None
+) -> triage.Resolution:
+    """Record what the seller did about an item (kept for good in the order's history).
+
+    Resolving an item already resolved replaces the resolution in force (the earlier one is kept, marked
+    superseded). Raises LookupError for a key that names no record, ValueError without an action.
+    """
+    action, note = (action or "").strip(), (note or "").strip()
+    if not action:
+        raise ValueError("say what action was taken")
+    if len(action) > triage.MAX_TEXT or len(note) > 4 * triage.MAX_TEXT:
+        raise ValueError("the action or note is too long")
+    kind, order_id = _item_subject(db, key)
+    when = int(time.time() if at is None else at)
+    row = {"item_key": key, "order_id": order_id, "item_kind": kind, "action": action, "note": note}
+    with db.atomic():
+        triage_store.insert_resolution(db, row | {"resolved_at": when})
+    return triage.Resolution(key, action, note, when, order_id, kind)
+
+
+def reopen_item(db: sqlite_utils.Database, key: str, at: float | None = None) -> bool:
+    """Take an item's resolution back (it stays in the history as reopened). False if it was not resolved."""
+    with db.atomic():
+        return triage_store.end_resolution(db, key, int(time.time() if at is None else at)) > 0
+
+
+def complete_session(db: sqlite_utils.Database, at: float | None = None, keys: list[str] | None = None) -> dict:
+    """Complete the current triage: its instant defines "new" next time, and the items it showed are not
+    shown again. `keys`: the items the seller saw (default: the list as of `at`).
+
+    Raises ValueError when `at` is before the last completed triage.
+    """
+    when = int(time.time() if at is None else at)
+    sessions = triage_store.sessions(db)
+    if sessions and when < sessions[-1]["completed_at"]:
+        raise ValueError("a later triage is already completed")
+    current = load_triage(db, when)
+    shown = set(keys) if keys is not None else {item.key for item in current.items}
+    resolved = sum(1 for item in current.items if item.resolved and item.key in shown)
+    with db.atomic():
+        session_id = triage_store.insert_session(
+            db, when, current.window_start.isoformat(), current.window_end.isoformat(), shown, resolved
+        )
+    return {
+        "id": session_id,
+        "number": current.session_number,
+        "completed_at": to_iso(when),
+        "window_start": current.window_start.isoformat(),
+        "window_end": current.window_end.isoformat(),
+        "items": len(shown),
+        "resolved": resolved,
+        "open": len(shown) - resolved,
+    }
+
+
+def triage_sessions(db: sqlite_utils.Database) -> list[dict]:
+    """Every completed triage, oldest first (id, completed_at, window_start, window_end, items, resolved)."""
+    return triage_store.sessions(db)
+
+
+def set_category(db: sqlite_utils.Database, key: str, category: str | None, at: float | None = None) -> None:
+    """The seller's category for an item; None (or the derived category) goes back to deriving it."""
+    if category is not None and category not in triage.CATEGORIES:
+        raise ValueError(f"'{category}' is not a category ({', '.join(triage.CATEGORIES)})")
+    _item_subject(db, key)
+    with db.atomic():
+        if category is None:
+            triage_store.delete_category_override(db, key)
+        else:
+            triage_store.set_category_override(db, key, category, int(time.time() if at is None else at))
+
+
+def get_matrix(db: sqlite_utils.Database) -> list[triage.MatrixEntry]:
+    """The escalation matrix in display order: every category's default path, then its special case."""
+    matrix = load_matrix(db)
+    order = list(triage.CATEGORIES)
+    return sorted(matrix.values(), key=lambda entry: (order.index(entry.category), entry.case))
+
+
+def save_matrix_entry(
+    db: sqlite_utils.Database,
+    category: str,
+    action: str,
+    who: str,
+    response_hours: float,
+    amount: float | None = None,
+    case: str | None = None,
+    at: float | None = None,
+) -> triage.MatrixEntry:
+    """Change one entry of the matrix (`amount` None: the order's item value). Raises ValueError."""
+    entry = triage.check_matrix_entry(category, case, action, who, response_hours, amount)
+    row = {
+        "category": entry.category,
+        "case": entry.case,
+        "action": entry.action,
+        "who": entry.who,
+        "response_hours": entry.response_hours,
+        "amount": entry.amount,
+        "updated_at": int(time.time() if at is None else at),
+    }
+    with db.atomic():
+        triage_store.upsert_matrix_row(db, row)
+    return entry
+
+
+def reset_matrix(db: sqlite_utils.Database, category: str | None = None, case: str | None = None) -> None:
+    """Back to the shipped defaults: the whole matrix, one category, or one entry of it."""
+    with db.atomic():
+        triage_store.delete_matrix_rows(db, category, None if category is None else case)
+
+
+def order_resolutions(db: sqlite_utils.Database, order_id: str) -> list[triage.Resolution]:
+    """Everything the seller recorded doing about an order's items, reopened ones included, oldest first."""
+    return [resolution_from_row(row) for row in triage_store.resolutions_for_order(db, order_id)]
+
+
+def triage_report_html(db: sqlite_utils.Database, listing: triage.TriageList, settings: Settings | None = None) -> str:
+    """The one-page printable report: the window's ODR chart (at least a week) and the items."""
+    days = max(triage_report.CHART_MIN_DAYS, (listing.window_end - listing.window_start).days + 1)
+    series = compute_series(db, listing.as_of, days, settings)
+    return triage_report.triage_html(listing, series)
+
+
+def save_triage_csv(listing: triage.TriageList, path: str | Path) -> None:
+    """Write the list as CSV, with a byte-order mark so spreadsheet programs read it as UTF-8."""
+    Path(path).write_text(triage_report.triage_csv(listing), encoding="utf-8-sig", newline="")
+
+
+def save_triage_html(
+    db: sqlite_utils.Database, listing: triage.TriageList, path: str | Path, settings: Settings | None = None
+) -> None:
+    """Write the printable report (open it in a browser and print, or save as PDF from there)."""
+    Path(path).write_text(triage_report_html(db, listing, settings), encoding="utf-8")
+
+
+def triage_reminder_due(db: sqlite_utils.Database, now: float, settings: Settings | None = None) -> bool:
+    """Whether the tray should remind the seller of the week's triage at `now`."""
+    settings = settings or load_settings(db)
+    sessions = triage_store.sessions(db)
+    last_completed = sessions[-1]["completed_at"] if sessions else None
+    reminded = read_settings(db).get(REMINDED_AT)
+    return triage.reminder_due(now, settings.zone, settings.triage_reminder, last_completed, reminded)
+
+
+def record_triage_reminder(db: sqlite_utils.Database, at: float) -> None:
+    """The tray reminded the seller at `at` (so it does not remind again this week)."""
+    write_setting(db, REMINDED_AT, int(at))
+
+
+def _item_subject(db: sqlite_utils.Database, key: str) -> tuple[str, str | None]:
+    """(kind, order id) of the record an item key names; LookupError when there is none."""
+    prefix, _, rest = (key or "").partition(":")
+    if prefix in _ITEM_TABLES and rest:
+        table, column, kind = _ITEM_TABLES[prefix]
+        row = triage_store.lookup_record(db, table, column, rest)
+        if row is not None:
+            return kind, row["order_id"]
+    elif prefix == "claim" and ":" in rest:
+        order_id, claim_type = rest.rsplit(":", 1)
+        if triage_store.claim_row(db, order_id, claim_type) is not None:
+            return (triage.A_TO_Z_CLAIM if claim_type == "a-to-z" else triage.CHARGEBACK), order_id
+    elif prefix == "status" and rest.rpartition(":")[2].isdigit():
+        return triage.STATUS_CHANGE, None
+    raise LookupError(f"no triage item {key}")

@@ -1,18 +1,23 @@
 """The seller's settings: their names, defaults and checks (stored in the database's settings table).
 
 Defaults follow metrics.md: marketplace time zone UTC, A-to-z response 48 h, warning levels at 80 % of
-each limit (NFR warns at 5 %), feedback removal window 90 days, alerts 6 h and 2 h before a deadline.
+each limit (NFR warns at 5 %), feedback removal window 90 days, alerts 6 h and 2 h before a deadline; the
+weekly triage reminder comes on Monday at 09:00 in the marketplace time zone.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
 import sqlite_utils
 
 from storage.settings import read_settings, write_setting
@@ -133,6 +138,93 @@ def _boolean(value: Any) -> bool:
     raise ValueError(f"'{value}' is not on or off")
 
 
+def _weekly_time(value: Any) -> str:
+    # app.triage reads Settings, so its parser is imported when a value is checked, not at import time.
+    from app.triage import format_reminder
+
+    return format_reminder(str(value))
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
+IMAP_SECURITY = ("tls", "starttls", "none")
+
+
+def _host(value: Any) -> str:
+    """A host name or IP address, or empty (the mailbox is not set up yet)."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        pass
+    if not HOST_NAME.match(text):
+        raise ValueError(f"'{value}' is not a server name like imap.example.com")
+    return text.rstrip(".").lower()
+
+
+def _port(value: Any) -> int:
+    try:
+        number = int(value) if not isinstance(value, bool) and float(value) == int(float(value)) else 0
+    except (TypeError, ValueError, OverflowError):
+        number = 0
+    if not 1 <= number <= 65535:
+        raise ValueError(f"'{value}' is not a port number (1 to 65535; IMAP uses 993 with TLS, 143 with STARTTLS)")
+    return number
+
+
+def _security(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in IMAP_SECURITY:
+        raise ValueError(f"'{value}' is not one of tls (port 993), starttls (port 143) or none (this computer only)")
+    return text
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"'{value}' is not text")
+    return value.strip()
+
+
+def _folder_name(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("a folder name is needed, like INBOX or Sent")
+    return text
+
+
+def _poll_minutes(value: Any) -> float:
+    number = _positive_number(value)
+    if not 1 <= number <= 24 * 60:
+        raise ValueError(f"{value} must be between 1 minute and 1440 (a day)")
+    return number
+
+
+def _certificate_file(value: Any) -> str:
+    """Empty (the system's certificate authorities) or a PEM file of the authority the server's certificate
+    comes from (a company or home server with its own certificate)."""
+    text = _text(value)
+    if text and not Path(text).expanduser().is_file():
+        raise ValueError(f"'{value}' is not a file")
+    return str(Path(text).expanduser()) if text else ""
+
+
+def _folder_path(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("a folder is needed, like your Downloads folder")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        raise ValueError(f"'{value}' is not a full folder path")
+    return str(path)
+
+
+def default_watch_folder() -> str:
+    """The user's Downloads folder: where a report downloaded from Seller Central lands."""
+    return platformdirs.user_downloads_dir()
+
+
 DEFAULT_WARNING_LEVELS = {"odr": 0.008, "lrr": 0.08, "nfr": 0.05, "rdr": 0.08}
 
 SETTINGS = {
@@ -146,6 +238,20 @@ SETTINGS = {
         Setting("feedback_removal_days", 90, "Days after feedback to ask for its removal", _positive_number),
         Setting("alert_thresholds_hours", [6, 2], "Hours before a deadline at which to alert", _hours_list),
         Setting("demo_on_empty", True, "Start with demo data while nothing has been imported", _boolean),
+        Setting("triage_reminder", "Mon 09:00", "Weekly triage reminder: a day and time, or off", _weekly_time),
+        Setting("imap_enabled", False, "Read buyer messages from the mailbox over IMAP", _boolean),
+        Setting("imap_host", "", "IMAP server name, like imap.example.com", _host),
+        Setting("imap_port", 993, "IMAP port: 993 with TLS, 143 with STARTTLS", _port),
+        Setting("imap_security", "tls", "tls, starttls, or none (only for a server on this computer)", _security),
+        Setting("imap_user", "", "IMAP user name (the password is kept in the system keyring)", _text),
+        Setting("imap_inbox", "INBOX", "The folder Amazon's buyer-message e-mails arrive in", _folder_name),
+        Setting("imap_sent", "Sent", "The folder the seller's replies are kept in", _folder_name),
+        Setting("imap_poll_minutes", 2, "Minutes between two looks at the mailbox", _poll_minutes),
+        Setting(
+            "imap_ca_file", "", "Certificate authority file for a server with its own certificate", _certificate_file
+        ),
+        Setting("watch_enabled", False, "Import reports that appear in the watched folder", _boolean),
+        Setting("watch_folder", default_watch_folder(), "The folder watched for downloaded reports", _folder_path),
     )
 }
 
@@ -160,6 +266,18 @@ class Settings:
     feedback_removal_days: float = 90
     alert_thresholds_hours: list = field(default_factory=lambda: [6, 2])
     demo_on_empty: bool = True
+    triage_reminder: str = "Mon 09:00"
+    imap_enabled: bool = False
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "tls"
+    imap_user: str = ""
+    imap_inbox: str = "INBOX"
+    imap_sent: str = "Sent"
+    imap_poll_minutes: float = 2
+    imap_ca_file: str = ""
+    watch_enabled: bool = False
+    watch_folder: str = field(default_factory=default_watch_folder)
 
     @property
     def zone(self) -> ZoneInfo:

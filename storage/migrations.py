@@ -224,9 +224,130 @@ def _v2_alerts(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+SCHEMA_V3 = (
+    # The seller's edits of the escalation matrix, one row per category and case ('' is the category's
+    # default path). Rows override the defaults in app.triage; a category never edited has no row, so
+    # better defaults in a later version still reach it. amount NULL: the order's item value.
+    """CREATE TABLE triage_matrix (
+        category TEXT NOT NULL,
+        "case" TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        who TEXT NOT NULL,
+        response_hours REAL NOT NULL CHECK (response_hours > 0),
+        amount REAL CHECK (amount IS NULL OR amount >= 0),
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (category, "case")
+    )""",
+    # Every completed triage: its completion instant defines "new" for the next one.
+    """CREATE TABLE triage_sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        completed_at INTEGER NOT NULL,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        resolved INTEGER NOT NULL
+    )""",
+    "CREATE INDEX triage_sessions_by_time ON triage_sessions (completed_at)",
+    # The items a completed triage showed: never shown as new again (records that arrive late are).
+    """CREATE TABLE triage_session_items (
+        session_id INTEGER NOT NULL REFERENCES triage_sessions (id),
+        item_key TEXT NOT NULL,
+        PRIMARY KEY (session_id, item_key)
+    )""",
+    "CREATE INDEX triage_session_items_by_key ON triage_session_items (item_key)",
+    # What the seller did about an item, kept for good as the order's history (evidence for appeals).
+    # A reopened or superseded resolution keeps its row, with when and how it ended.
+    """CREATE TABLE triage_resolutions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_key TEXT NOT NULL,
+        order_id TEXT,
+        item_kind TEXT,
+        action TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        resolved_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        ended_by TEXT CHECK (ended_by IS NULL OR ended_by IN ('reopened', 'superseded'))
+    )""",
+    "CREATE INDEX triage_resolutions_by_key ON triage_resolutions (item_key, ended_at)",
+    "CREATE INDEX triage_resolutions_by_order ON triage_resolutions (order_id)",
+    # The seller's category for an item where it differs from the derived one.
+    """CREATE TABLE triage_categories (
+        item_key TEXT PRIMARY KEY,
+        category TEXT NOT NULL,
+        set_at INTEGER NOT NULL
+    )""",
+)
+
+
+def _v3_triage(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V3:
+        db.execute(statement)
+
+
+SCHEMA_V4 = (
+    # Mailbox sync: per account (user@host:port) and folder, the folder's UIDVALIDITY and the highest UID
+    # read, so a poll fetches only newer mail. A changed UIDVALIDITY means the UIDs were renumbered: the
+    # folder is read again from the start (storing by Message-ID makes that harmless).
+    """CREATE TABLE mail_folders (
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL,
+        synced_at INTEGER NOT NULL,
+        PRIMARY KEY (account, folder)
+    )""",
+    # The latest poll, shown in the window across restarts; consecutive_failures drives the back-off.
+    """CREATE TABLE mail_sync_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        account TEXT,
+        last_attempt_at INTEGER,
+        last_success_at INTEGER,
+        error_kind TEXT,
+        error_message TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        messages_added INTEGER NOT NULL DEFAULT 0,
+        replies_added INTEGER NOT NULL DEFAULT 0,
+        claims_touched INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER
+    )""",
+    # A-to-z claim and chargeback notification e-mails already applied to the claims table (each once).
+    """CREATE TABLE mail_claim_notices (
+        message_id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    )""",
+    # Watched folder: when watching a folder began (files already there then are left alone) and every
+    # file looked at, by path with the size and mtime it had, so each is imported or ignored once.
+    """CREATE TABLE watch_folders (
+        folder TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL
+    )""",
+    """CREATE TABLE watched_files (
+        path TEXT PRIMARY KEY,
+        folder TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('present', 'imported', 'refused', 'ignored', 'duplicate')),
+        kind TEXT,
+        seen_at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX watched_files_by_sha256 ON watched_files (sha256)",
+)
+
+
+def _v4_mail_sync_and_watch(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V4:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
+    ("triage: escalation matrix, sessions, resolutions, categories", _v3_triage),
+    ("mailbox sync and watched folder", _v4_mail_sync_and_watch),
 ]
 
 

@@ -80,3 +80,67 @@ def sample_copy(tmp_path: Path, samples: Path):
         return target
 
     return copy
+
+
+@pytest.fixture
+def launch(qtbot, tmp_path):
+    """Start a DesktopApp on a database; it is shut down at the end of the test."""
+    started = []
+
+    def start(db_path, now=None, use_tray=False):
+        from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, memory_passwords, private_qsettings
+        from ui.application import DesktopApp
+
+        desktop = DesktopApp(
+            db_path,
+            now=now or FixedClock(SAMPLE_NOW),
+            settings=private_qsettings(tmp_path),
+            use_tray=use_tray,
+            passwords=memory_passwords(),
+        )
+        qtbot.addWidget(desktop.window)
+        with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
+            desktop.start()
+        started.append(desktop)
+        return desktop
+
+    yield start
+    for desktop in started:
+        desktop.quit()
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    """A real IMAP server (Dovecot) on loopback for the module's tests; skipped only where it cannot run."""
+    from tests.imap_server import Dovecot, missing_tools
+
+    problem = missing_tools()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the IMAP tests: {problem}")
+        pytest.skip(f"no real IMAP server to test against: {problem}")
+    server = Dovecot()
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def account(dovecot, samples):
+    """A fresh mailbox holding the sample Inbox.mbox and Sent.mbox, and the settings to reach it."""
+    from app.mailsync import MailSettings
+    from tests.imap_server import append_mbox
+
+    user, password = dovecot.add_user()
+    conn = dovecot.session(user, password)
+    try:
+        assert append_mbox(conn, "INBOX", samples / "Inbox.mbox") == 20
+        assert append_mbox(conn, "Sent", samples / "Sent.mbox") == 17
+    finally:
+        conn.logout()
+    settings = MailSettings(host="127.0.0.1", user=user, port=dovecot.imap_port, security="none")
+    return settings, password

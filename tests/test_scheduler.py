@@ -13,28 +13,10 @@ from app.alerts import RecordingSink
 from app.demo import load_demo
 from app.scheduler import CHECK_JOB, RECOMPUTE_JOB, WATCH_JOB, MonitorScheduler, ResumeDetector
 from storage import open_db
+from tests.recording import RecordingListener
 from tests.ui_support import SAMPLE_NOW, FixedClock
 
-
-class Listener:
-    """Collects what the worker reports, with an event per kind to wait on."""
-
-    def __init__(self):
-        self.states, self.failures, self.finished = [], [], []
-        self.state_seen = threading.Event()
-
-    def state_ready(self, state):
-        self.states.append(state)
-        self.state_seen.set()
-
-    def import_progress(self, progress):
-        pass
-
-    def import_finished(self, results):
-        self.finished.append(results)
-
-    def job_failed(self, what, message):
-        self.failures.append((what, message))
+Listener = RecordingListener
 
 
 @pytest.fixture
@@ -175,3 +157,23 @@ def test_a_failing_write_is_reported_and_the_figures_still_refresh(demo_path):
     scheduler._run_write("Saving", broken, ())
     assert listener.failures == [("Saving", "disk on fire")]
     assert len(listener.states) == 1
+
+
+def test_the_monday_reminder_comes_once_a_week_until_the_triage_is_done(demo_path):
+    from app import services
+    from storage import open_db
+
+    monday = FixedClock(SAMPLE_NOW + 22 * 3600)  # Monday 9 Nov, 10:00 UTC: past the default Mon 09:00
+    scheduler, _, sink = make(demo_path, now=monday)
+    scheduler.check_clocks()
+    reminders = [alert for alert in sink.delivered if alert.kind == "triage"]
+    assert [alert.view for alert in reminders] == ["triage"]
+    monday.advance(3600)
+    scheduler.check_clocks()
+    assert sum(alert.kind == "triage" for alert in sink.delivered) == 1
+    db = open_db(demo_path)
+    services.complete_session(db, monday())
+    db.close()
+    monday.advance(7 * 86400)  # the next Monday: a new week's triage is owed again
+    scheduler.check_clocks()
+    assert sum(alert.kind == "triage" for alert in sink.delivered) == 2

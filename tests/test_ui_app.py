@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -15,30 +14,8 @@ from app import demo_state
 from app.clocks import BUYER_REPLY
 from app.imports import import_files
 from tests.conftest import SAMPLE_FILES
-from tests.ui_support import SAMPLE_NOW, FixedClock, big_orders_file, private_qsettings
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, big_orders_file, memory_passwords, private_qsettings
 from ui.application import DesktopApp, tray_status
-
-WAIT_MS = 20000
-
-
-@pytest.fixture
-def launch(qtbot, tmp_path):
-    """Start a DesktopApp on a database; it is shut down at the end of the test."""
-    started = []
-
-    def start(db_path, now=None, use_tray=False):
-        desktop = DesktopApp(
-            db_path, now=now or FixedClock(SAMPLE_NOW), settings=private_qsettings(tmp_path), use_tray=use_tray
-        )
-        qtbot.addWidget(desktop.window)
-        with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
-            desktop.start()
-        started.append(desktop)
-        return desktop
-
-    yield start
-    for desktop in started:
-        desktop.quit()
 
 
 def table_count(path, table: str) -> int:
@@ -210,18 +187,30 @@ def test_keyboard_switches_views(qtbot, launch, db_path):
     desktop = launch(db_path)
     window = desktop.window
     window.activateWindow()
-    for keys, view in (("Ctrl+2", "messages"), ("Ctrl+3", "settings"), ("Ctrl+1", "dashboard")):
+    for keys, view in (("Ctrl+2", "messages"), ("Ctrl+3", "triage"), ("Ctrl+4", "settings"), ("Ctrl+1", "dashboard")):
         QTest.keySequence(window, keys)
         assert window.current_view() == view
 
 
 def test_window_remembers_its_size(qtbot, tmp_path, db_path):
-    first = DesktopApp(db_path, now=FixedClock(SAMPLE_NOW), settings=private_qsettings(tmp_path), use_tray=False)
+    first = DesktopApp(
+        db_path,
+        now=FixedClock(SAMPLE_NOW),
+        settings=private_qsettings(tmp_path),
+        passwords=memory_passwords(),
+        use_tray=False,
+    )
     qtbot.addWidget(first.window)
     first.window.show()
     first.window.resize(1100, 700)
     first.quit()
-    second = DesktopApp(db_path, now=FixedClock(SAMPLE_NOW), settings=private_qsettings(tmp_path), use_tray=False)
+    second = DesktopApp(
+        db_path,
+        now=FixedClock(SAMPLE_NOW),
+        settings=private_qsettings(tmp_path),
+        passwords=memory_passwords(),
+        use_tray=False,
+    )
     qtbot.addWidget(second.window)
     assert (second.window.width(), second.window.height()) == (1100, 700)
     second.quit()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+WAIT_MS = 20000
+
 # The samples' as-of day (expected.json): noon UTC on 2026-11-08, so the figures are those of that day.
 SAMPLE_NOW = datetime(2026, 11, 8, 12, 0, tzinfo=UTC).timestamp()
 
@@ -40,3 +42,11 @@ def big_orders_file(path: Path, sample: Path, copies: int) -> Path:
                 order_id, rest = row.split("\t", 1)
                 out.write(f"9{copy:02d}-{order_id[4:]}\t{rest}\n")
     return path
+
+
+def memory_passwords():
+    """The app's password store over a keyring that lives in the test only (never the developer's)."""
+    from app.mailsync import KeyringPasswords, Passwords
+    from tests.recording import MemoryKeyring
+
+    return Passwords(KeyringPasswords(MemoryKeyring()))

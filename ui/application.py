@@ -8,16 +8,19 @@ signals. Tests build a DesktopApp on a temporary database with an injected clock
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import demo_state, services
+from app import demo_state, mailsync, services
 from app.alerts import Alert
 from app.clocks import Clock
 from app.scheduler import MonitorScheduler
@@ -28,6 +31,7 @@ from ui.bridge import AlertRelay, Bridge, WorkerListener
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
 from ui.main_window import MainWindow
+from ui.matrix_dialog import MatrixDialog
 from ui.theme import AMBER_S, RED_S, urgency, worst_status
 from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, status_tooltip
@@ -35,6 +39,9 @@ from ui.tray import Tray, status_tooltip
 APP_NAME = "Account Health Monitor"
 PAUSE_S = 3600
 TRAY_NOTICE_KEY = "state.tray_notice_shown"
+SAVE_REPORT = "Saving the triage report"
+CHECK_MAILBOX = "Testing the mailbox connection"
+COMPLETE_TRIAGE = "Completing the triage"
 
 
 class DesktopApp:
@@ -47,18 +54,26 @@ class DesktopApp:
         now: Callable[[], float] = time.time,
         settings: QSettings | None = None,
         use_tray: bool | None = None,
+        passwords: mailsync.Passwords | None = None,
     ):
         self.db_path = Path(db_path)
         self.now = now
         self.qsettings = settings or QSettings()
         self.db = open_db(self.db_path)  # the GUI thread's own connection: reads only
         self.bridge = Bridge()
-        self.scheduler = MonitorScheduler(self.db_path, WorkerListener(self.bridge), AlertRelay(self.bridge), now=now)
+        self.passwords = passwords or mailsync.Passwords()
+        self.scheduler = MonitorScheduler(
+            self.db_path, WorkerListener(self.bridge), AlertRelay(self.bridge), now=now, passwords=self.passwords
+        )
         self.window = MainWindow(self.db_path, now)
         self.window.restore_geometry(self.qsettings)
         self.tray = Tray() if (Tray.available() if use_tray is None else use_tray) else None
         self.window.keep_in_tray = self.tray is not None
         self.import_dialog: ImportDialog | None = None
+        self.triage_listing = None
+        self.sync_problem: str | None = None
+        self.folder_dialog: ImportDialog | None = None
+        self.matrix_dialog: MatrixDialog | None = None
         self.state: services.MonitorState | None = None
         self.delivered: list[Alert] = []
         self._connect()
@@ -86,6 +101,8 @@ class DesktopApp:
             )
         )
         messages.timeline_requested.connect(self.open_timeline)
+        self._connect_triage()
+        self._connect_arrivals()
         settings = window.settings_view
         settings.save_requested.connect(self.save_settings)
         settings.clear_demo_requested.connect(self.clear_demo)
@@ -97,11 +114,57 @@ class DesktopApp:
             self.tray.quit_requested.connect(self.quit)
             self.tray.alert_clicked.connect(self.open_alert)
 
+    def _connect_triage(self) -> None:
+        triage, now = self.window.triage, self.now
+        self.bridge.triage_ready.connect(self.show_triage)
+        self.bridge.job_finished.connect(self._job_finished)
+        triage.resolve_requested.connect(
+            lambda key, action, note: self._write("Resolving the item", services.resolve_item, key, action, note, now())
+        )
+        triage.reopen_requested.connect(lambda key: self._write("Reopening the item", services.reopen_item, key, now()))
+        triage.category_requested.connect(
+            lambda key, category: self._write("Changing the category", services.set_category, key, category, now())
+        )
+        triage.complete_requested.connect(
+            lambda keys: self._write(COMPLETE_TRIAGE, services.complete_session, now(), keys)
+        )
+        triage.export_csv_requested.connect(self.export_triage_csv)
+        triage.export_report_requested.connect(self.export_triage_report)
+        triage.matrix_requested.connect(self.edit_matrix)
+        triage.timeline_requested.connect(self.open_timeline)
+
+    def _connect_arrivals(self) -> None:
+        """The mailbox and the watched folder: their status, what they brought, the connection test."""
+        self.bridge.sync_status_changed.connect(self.show_sync_status)
+        self.bridge.folder_imported.connect(self.show_folder_import)
+        self.window.settings_view.mailbox.check_requested.connect(
+            lambda settings, typed: self.scheduler.submit(
+                CHECK_MAILBOX, check_mailbox, self.passwords, settings, typed, recompute=False
+            )
+        )
+
     # --- life cycle -----------------------------------------------------------------------------------------
 
     def start(self, show: bool = True) -> None:
-        """Show the window and start the worker (which recomputes and checks the clocks at once)."""
-        self.window.settings_view.show_settings(services.load_settings(self.db), demo_state.is_active(self.db))
+        """Show the window with the last figures and start the worker (which recomputes them and checks the
+        clocks at once)."""
+        self.show_settings()
+        status = mailsync.load_status(self.db)
+        if status.last_attempt_at is not None:
+            self.show_sync_status(status)
+        last = services.load_last_state(self.db)
+        if last is not None:
+            self.apply_state(last)
+            when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
+            self.window.status_text.setText(f"Figures from {when}; updating…")
+        # Everything built so far lives as long as the app: out of the garbage collector's way, its full
+        # collections (run on whichever thread allocates, the importer's too) stop rescanning it, which
+        # kept the GUI thread waiting for the interpreter for up to 100 ms during big imports.
+        gc.freeze()
+        # The worker is busy Python (imports, recomputation); by default it keeps the interpreter lock up to
+        # 5 ms each time the GUI thread asks for it, and the window feels it. 1 ms keeps the GUI thread's
+        # turns short at a cost of a few percent of the worker's speed.
+        sys.setswitchinterval(0.001)
         if self.tray:
             self.tray.show()
         if show:
@@ -125,9 +188,66 @@ class DesktopApp:
     def apply_state(self, state: services.MonitorState) -> None:
         self.state = state
         self.window.apply_state(state)
-        if self.tray:
-            status, deadline = tray_status(state, self.now())
-            self.tray.set_status(status, status_tooltip(status, deadline))
+        self._update_tray()
+
+    def _update_tray(self) -> None:
+        if self.tray and self.state is not None:
+            status, deadline = tray_status(self.state, self.now())
+            tooltip = status_tooltip(status, deadline)
+            self.tray.set_status(status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""))
+
+    def show_triage(self, listing) -> None:
+        self.triage_listing = listing
+        self.window.triage.show_listing(listing)
+        open_items = len(listing.open_items)
+        self.window.tabs.setTabText(
+            self.window.tabs.indexOf(self.window.triage), f"Tri&age ({open_items})" if open_items else "Tri&age"
+        )
+
+    def show_settings(self) -> None:
+        note = (
+            self.passwords.problem
+            or "Kept in the system keyring (never in the database); type a new one here to replace it."
+        )
+        self.window.settings_view.show_settings(services.load_settings(self.db), demo_state.is_active(self.db), note)
+
+    def show_sync_status(self, status) -> None:
+        zone = self.state.settings.zone if self.state else None
+        text = status.describe(zone)
+        self.window.settings_view.mailbox.show_status(text, status.ok)
+        self.window.mail_status.setText(("Mailbox: " if status.ok else "Mailbox problem: ") + text)
+        self.window.mail_status.setStyleSheet("" if status.ok else "color: #c62828;")
+        self.window.mail_status.show()
+        self.sync_problem = None if status.ok else text
+        if self.state is not None:
+            self._update_tray()
+
+    def show_folder_import(self, results) -> None:
+        """Reports picked up from the watched folder: a notice, and the usual summary."""
+        names = ", ".join(result.file for result in results)
+        rows = sum(result.rows for result in results)
+        rejected = sum(result.rejected for result in results)
+        text = f"Imported from the watched folder: {names} ({rows:,} rows, {rejected} rejected)."
+        self.window.notify(text)
+        dialog = ImportDialog([result.file for result in results], self.window)
+        dialog.on_finished(results)
+        self.folder_dialog = dialog
+        if self.window.isVisible():
+            dialog.show()
+        if self.tray and self.tray.icon.isVisible():
+            self.tray.icon.showMessage("Report imported", text)
+
+    def _job_finished(self, what: str, result) -> None:
+        if what == CHECK_MAILBOX and result is not None:
+            self.window.settings_view.mailbox.show_check(result)
+        elif what == SAVE_REPORT and result:
+            self.window.notify(f"Report saved: {result}")
+            if QGuiApplication.platformName() != "offscreen":  # tests render offscreen: no browser to open
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(result)))
+        elif what == COMPLETE_TRIAGE and result:
+            self.window.notify(
+                f"Triage {result['number']} completed: {result['resolved']} of {result['items']} items resolved."
+            )
 
     def show_alert(self, alert: Alert) -> None:
         self.delivered.append(alert)
@@ -137,7 +257,7 @@ class DesktopApp:
             self.window.alert_banner.show_alert(alert)
 
     def show_failure(self, what: str, message: str) -> None:
-        self.window.status_text.setText(f"{what} failed: {message}")
+        self.window.notify(f"{what} failed: {message}", error=True)
 
     def open_alert(self, alert: Alert | None) -> None:
         """Bring the window up on the alert's item (a clock is selected in Messages & clocks)."""
@@ -151,7 +271,7 @@ class DesktopApp:
     # --- the seller's actions -----------------------------------------------------------------------------
 
     def _write(self, what: str, action: Callable, *args) -> None:
-        self.window.status_text.setText(f"{what}…")
+        self.window.notify(f"{what}…")
         self.scheduler.submit(what, action, *args)
 
     def choose_and_import(self) -> None:
@@ -178,13 +298,10 @@ class DesktopApp:
         self.window.settings_view.clear_demo.setEnabled(demo_state.is_active(self.db))
 
     def save_settings(self, values: dict) -> None:
-        def save_all(db, values: dict) -> None:
-            with db.atomic():
-                for key, value in values.items():
-                    save_setting(db, key, value)
-
-        self._write("Saving settings", save_all, values)
-        self.window.settings_view.settings = services.Settings(**values)
+        typed = self.window.settings_view.mailbox.password.text()
+        self.window.settings_view.mailbox.password.clear()
+        self._write("Saving settings", save_all_settings, values, self.passwords, typed, self.scheduler)
+        self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
 
     def clear_demo(self) -> None:
         self._write("Removing the demo data", demo_state.clear)
@@ -208,6 +325,28 @@ class DesktopApp:
         zone = self.state.settings.zone if self.state else services.load_settings(self.db).zone
         TimelineDialog(order_id, order_timeline(self.db, order_id, zone), zone, self.window).show()
 
+    def export_triage_csv(self, path: str) -> None:
+        if self.triage_listing is None:
+            return
+        try:
+            services.save_triage_csv(self.triage_listing, path)
+        except OSError as error:
+            QMessageBox.warning(self.window, APP_NAME, f"The list could not be saved to {path}: {error.strerror}")
+            return
+        self.window.notify(f"Triage list saved: {path}")
+
+    def export_triage_report(self, path: str) -> None:
+        if self.triage_listing is not None:
+            # The report draws the ODR chart from the database: the worker builds it, off the GUI thread.
+            self.scheduler.submit(SAVE_REPORT, save_report, self.triage_listing, path, recompute=False)
+
+    def edit_matrix(self) -> None:
+        dialog = MatrixDialog(services.get_matrix(self.db), self.window)
+        dialog.save_requested.connect(lambda entries: self._write("Saving the escalation matrix", save_matrix, entries))
+        dialog.reset_requested.connect(lambda: self._write("Resetting the escalation matrix", services.reset_matrix))
+        self.matrix_dialog = dialog
+        dialog.open()
+
     def _closed_to_tray(self) -> None:
         if not self.tray:
             return
@@ -219,6 +358,38 @@ class DesktopApp:
             "Still running in the tray, watching your reply clocks. Use Quit in the tray menu to stop it.",
         )
         self._write("Remembering the tray notice", save_tray_notice)
+
+
+def save_all_settings(db, values: dict, passwords, typed_password: str, scheduler: MonitorScheduler) -> None:
+    """Write the settings, keep a newly typed mailbox password (keyring, or this session), then let the
+    mailbox and watched-folder jobs follow the new settings."""
+    with db.atomic():
+        for key, value in values.items():
+            save_setting(db, key, value)
+    if typed_password and values.get("imap_user") and values.get("imap_host"):
+        passwords.set(values["imap_user"], values["imap_host"], typed_password)
+    scheduler.reschedule_sync()
+
+
+def check_mailbox(db, passwords, settings: mailsync.MailSettings, typed_password: str) -> mailsync.ConnectionCheck:
+    """Test connection, with the password just typed or else the saved one."""
+    password = typed_password or passwords.get(settings.user, settings.host)
+    if not password:
+        return mailsync.ConnectionCheck(False, mailsync.NO_PASSWORD, "Enter the mailbox password first.")
+    return mailsync.test_connection(settings, password)
+
+
+def save_report(db, listing, path: str) -> str:
+    services.save_triage_html(db, listing, path)
+    return path
+
+
+def save_matrix(db, entries) -> None:
+    with db.atomic():
+        for entry in entries:
+            services.save_matrix_entry(
+                db, entry.category, entry.action, entry.who, entry.response_hours, entry.amount, entry.case
+            )
 
 
 def save_tray_notice(db) -> None:
@@ -289,8 +460,9 @@ def screenshot(desktop: DesktopApp, target: Path, view: str) -> int:
     if view not in VIEWS:
         print(f"error: --view must be one of {', '.join(VIEWS)}", file=sys.stderr)
         return 2
-    desktop.window.settings_view.show_settings(services.load_settings(desktop.db), demo_state.is_active(desktop.db))
+    desktop.show_settings()
     desktop.apply_state(services.refresh(desktop.db, desktop.now))
+    desktop.show_triage(services.load_triage(desktop.db, desktop.now()))
     window = desktop.window
     window.resize(1366, 768)
     window.show_view(view)

@@ -17,6 +17,10 @@ class Bridge(QObject):
     import_finished = Signal(object)  # list[imports.FileResult]
     job_failed = Signal(str, str)  # what, message
     alert_raised = Signal(object)  # alerts.Alert
+    sync_status_changed = Signal(object)  # mailsync.SyncStatus
+    folder_imported = Signal(object)  # list[imports.FileResult] from the watched folder
+    triage_ready = Signal(object)  # triage.TriageList
+    job_finished = Signal(str, object)  # what, the action's result
 
 
 class WorkerListener:
@@ -36,6 +40,18 @@ class WorkerListener:
 
     def job_failed(self, what: str, message: str) -> None:
         self.bridge.job_failed.emit(what, message)
+
+    def triage_ready(self, listing) -> None:
+        self.bridge.triage_ready.emit(listing)
+
+    def job_finished(self, what: str, result) -> None:
+        self.bridge.job_finished.emit(what, result)
+
+    def sync_status(self, status) -> None:
+        self.bridge.sync_status_changed.emit(status)
+
+    def folder_imported(self, results) -> None:
+        self.bridge.folder_imported.emit(results)
 
 
 class AlertRelay:

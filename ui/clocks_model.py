@@ -3,6 +3,7 @@ deadlines, and a proxy for the kind and channel filters."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -44,6 +45,15 @@ def priority(clock: Clock) -> tuple:
     return (0 if clock.kind in REPLY_KINDS else 1, clock.due_at, clock.item_id)
 
 
+def by_priority(clocks: Sequence[Clock]) -> list[Clock]:
+    """`priority` order for clocks already sorted by deadline (as `app.clocks` gives them): two passes
+    instead of a sort with a Python key, which costs 10 ms of the window's time for 10,000 clocks."""
+    ordered = all(a.due_at <= b.due_at for a, b in itertools.pairwise(clocks))
+    if not ordered:
+        return sorted(clocks, key=priority)
+    return [c for c in clocks if c.kind in REPLY_KINDS] + [c for c in clocks if c.kind not in REPLY_KINDS]
+
+
 def countdown_text(seconds: float) -> str:
     """`5 h 12 min 09 s`, `overdue 2 d 3 h`: seconds shown while under an hour so the tick is visible."""
     span = abs(int(seconds))
@@ -67,14 +77,33 @@ class ClocksModel(QAbstractTableModel):
         self._now = now
         self._at = now()
         self.zone = zone or ZoneInfo("UTC")
+        self.all_rows: list[Clock] = []
         self.rows: list[Clock] = []
+        self.kinds: tuple[str, ...] | None = None
+        self.channel: str | None = None
 
     def set_rows(self, clocks: Sequence[Clock], zone: ZoneInfo | None = None) -> None:
         self.beginResetModel()
-        self.rows = sorted(clocks, key=priority)
+        self.all_rows = by_priority(clocks)
+        self.rows = self._shown(self.all_rows)
         self.zone = zone or self.zone
         self._at = self._now()
         self.endResetModel()
+
+    def set_filter(self, kinds: tuple[str, ...] | None, channel: str | None) -> None:
+        """Show only clocks of these kinds and this channel (None: all). Filtering here, in one list
+        comprehension, instead of a proxy's filterAcceptsRow: Qt would call into Python once per row on
+        every reset, 10,000 calls for a seller with years of unanswered history."""
+        self.beginResetModel()
+        self.kinds, self.channel = kinds, channel
+        self.rows = self._shown(self.all_rows)
+        self.endResetModel()
+
+    def _shown(self, clocks: list[Clock]) -> list[Clock]:
+        kinds, channel = self.kinds, self.channel
+        if kinds is None and channel is None:
+            return clocks
+        return [c for c in clocks if (kinds is None or c.kind in kinds) and (channel is None or c.channel == channel)]
 
     def tick(self) -> None:
         """Recompute the countdown column from the deadlines (called once a second by one timer)."""
@@ -148,26 +177,16 @@ class ClocksModel(QAbstractTableModel):
 
 
 class ClocksFilter(QSortFilterProxyModel):
-    """Filters by kind of clock and by channel; sorts by the raw values (SORT_ROLE)."""
+    """Sorts by the raw values (SORT_ROLE) when the seller clicks a header; the filters live in the model."""
 
     def __init__(self):
         super().__init__()
-        self.kinds: tuple[str, ...] | None = None
-        self.channel: str | None = None
         self.setSortRole(SORT_ROLE)
+        # A dynamic proxy re-sorts on every dataChanged: the countdown tick would re-sort every second.
+        self.setDynamicSortFilter(False)
 
     def set_kinds(self, kinds: tuple[str, ...] | None) -> None:
-        self.beginFilterChange()
-        self.kinds = kinds
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.sourceModel().set_filter(kinds, self.sourceModel().channel)
 
     def set_channel(self, channel: str | None) -> None:
-        self.beginFilterChange()
-        self.channel = channel
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        clock = self.sourceModel().rows[source_row]
-        if self.kinds is not None and clock.kind not in self.kinds:
-            return False
-        return self.channel is None or clock.channel == self.channel
+        self.sourceModel().set_filter(self.sourceModel().kinds, channel)

@@ -74,6 +74,9 @@ class MetricCard(QFrame):
         self.show_status(figure["status"])
 
     def show_status(self, status: str) -> None:
+        if status == getattr(self, "shown_status", None):
+            return  # restyling costs milliseconds per card, every recomputation
+        self.shown_status = status
         colour = STATUS_COLOURS[status]
         self.status.setText(STATUS_WORDS[status])
         self.status.setStyleSheet(

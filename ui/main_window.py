@@ -28,9 +28,15 @@ from ui.import_dialog import FILE_FILTER
 from ui.messages_view import MessagesView
 from ui.settings_view import SettingsView
 from ui.tray import AlertBanner
+from ui.triage_view import TriageView
 
-VIEWS = ("dashboard", "messages", "settings")
-VIEW_TITLES = {"dashboard": "&Dashboard", "messages": "&Messages && clocks", "settings": "Se&ttings"}
+VIEWS = ("dashboard", "messages", "triage", "settings")
+VIEW_TITLES = {
+    "dashboard": "&Dashboard",
+    "messages": "&Messages && clocks",
+    "triage": "Tri&age",
+    "settings": "Se&ttings",
+}
 MIN_SIZE = (1024, 640)
 DEFAULT_SIZE = (1280, 760)
 
@@ -81,12 +87,14 @@ class MainWindow(QMainWindow):
         self.quitting = False
         self.dashboard = DashboardView()
         self.messages = MessagesView(now)
+        self.triage = TriageView(now)
         self.settings_view = SettingsView(db_path)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.views: dict[str, QWidget] = {
             "dashboard": self.dashboard,
             "messages": self.messages,
+            "triage": self.triage,
             "settings": self.settings_view,
         }
         for name, widget in self.views.items():
@@ -94,8 +102,12 @@ class MainWindow(QMainWindow):
         self.demo_banner = DemoBanner()
         self.demo_banner.hide()
         self.alert_banner = AlertBanner()
+        # The figures' date stays on the right; what just happened shows on the left for a while.
         self.status_text = QLabel("Computing the figures…")
-        self.statusBar().addWidget(self.status_text, 1)
+        self.mail_status = QLabel("")
+        self.mail_status.hide()
+        self.statusBar().addPermanentWidget(self.mail_status)
+        self.statusBar().addPermanentWidget(self.status_text)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 4)
@@ -139,6 +151,11 @@ class MainWindow(QMainWindow):
             f"Figures as of the end of {computed} ({state.timezone}) · "
             f"{len(state.clocks)} open clocks{' · demo data' if state.demo else ''}"
         )
+
+    def notify(self, text: str, error: bool = False) -> None:
+        """A passing message in the status bar (an error stays until the next message)."""
+        self.statusBar().setStyleSheet("QStatusBar { color: #c62828; }" if error else "")
+        self.statusBar().showMessage(text, 0 if error else 10000)
 
     def show_view(self, name: str) -> None:
         self.tabs.setCurrentWidget(self.views[name])

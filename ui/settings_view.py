@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting
+from ui.mailbox_settings import MailboxSettings
 
 WARNING_NAMES = {
     "odr": "Order Defect Rate",
@@ -159,6 +160,7 @@ class SettingsView(QWidget):
         self.database = QLabel(str(db_path))
         self.database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.database.setWordWrap(True)
+        self.mailbox = MailboxSettings()
         change_db = QPushButton("Use another database file…")
         change_db.clicked.connect(self._choose_database)
 
@@ -200,6 +202,10 @@ class SettingsView(QWidget):
             box = QGroupBox(title)
             box.setLayout(form)
             layout.addWidget(box)
+            if title == "Warnings and alerts":
+                arriving = QGroupBox("Messages and reports that arrive by themselves")
+                QVBoxLayout(arriving).addWidget(self.mailbox)
+                layout.addWidget(arriving)
         layout.addStretch()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -216,8 +222,10 @@ class SettingsView(QWidget):
         box.setSuffix(" %")
         return box
 
-    def show_settings(self, settings: Settings, demo_active: bool) -> None:
+    def show_settings(self, settings: Settings, demo_active: bool, password_note: str | None = None) -> None:
         self.settings = settings
+        self.password_note = password_note if password_note is not None else getattr(self, "password_note", "")
+        self.mailbox.show_settings(settings, self.password_note)
         self.timezone.setCurrentText(settings.timezone)
         self.marketplace.setCurrentText(settings.marketplace)
         self.periods.set_periods(settings.csba_periods)
@@ -244,6 +252,7 @@ class SettingsView(QWidget):
             "warning_levels": {key: round(box.value() / 100, 6) for key, box in self.warnings.items()},
             "alert_thresholds_hours": hours,
             "demo_on_empty": self.demo_on_empty.isChecked(),
+            **self.mailbox.values(),
         }
         return {key: check_setting(key, value) for key, value in raw.items()}
 

@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/import_orders.py
+	$(PY) bench/metrics.py
 	$(PY) bench/ui_responsiveness.py
 
 screenshots: $(STAMP)

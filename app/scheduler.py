@@ -114,7 +114,7 @@ class MonitorScheduler:
         self._passwords = passwords
         self.mail_timeout = mail_timeout
         self.heavy = heavy.HeavyWork(inline=not processes)
-        self.folder_watcher = FolderWatcher(now=now)
+        self.folder_watcher = FolderWatcher(now=now, importer=self._import_watched)
         self._folder_problem: str | None = None
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)}, job_defaults=JOB_DEFAULTS, timezone="UTC"
@@ -329,6 +329,10 @@ class MonitorScheduler:
             self.listener.job_failed(what, str(error))
         if recompute:
             self.recompute()
+
+    def _import_watched(self, db, paths: list) -> list[FileResult]:
+        """A finished download from the watched folder, imported in the heavy-work process."""
+        return self.heavy.call(heavy.import_paths, str(self.db_path), [str(path) for path in paths], self.now())
 
     def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
         try:

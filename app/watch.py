@@ -73,10 +73,13 @@ class FolderWatcher:
 
     Args:
         now: the clock (injected in tests).
+        importer: imports a finished file: `importer(db, [path])` returns its FileResults. The scheduler
+            passes one that runs the import in its own process (`app.heavy`), like the Import dialog's.
     """
 
-    def __init__(self, now: Callable[[], float] = time.time):
+    def __init__(self, now: Callable[[], float] = time.time, importer: Callable | None = None):
         self.now = now
+        self.importer = importer or (lambda db, paths: import_files(db, paths, now=self.now))
         self._looks: dict[str, Look] = {}  # new files by path: their size and mtime at the previous look
         self._incomplete: dict[str, Look] = {}  # archives that did not read to their end at that size and mtime
 
@@ -144,7 +147,7 @@ class FolderWatcher:
             return
         log.info("importing %s from the watched folder", path)
         try:
-            results = import_files(db, [path], now=self.now)
+            results = self.importer(db, [path])
         except Exception:  # a bug, not the file: said once by the scheduler, not at every look
             _remember(db, folder, str(path), look, digest, REFUSED, kind, at)
             raise

@@ -46,6 +46,7 @@ from app.clocks import (
     CHARGEBACK_RESPONSE,
     CLOSES_WHEN_DUE,
     CSBA_INQUIRY,
+    FEEDBACK_REMOVAL,
     KIND_LABELS,
     RETURN_RESPONSE,
     Clock,
@@ -57,7 +58,13 @@ from storage import alerts as store
 CLOCK, STATUS, DEFECT = "clock", "status", "defect"
 INFO, WARNING, CRITICAL = "info", "warning", "critical"
 OVERDUE = "overdue"
-MESSAGES_VIEW, DASHBOARD_VIEW = "messages", "dashboard"
+MESSAGES_VIEW, DASHBOARD_VIEW, TRIAGE_VIEW = "messages", "dashboard", "triage"
+# A new defect opens its item in the triage view (the keys `app.triage` gives its items).
+_TRIAGE_KEYS = {
+    rules.NEGATIVE_FEEDBACK: "feedback:{order_id}",
+    rules.A_TO_Z_CLAIM: "claim:{order_id}:a-to-z",
+    rules.CHARGEBACK: "claim:{order_id}:chargeback",
+}
 
 # A threshold alert that fires this late after its crossing (the app was closed or the laptop asleep)
 # says how much time is really left instead of the threshold: "6 h left" with 3 h left would mislead.
@@ -230,8 +237,12 @@ def _time_left(clock: Clock, hours: float, at: float) -> str:
 
 
 def _lead(clock: Clock) -> str:
-    """The order and topic the clock has, e.g. "Order 111-…: Order delivery." (empty when it has neither)."""
-    detail = (clock.detail or "").strip().rstrip(".")
+    """The order and topic the clock has, e.g. "Order 111-…: Order delivery." (empty when it has neither).
+
+    A feedback clock's detail is the buyer's comment, which may hold a phone number or an e-mail address:
+    notifications are kept by the desktop outside the app's private database, so it is left out.
+    """
+    detail = "" if clock.kind == FEEDBACK_REMOVAL else (clock.detail or "").strip().rstrip(".")
     if clock.order_id and detail:
         return f"Order {clock.order_id}: {detail}."
     if clock.order_id:
@@ -358,7 +369,7 @@ def triage_reminder(day: date) -> Alert:
         body="New feedback, claims, returns and late messages are waiting in the triage view; work down the "
         "list and complete it.",
         severity=WARNING,
-        view="triage",
+        view=TRIAGE_VIEW,
     )
 
 
@@ -381,7 +392,8 @@ def defect_alerts(new_defects: Iterable[Mapping]) -> list[Alert]:
             body=_DEFECT_BODIES.get(kind, "Defect{day}.").format(day=f" on {day}" if day else ""),
             severity=CRITICAL,
             order_id=order_id,
-            view=DASHBOARD_VIEW,
+            item_id=_TRIAGE_KEYS[kind].format(order_id=order_id),
+            view=TRIAGE_VIEW,
         )
     return list(alerts.values())
 

@@ -143,7 +143,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not demo_state.is_active(db):
             print("This database holds no demo data; nothing was removed.")
             return 0
-        demo_state.clear(db)
+        demo_state.remove(db)
         print("Demo data removed.")
         return 0
     if demo_state.has_data(db) and not demo_state.is_active(db):

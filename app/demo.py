@@ -90,9 +90,10 @@ class DemoSeller:
     def add(self, spec: records.RecordSpec, row: tuple) -> None:
         self.rows.setdefault(spec, []).append(row)
 
-    def order_id(self) -> str:
-        prefix = self.rng.choice(("111", "112", "113", "114"))
-        return f"{prefix}-{self.rng.randrange(10**7):07d}-{self.rng.randrange(10**7):07d}"
+    @staticmethod
+    def order_id(rng: random.Random) -> str:
+        prefix = rng.choice(("111", "112", "113", "114"))
+        return f"{prefix}-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}"
 
     def instant(self, days_ago: int, hour: float) -> int:
         """An instant on the local day `days_ago` days before today, at `hour` o'clock."""
@@ -136,19 +137,19 @@ def load_demo(db: sqlite_utils.Database, now: Callable[[], float] = time.time) -
 
 
 def _orders(seller: DemoSeller) -> None:
-    rng = seller.rng
     for days_ago in range(DEMO_DAYS, -1, -1):
+        # Today's orders depend on the hour (none after now): they draw from a generator of their own, so
+        # the history, and every scripted event placed in it, is the same at any time of day.
+        rng = seller.rng if days_ago else random.Random(SEED + seller.today.toordinal())
         for _ in range(rng.choice((5, 5, 6, 6, 6))):
             purchased = seller.instant(days_ago, rng.uniform(7, 23))
-            if purchased > seller.now:
-                continue
             channel = "FBA" if rng.random() < 0.55 else "FBM"
             status = "Cancelled" if rng.random() < 0.02 else "Pending" if days_ago < 2 else "Shipped"
-            _order(seller, seller.order_id(), purchased, channel, status)
+            if purchased <= seller.now:
+                _order(seller, seller.order_id(rng), purchased, channel, status, rng)
 
 
-def _order(seller: DemoSeller, order_id: str, purchased: int, channel: str, status: str) -> None:
-    rng = seller.rng
+def _order(seller: DemoSeller, order_id: str, purchased: int, channel: str, status: str, rng: random.Random) -> None:
     updated = min(purchased + 9 * HOUR_S, seller.now)
     seller.add(
         records.ORDER,
@@ -182,13 +183,14 @@ def _feedback(seller: DemoSeller) -> None:
 
 
 def _fresh_order(seller: DemoSeller, days_ago: int, channel: str, taken: set[str]) -> tuple[str, int, str]:
-    """An order of that day and channel that no scripted event uses yet."""
-    day = seller.today - timedelta(days=days_ago)
-    for order in seller.orders:
-        if order[2] == channel and order[0] not in taken and local_day(order[1], seller.zone) == day:
-            taken.add(order[0])
-            return order
-    raise LookupError(f"no free {channel} order {days_ago} days ago")
+    """An order of that day and channel that no scripted event uses yet (or of the nearest day that has one)."""
+    for shift in (0, 1, -1, 2, -2, 3, -3):
+        day = seller.today - timedelta(days=days_ago + shift)
+        for order in seller.orders:
+            if order[2] == channel and order[0] not in taken and local_day(order[1], seller.zone) == day:
+                taken.add(order[0])
+                return order
+    raise LookupError(f"no free {channel} order around {days_ago} days ago")
 
 
 def _claims(seller: DemoSeller) -> None:

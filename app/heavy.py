@@ -16,6 +16,7 @@ thread (the scheduler's own tests, where a second process per test only costs ti
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 from collections.abc import Callable, Sequence
@@ -47,7 +48,10 @@ def refresh(db_path: str, at: float):
     db = open_db(db_path)
     try:
         state = services.refresh(db, lambda: at)
-        services.save_last_state(db, state)
+        try:
+            services.save_last_state(db, state)
+        except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
+            logging.getLogger(__name__).exception("the figures could not be kept for the next start")
         try:
             listing = services.load_triage(db, at, settings=state.settings)
         except Exception as error:  # the figures still count when the triage cannot be listed

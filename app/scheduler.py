@@ -114,6 +114,7 @@ class MonitorScheduler:
         self._passwords = passwords
         self.mail_timeout = mail_timeout
         self.heavy = heavy.HeavyWork(inline=not processes)
+        self.stopping = False
         self.folder_watcher = FolderWatcher(now=now, importer=self._import_watched)
         self._folder_problem: str | None = None
         self._scheduler = BackgroundScheduler(
@@ -134,9 +135,14 @@ class MonitorScheduler:
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=wait)
-        self.heavy.shutdown()
+        """Stop: the job running finishes (an import should have been cancelled first), nothing new starts."""
+        self.stopping = True  # the job still running skips its recomputation: the next start does one anyway
+        try:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=wait)
+            self.heavy.shutdown()
+        finally:
+            self.stopping = False
 
     @property
     def running(self) -> bool:
@@ -191,6 +197,8 @@ class MonitorScheduler:
             db.close()
 
     def recompute(self) -> services.MonitorState | None:
+        if self.stopping:  # quitting: the next start recomputes anyway
+            return None
         try:
             at = self.now()
             state, listing = self.heavy.call(heavy.refresh, str(self.db_path), at)
@@ -278,8 +286,7 @@ class MonitorScheduler:
                 result, status = mailsync.run_sync(db, self.passwords, now=self.now, timeout=self.mail_timeout)
                 self.listener.sync_status(status)
                 if result.changed:
-                    found = alerts.defect_alerts(alerts.new_defects(db, before))
-                    alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+                    self._alert_new_defects(db, before)
             self._pace_mail(status)
         except Exception as error:  # a bug must not stop the timetable
             log.exception("mail sync failed")
@@ -306,8 +313,7 @@ class MonitorScheduler:
                 outcome = self.folder_watcher.poll(db)
                 if outcome.imported:
                     self.listener.folder_imported(outcome.imported)
-                    found = alerts.defect_alerts(alerts.new_defects(db, before))
-                    alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+                    self._alert_new_defects(db, before)
             if outcome.problem != self._folder_problem:  # said once, not every 5 s
                 self._folder_problem = outcome.problem
                 if outcome.problem:
@@ -318,6 +324,11 @@ class MonitorScheduler:
         if outcome is not None and outcome.imported:
             self.recompute()
         return outcome
+
+    def _alert_new_defects(self, db, before: set[tuple[str, str]]) -> None:
+        """After new data arrived (an import, the mailbox, the watched folder): alert for each new defect."""
+        found = alerts.defect_alerts(alerts.new_defects(db, before))
+        alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
 
     def _run_write(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
         try:
@@ -349,9 +360,11 @@ class MonitorScheduler:
             )
             self.listener.import_finished(results)
             with self.database() as db:
-                found = alerts.defect_alerts(alerts.new_defects(db, before))
-                alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+                self._alert_new_defects(db, before)
         except Exception as error:
             log.exception("import failed")
             self.listener.job_failed("Importing", str(error))
+            # The Import dialog waits for a result: tell it, file by file, instead of leaving it waiting.
+            message = f"The import stopped before it finished ({error}). A file cut off this way keeps nothing."
+            self.listener.import_finished([FileResult(Path(path).name, "refused", message=message) for path in paths])
         self.recompute()

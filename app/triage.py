@@ -432,6 +432,7 @@ class TriageInputs:
     resolutions: dict[str, Resolution] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
     matrix: dict[tuple[str, str], MatrixEntry] = field(default_factory=default_matrix)
+    order_claims: list[Claim] = field(default_factory=list)  # all claims on the orders of listed feedback
 
 
 @dataclass(frozen=True)
@@ -730,7 +731,10 @@ class _Builder:
             }
             if fb.negative:
                 effect = f"excluded: {gone}" if gone else "counts"
-                if not gone and info["eligible"]:
+                other = self._other_defect(fb.order_id)
+                if not gone and other:
+                    effect = f"counts (order also has {other})"
+                elif not gone and info["eligible"]:
                     struck = ground == removal.FBA_FULFILLMENT
                     effect = "would drop out if struck through" if struck else "would drop out if removed"
                 effect = self._order_effect(fb.order_id, effect)
@@ -766,6 +770,14 @@ class _Builder:
             return "struck through" if "struck" in (excluded or "") else "removed"
         if until is not None and until <= self.as_of:
             return "struck through" if fb.removal_status == "struck_through" else "removed"
+        return None
+
+    def _other_defect(self, order_id: str) -> str | None:
+        """An A-to-z claim or chargeback that makes the order defective as of today besides its feedback."""
+        order = self.inputs.orders.get(order_id)
+        for claim in self.inputs.order_claims:
+            if claim.order_id == order_id and rules.claim_event(claim, order).counts_on(self.as_of):
+                return "an A-to-z claim" if claim.type == "a-to-z" else "a chargeback"
         return None
 
     def _order_effect(self, order_id: str, effect: str) -> str:

@@ -60,7 +60,12 @@ def load_triage_inputs(
     order_ids += [m.order_id for m in messages] + [r.order_id for r in fba_returns]
     orders = load_orders(db, zone, order_ids)
     values, names = _order_items(db, order_ids)
+    feedback_orders = {f.order_id for f in feedback}
+    # Every claim on an order with feedback, whenever filed: removing a feedback lowers ODR only if nothing
+    # else makes its order defective.
+    order_claims = [claim_from_row(row) for row in queries.claims(db) if row["order_id"] in feedback_orders]
     return TriageInputs(
+        order_claims=order_claims,
         feedback=feedback,
         claims=claims,
         returns=returns,

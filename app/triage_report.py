@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from app.summary import percent
 from app.timeutil import to_iso
@@ -237,7 +237,9 @@ def _row(item: TriageItem, at: float) -> str:
         ground = item.removal["ground"]
         if ground:
             css = ' class="removable"' if item.removal["eligible"] else ""
-            removal = f"<span{css}>{e(ground)}</span>, until {e(item.removal['window_closes'])}"
+            # `window_closes` is the first day removal can no longer be asked: print the last day it can.
+            last_day = date.fromisoformat(item.removal["window_closes"]) - timedelta(days=1)
+            removal = f"<span{css}>{e(ground)}</span>, last day {last_day.isoformat()}"
         else:
             removal = "no ground"
     status = "Resolved" if item.resolved else "Open"

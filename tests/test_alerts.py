@@ -412,7 +412,7 @@ def test_defect_alerts_one_per_defect():
     ]
     assert alerts[0].body.startswith("1–2 star feedback on 25 Nov 2026.")
     assert alerts[2].body.startswith("Chargeback filed.")
-    assert {(alert.severity, alert.view, alert.kind) for alert in alerts} == {("critical", "dashboard", "defect")}
+    assert {(alert.severity, alert.view, alert.kind) for alert in alerts} == {("critical", "triage", "defect")}
     assert [alert.order_id for alert in alerts] == ["112-1", "112-2", "112-3"]
 
 

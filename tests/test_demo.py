@@ -61,3 +61,38 @@ def test_demo_command_loads_clears_and_refuses_own_data(tmp_path, samples):
     assert refused.returncode == 1 and "your own reports" in refused.stdout
     nothing = run("demo", "--db", path, "--clear")
     assert "no demo data" in nothing.stdout
+
+
+def test_demo_loads_at_every_hour_with_the_same_history(new_db):
+    """Today's orders depend on the hour; the history, and the defects placed in it, must not."""
+    from app.settings import save_setting
+
+    counts = set()
+    for zone in ("UTC", "America/Los_Angeles"):
+        for hour in range(24):
+            db = new_db(f"demo-{zone.replace('/', '-')}-{hour}.db")
+            save_setting(db, "timezone", zone)
+            at = SAMPLE_NOW - 12 * 3600 + hour * 3600  # every hour of 8 Nov (UTC)
+            load_demo(db, lambda at=at: at)
+            counts.add(services.refresh(db, lambda at=at: at).metrics["order_defect_rate"]["defective_orders"])
+    # The three scripted defects in the lagging window (demo.py), whatever the hour or the zone.
+    assert counts == {3}
+
+
+def test_removing_the_demo_removes_what_it_left_behind_and_keeps_it_away(db, samples):
+    from app import alerts
+    from app.demo_state import remove
+    from app.settings import load_settings
+
+    load_demo(db, lambda: SAMPLE_NOW)
+    state = services.refresh(db, lambda: SAMPLE_NOW)
+    alerts.save_statuses(db, {key: state.metrics[key] for key in state.metrics if key.endswith("_rate")}, SAMPLE_NOW)
+    services.save_last_state(db, state)
+    services.complete_session(db, SAMPLE_NOW)
+    remove(db)
+    assert not demo_state.has_data(db)
+    assert services.triage_sessions(db) == [] and alerts.last_statuses(db) == {}
+    assert services.load_last_state(db) is None
+    assert load_settings(db).demo_on_empty is False  # the next start stays empty
+    # The seller's first own triage is their first.
+    assert services.load_triage(db, SAMPLE_NOW).session_number == 1

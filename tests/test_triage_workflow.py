@@ -215,6 +215,20 @@ def test_removable_feedback_is_on_the_removal_clock(db):
     assert "Request removal" in found.suggestion.action
 
 
+def test_removing_feedback_does_not_help_an_order_that_another_defect_keeps_defective(db):
+    seller = Seller(db)
+    order = seller.order("2026-10-25 10:00", "FBM")
+    seller.feedback(order, "2026-11-05", rating=1, comments="The switch feels cheap and the lamp flickers")
+    seller.claim(order, "2026-11-04", type="chargeback", reason="service")
+    found = next(i for i in services.load_triage(db, MONDAY).items if i.key == f"feedback:{order}")
+    assert found.removal["eligible"] and found.removal["ground"] == "product_review"
+    # One order counts once: with the chargeback counting, removal leaves ODR where it is.
+    assert found.odr_effect == "counts (order also has a chargeback)"
+    seller.db.execute("UPDATE claims SET status = 'denied', decided_on = '2026-11-06' WHERE order_id = ?", [order])
+    found = next(i for i in services.load_triage(db, MONDAY).items if i.key == f"feedback:{order}")
+    assert found.odr_effect == "would drop out if removed"
+
+
 def test_the_removal_window_follows_the_setting_and_closes(db):
     seller = Seller(db)
     seller.setting("feedback_removal_days", 60)

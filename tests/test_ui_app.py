@@ -259,3 +259,81 @@ def test_importing_into_demo_replaces_it(qtbot, launch, db_path, samples):
 def test_import_files_helper_is_the_same_use_case(db, samples):
     # The window and the command line call the same use-case: a sanity check that the sample imports.
     assert import_files(db, [samples / "claims.csv"])[0].added == 12
+
+
+def test_a_failed_import_is_reported_and_the_next_one_can_start(qtbot, launch, db_path, samples, monkeypatch):
+    desktop = launch(db_path)
+    real_call = desktop.scheduler.heavy.call
+
+    def broken(job, *args, **kwargs):
+        if job.__name__ == "import_paths":
+            raise RuntimeError("the disk is full")
+        return real_call(job, *args, **kwargs)
+
+    monkeypatch.setattr(desktop.scheduler.heavy, "call", broken)
+    with qtbot.waitSignal(desktop.bridge.import_finished, timeout=WAIT_MS):
+        desktop.import_paths([str(samples / "claims.csv")])
+    dialog = desktop.import_dialog
+    assert [r.outcome for r in dialog.results] == ["refused"]
+    assert "the disk is full" in dialog.summary.toPlainText()
+    dialog.buttons.rejected.emit()  # Close works
+    assert not dialog.isVisible()
+    monkeypatch.setattr(desktop.scheduler.heavy, "call", real_call)
+    with qtbot.waitSignal(desktop.bridge.import_finished, timeout=WAIT_MS) as finished:
+        desktop.import_paths([str(samples / "claims.csv")])
+    assert [r.outcome for r in finished.args[0]] == ["imported"]
+
+
+def test_quitting_during_an_import_stops_it_at_once(qtbot, launch, sample_db, db_path, samples, tmp_path):
+    import time
+
+    big = big_orders_file(tmp_path / "orders-big.txt", samples / "all-orders.txt", copies=300)  # ~208,000 rows
+    before = table_count(db_path, "order_items")
+    desktop = launch(db_path)
+    progress = []
+    desktop.bridge.import_progressed.connect(progress.append)
+    desktop.import_paths([str(big)])
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=WAIT_MS)
+    started = time.monotonic()
+    desktop.quit()
+    assert time.monotonic() - started < 5  # not the tens of seconds the rest of the file would take
+    assert table_count(db_path, "order_items") == before
+
+
+def test_a_file_that_is_not_a_database_is_refused_as_the_database(qtbot, launch, db_path, tmp_path, monkeypatch):
+    desktop = launch(db_path)
+    warnings = []
+    monkeypatch.setattr("ui.application.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("my shopping list\n" * 200)
+    desktop.change_database(str(not_a_db))
+    assert warnings and "keeps using" in warnings[0]
+    assert desktop.qsettings.value("database/path") is None
+
+
+def test_pausing_alerts_comes_back_by_itself(qtbot, tmp_path, sample_db, db_path, monkeypatch):
+    monkeypatch.setattr("ui.application.PAUSE_S", 0.2)
+    monkeypatch.setattr("ui.tray.QSystemTrayIcon.show", lambda self: None)
+    desktop = DesktopApp(
+        db_path,
+        now=FixedClock(SAMPLE_NOW),
+        settings=private_qsettings(tmp_path),
+        passwords=memory_passwords(),
+        use_tray=True,
+    )
+    qtbot.addWidget(desktop.window)
+    desktop.pause_alerts()
+    assert not desktop.tray.actions["pause"].isEnabled()
+    assert desktop.scheduler.paused_until == SAMPLE_NOW + 0.2
+    qtbot.waitUntil(lambda: desktop.tray.actions["pause"].isEnabled(), timeout=5000)
+    desktop.quit()
+
+
+def test_the_triage_reminder_time_is_a_setting_in_the_window(qtbot, launch, db_path):
+    desktop = launch(db_path)
+    view = desktop.window.settings_view
+    assert view.reminder.text() == "Mon 09:00"
+    view.reminder.setText("tue 8:30")
+    with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
+        view.save_button.click()
+    assert desktop.state.settings.triage_reminder == "Tue 08:30"

@@ -155,3 +155,44 @@ def test_editing_the_escalation_matrix(qtbot, desktop, monkeypatch):
         dialog.buttons.accepted.emit()
     first = services.get_matrix(desktop.db)[0]
     assert first.action == "Call the courier first, then the buyer" and first.customised
+
+
+def test_a_refresh_keeps_what_the_seller_is_typing(qtbot, desktop):
+    view = desktop.window.triage
+    item = view.selected_item()
+    view.action_taken.setText("Half-written answer")
+    with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
+        desktop.scheduler.recompute_soon()
+    assert view.selected_item().key == item.key
+    assert view.action_taken.text() == "Half-written answer"
+
+
+def test_a_new_defect_alert_opens_its_item_in_the_triage(qtbot, desktop):
+    from app.alerts import defect_alerts
+
+    feedback = next(i for i in desktop.triage_listing.items if i.kind == "feedback")
+    [alert] = defect_alerts([{"kind": "negative_feedback", "order_id": feedback.order_id, "day": None}])
+    desktop.window.show_view("dashboard")
+    desktop.window.triage.category_filter.setCurrentIndex(1)  # a filter that hides it
+    desktop.open_alert(alert)
+    assert desktop.window.current_view() == "triage"
+    assert desktop.window.triage.selected_item().key == feedback.key
+
+
+def test_the_removal_column_and_panel_give_the_last_day(desktop):
+    view = desktop.window.triage
+    feedback = next(i for i in desktop.triage_listing.items if i.removal and i.removal["eligible"])
+    view.select_item(feedback.key)
+    closes = feedback.removal["window_closes"]
+    from datetime import date, timedelta
+
+    last = (date.fromisoformat(closes) - timedelta(days=1)).strftime("%a %d %b %Y")
+    assert f"request removal by {last}" in view.detail.toPlainText()
+
+
+def test_matrix_model_passes_qt_model_tester(qtmodeltester, db):
+    from ui.matrix_dialog import MatrixModel
+
+    model = MatrixModel(services.get_matrix(db))
+    assert model.rowCount() > 7
+    qtmodeltester.check(model)

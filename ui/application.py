@@ -8,7 +8,10 @@ signals. Tests build a DesktopApp on a temporary database with an injected clock
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
+import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -27,6 +30,7 @@ from app.scheduler import MonitorScheduler
 from app.settings import save_setting
 from app.timeline import order_timeline
 from storage import StorageError, default_db_path, open_db
+from storage.db import DB_ENV
 from ui.bridge import AlertRelay, Bridge, WorkerListener
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
@@ -41,7 +45,21 @@ PAUSE_S = 3600
 TRAY_NOTICE_KEY = "state.tray_notice_shown"
 SAVE_REPORT = "Saving the triage report"
 CHECK_MAILBOX = "Testing the mailbox connection"
+REMOVE_DEMO = "Removing the demo data"
 COMPLETE_TRIAGE = "Completing the triage"
+
+
+def while_running(handler):
+    """For the worker's results: ignored once the app is quitting (the GUI's database is closed by then,
+    and results still queued from the last job have nowhere to go)."""
+
+    @functools.wraps(handler)
+    def guarded(self, *args):
+        if not self.window.quitting:
+            return handler(self, *args)
+        return None
+
+    return guarded
 
 
 class DesktopApp:
@@ -176,6 +194,8 @@ class DesktopApp:
             return
         self.window.save_geometry(self.qsettings)
         self.window.quitting = True
+        if self.import_dialog is not None and self.import_dialog.results is None:
+            self.import_dialog.cancel()  # quitting mid-import keeps nothing of the file, and does not wait for it
         self.scheduler.shutdown(wait=True)
         if self.tray:
             self.tray.hide()
@@ -185,6 +205,7 @@ class DesktopApp:
 
     # --- results from the worker ------------------------------------------------------------------------------
 
+    @while_running
     def apply_state(self, state: services.MonitorState) -> None:
         self.state = state
         self.window.apply_state(state)
@@ -196,6 +217,7 @@ class DesktopApp:
             tooltip = status_tooltip(status, deadline)
             self.tray.set_status(status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""))
 
+    @while_running
     def show_triage(self, listing) -> None:
         self.triage_listing = listing
         self.window.triage.show_listing(listing)
@@ -211,6 +233,7 @@ class DesktopApp:
         )
         self.window.settings_view.show_settings(services.load_settings(self.db), demo_state.is_active(self.db), note)
 
+    @while_running
     def show_sync_status(self, status) -> None:
         zone = self.state.settings.zone if self.state else None
         text = status.describe(zone)
@@ -222,6 +245,7 @@ class DesktopApp:
         if self.state is not None:
             self._update_tray()
 
+    @while_running
     def show_folder_import(self, results) -> None:
         """Reports picked up from the watched folder: a notice, and the usual summary."""
         names = ", ".join(result.file for result in results)
@@ -237,9 +261,12 @@ class DesktopApp:
         if self.tray and self.tray.icon.isVisible():
             self.tray.icon.showMessage("Report imported", text)
 
+    @while_running
     def _job_finished(self, what: str, result) -> None:
         if what == CHECK_MAILBOX and result is not None:
             self.window.settings_view.mailbox.show_check(result)
+        elif what == REMOVE_DEMO:
+            self.show_settings()  # "start with demo data" is off now
         elif what == SAVE_REPORT and result:
             self.window.notify(f"Report saved: {result}")
             if QGuiApplication.platformName() != "offscreen":  # tests render offscreen: no browser to open
@@ -249,6 +276,7 @@ class DesktopApp:
                 f"Triage {result['number']} completed: {result['resolved']} of {result['items']} items resolved."
             )
 
+    @while_running
     def show_alert(self, alert: Alert) -> None:
         self.delivered.append(alert)
         if self.tray and self.tray.icon.isVisible():
@@ -256,17 +284,24 @@ class DesktopApp:
         else:
             self.window.alert_banner.show_alert(alert)
 
+    @while_running
     def show_failure(self, what: str, message: str) -> None:
+        if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
+            self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
         self.window.notify(f"{what} failed: {message}", error=True)
 
     def open_alert(self, alert: Alert | None) -> None:
-        """Bring the window up on the alert's item (a clock is selected in Messages & clocks)."""
+        """Bring the window up on the alert's item: its clock in Messages & clocks, its defect in Triage."""
         self.window.bring_to_front()
         if alert is None:
             return
         self.window.show_view(alert.view)
         if alert.view == "messages" and alert.item_id:
+            self.window.messages.show_all()
             self.window.messages.select_item(alert.item_id)
+        elif alert.view == "triage" and alert.item_id:
+            self.window.triage.show_all()
+            self.window.triage.select_item(alert.item_id)
 
     # --- the seller's actions -----------------------------------------------------------------------------
 
@@ -288,10 +323,12 @@ class DesktopApp:
         self.import_dialog.show()
         self.scheduler.submit_import(paths, self.import_dialog.cancelled)
 
+    @while_running
     def _import_progressed(self, progress) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_progress(progress)
 
+    @while_running
     def _import_finished(self, results) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_finished(results)
@@ -304,10 +341,15 @@ class DesktopApp:
         self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
 
     def clear_demo(self) -> None:
-        self._write("Removing the demo data", demo_state.clear)
+        self._write(REMOVE_DEMO, demo_state.remove)
         self.window.settings_view.clear_demo.setEnabled(False)
 
     def change_database(self, path: str) -> None:
+        try:
+            open_db(path).close()  # a file that is not a database (or cannot be created) is refused now
+        except StorageError as error:
+            QMessageBox.warning(self.window, APP_NAME, f"{error}\n\nThe app keeps using {self.db_path}.")
+            return
         self.qsettings.setValue("database/path", path)
         QMessageBox.information(
             self.window,
@@ -317,9 +359,10 @@ class DesktopApp:
 
     def pause_alerts(self) -> None:
         self.scheduler.pause_alerts(PAUSE_S)
-        until = datetime.fromtimestamp(self.now() + PAUSE_S).strftime("%H:%M")
         if self.tray:
-            self.tray.set_paused(until)
+            zone = self.state.settings.zone if self.state else None
+            self.tray.set_paused(datetime.fromtimestamp(self.now() + PAUSE_S, tz=zone).strftime("%H:%M"))
+            QTimer.singleShot(PAUSE_S * 1000, lambda: self.tray.set_paused(None))
 
     def open_timeline(self, order_id: str) -> None:
         zone = self.state.settings.zone if self.state else services.load_settings(self.db).zone
@@ -422,11 +465,9 @@ def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) ->
 
 def database_path(args: argparse.Namespace, settings: QSettings) -> Path:
     """`--db`, then `$AHM_DB`, then the file chosen in Settings, then the platform's data folder."""
-    import os
-
     if args.db:
         return Path(args.db)
-    if os.environ.get("AHM_DB"):
+    if os.environ.get(DB_ENV):
         return default_db_path()
     chosen = settings.value("database/path")
     return Path(chosen) if chosen else default_db_path()
@@ -440,8 +481,20 @@ def run_desktop(args: argparse.Namespace) -> int:
     qsettings = QSettings()
     path = database_path(args, qsettings)
     try:
-        db = open_db(path)
-        _load_demo_if_empty(db)
+        try:
+            db = open_db(path)
+        except StorageError as error:
+            if not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
+                raise
+            # The file chosen in Settings is gone (a USB drive) or broken: say so, use the usual place.
+            qsettings.remove("database/path")
+            path = default_db_path()
+            QMessageBox.warning(None, APP_NAME, f"{error}\n\nThe app uses {path} instead.")
+            db = open_db(path)
+        try:
+            _load_demo_if_empty(db)
+        except Exception:  # the demo is a courtesy: without it the app starts empty, never not at all
+            logging.getLogger(__name__).exception("the demo data could not be loaded")
         db.close()
         desktop = DesktopApp(path, settings=qsettings, use_tray=False if args.screenshot else None)
     except StorageError as error:

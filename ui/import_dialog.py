@@ -50,9 +50,13 @@ class ImportDialog(QDialog):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def cancel(self) -> None:
+        """Ask the worker to stop: the file being imported is rolled back."""
+        self._cancel.set()
+
     def cancel_or_close(self) -> None:
         if self.results is None:
-            self._cancel.set()
+            self.cancel()
             self.rows.setText("Cancelling: the file being imported is rolled back, nothing of it is kept…")
             self.buttons.setEnabled(False)
             return

@@ -3,6 +3,8 @@ folder downloaded reports land in. The password goes to the system keyring, neve
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +34,7 @@ class MailboxSettings(QWidget):
 
     def __init__(self):
         super().__init__()
+        self.settings = Settings()
         self.enabled = QCheckBox("Read buyer messages from my mailbox (IMAP)")
         self.host = QLineEdit()
         self.host.setPlaceholderText("imap.example.com")
@@ -53,6 +56,8 @@ class MailboxSettings(QWidget):
         self.minutes = QSpinBox()
         self.minutes.setRange(1, 1440)
         self.minutes.setSuffix(" min")
+        self.ca_file = QLineEdit()
+        self.ca_file.setPlaceholderText("only for a server with a certificate of its own (optional)")
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self._test)
         self.check_result = QLabel("")
@@ -83,6 +88,7 @@ class MailboxSettings(QWidget):
         form.addRow("Buyer messages arrive in", self.inbox)
         form.addRow("Your replies are kept in", self.sent)
         form.addRow("Look for new mail every", self.minutes)
+        form.addRow("Certificate authority file", self.ca_file)
         form.addRow("", test)
         form.addRow("Last check", self.status)
         folder = QHBoxLayout()
@@ -101,6 +107,7 @@ class MailboxSettings(QWidget):
         return box
 
     def show_settings(self, settings: Settings, password_note: str) -> None:
+        self.settings = settings
         self.enabled.setChecked(settings.imap_enabled)
         self.host.setText(settings.imap_host)
         self.port.setValue(settings.imap_port)
@@ -111,6 +118,7 @@ class MailboxSettings(QWidget):
         self.inbox.setCurrentText(settings.imap_inbox)
         self.sent.setCurrentText(settings.imap_sent)
         self.minutes.setValue(int(settings.imap_poll_minutes))
+        self.ca_file.setText(settings.imap_ca_file)
         self.watch_enabled.setChecked(settings.watch_enabled)
         self.watch_folder.setText(settings.watch_folder)
 
@@ -124,22 +132,14 @@ class MailboxSettings(QWidget):
             "imap_inbox": self.inbox.currentText().strip() or "INBOX",
             "imap_sent": self.sent.currentText().strip() or "Sent",
             "imap_poll_minutes": self.minutes.value(),
+            "imap_ca_file": self.ca_file.text().strip(),
             "watch_enabled": self.watch_enabled.isChecked(),
             "watch_folder": self.watch_folder.text().strip(),
         }
 
     def mail_settings(self) -> MailSettings:
-        values = self.values()
-        return MailSettings(
-            host=values["imap_host"],
-            user=values["imap_user"],
-            port=values["imap_port"],
-            security=values["imap_security"],
-            inbox=values["imap_inbox"],
-            sent=values["imap_sent"],
-            poll_minutes=values["imap_poll_minutes"],
-            enabled=values["imap_enabled"],
-        )
+        """The mailbox as the form says it (for Test connection, before anything is saved)."""
+        return MailSettings.from_settings(replace(self.settings, **self.values()))
 
     def _test(self) -> None:
         settings = self.mail_settings()

@@ -48,6 +48,8 @@ class MatrixModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
         flags = super().flags(index)
         return flags if index.column() == LABEL else flags | Qt.ItemFlag.ItemIsEditable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,7 +46,9 @@ class MessagesView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
-        self.proxy.sort(-1)  # keep the model's order (buyer replies first, most urgent first) until asked
+        # The model's order (buyer replies first, most urgent first) until the seller clicks a header.
+        self.proxy.sort(-1)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(False)
         self.table.setWordWrap(False)
@@ -148,6 +150,11 @@ class MessagesView(QWidget):
         super().showEvent(event)
         if not self._columns_fitted:
             self._fit_columns()
+
+    def show_all(self) -> None:
+        """Clear the filters (an alert's clock must be listed to be selected)."""
+        self.kind_filter.setCurrentIndex(0)
+        self.channel_filter.setCurrentIndex(0)
 
     def selected_clock(self) -> Clock | None:
         rows = self.table.selectionModel().selectedRows()

@@ -153,6 +153,9 @@ class SettingsView(QWidget):
         self.removal_days.setSuffix(" days")
         self.thresholds = QLineEdit()
         self.thresholds.setPlaceholderText("6, 2")
+        self.reminder = QLineEdit()
+        self.reminder.setPlaceholderText("Mon 09:00, or off")
+        self.reminder.setToolTip("When the tray reminds you of the week's triage: a day and a time, or off")
         self.warnings = {key: self._percent_box() for key in WARNING_NAMES}
         self.demo_on_empty = QCheckBox("Start with demo data while nothing has been imported")
         self.clear_demo = QPushButton("Remove the demo data now…")
@@ -174,6 +177,7 @@ class SettingsView(QWidget):
         for key, box in self.warnings.items():
             levels.addRow(f"{WARNING_NAMES[key]} turns amber at", box)
         levels.addRow("Alert before a deadline (hours)", self.thresholds)
+        levels.addRow("Remind me of the triage on", self.reminder)
         data = QFormLayout()
         data.addRow("Database file", self.database)
         data.addRow("", change_db)
@@ -193,6 +197,7 @@ class SettingsView(QWidget):
         self.timezone.setMinimumWidth(280)
         self.marketplace.setMinimumWidth(90)
         self.thresholds.setMinimumWidth(120)
+        self.reminder.setMinimumWidth(120)
         content = QWidget()
         content.setMaximumWidth(900)
         layout = QVBoxLayout(content)
@@ -234,6 +239,7 @@ class SettingsView(QWidget):
         for key, box in self.warnings.items():
             box.setValue(settings.warning_levels[key] * 100)
         self.thresholds.setText(", ".join(f"{hours:g}" for hours in settings.alert_thresholds_hours))
+        self.reminder.setText(settings.triage_reminder)
         self.demo_on_empty.setChecked(settings.demo_on_empty)
         self.clear_demo.setEnabled(demo_active)
 
@@ -251,6 +257,7 @@ class SettingsView(QWidget):
             "feedback_removal_days": self.removal_days.value(),
             "warning_levels": {key: round(box.value() / 100, 6) for key, box in self.warnings.items()},
             "alert_thresholds_hours": hours,
+            "triage_reminder": self.reminder.text().strip() or "off",
             "demo_on_empty": self.demo_on_empty.isChecked(),
             **self.mailbox.values(),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from zoneinfo import ZoneInfo
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout
 
 from app.timeline import TimelineEvent
@@ -14,6 +15,7 @@ class TimelineDialog(QDialog):
     def __init__(self, order_id: str, events: list[TimelineEvent], zone: ZoneInfo, parent=None):
         super().__init__(parent)
         self.setWindowTitle(f"Order {order_id}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per look, in an app that runs all week
         self.resize(640, 480)
         self.events = events
         heading = QLabel(f"<b>Order {html.escape(order_id)}</b> — everything imported about it, oldest first")

@@ -3,6 +3,8 @@ alerts as notifications. Where no tray exists, alerts go to a banner in the wind
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QSystemTrayIcon
@@ -132,7 +134,7 @@ class AlertBanner(QFrame):
             alert.severity, STATUS_COLOURS["good"]
         )
         self.setStyleSheet(f"QFrame {{ background: {colour}; border-radius: 4px; }} QLabel {{ color: white; }}")
-        self.text.setText(f"<b>{alert.title}</b><br>{alert.body}")
+        self.text.setText(f"<b>{html.escape(alert.title)}</b><br>{html.escape(alert.body)}")  # buyer text inside
         self.show()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -48,8 +48,8 @@ from ui.clocks_model import countdown_text
 from ui.dashboard import EmptyState
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
-STATUS, DATE, CATEGORY, WHAT, ORDER, EFFECT, CLOCK, REMOVAL = range(8)
-HEADERS = ("✓", "Date", "Category", "What happened", "Order", "Effect on ODR", "Clock", "Removal ground")
+STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL = range(9)
+HEADERS = ("✓", "Date", "Category", "What happened", "Order", "Channel", "Effect on ODR", "Clock", "Removal ground")
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 GROUND_SHORT = {
@@ -71,10 +71,13 @@ def removal_text(item: TriageItem) -> str:
     removal = item.removal
     if not removal:
         return ""
+    ground = GROUND_WORDS.get(removal.get("ground"), removal.get("ground"))
+    # `window_closes` is the first day it can no longer be asked: the seller needs the last day it can.
+    last_day = (date.fromisoformat(removal["window_closes"]) - timedelta(days=1)).strftime("%a %d %b %Y")
     if removal.get("ground") and removal.get("eligible"):
-        return f"{GROUND_WORDS.get(removal['ground'], removal['ground'])} — until {removal['window_closes']}"
+        return f"{ground} — request removal by {last_day}"
     if removal.get("ground"):
-        return f"{GROUND_WORDS.get(removal['ground'], removal['ground'])} (window closed {removal['window_closes']})"
+        return f"{ground} (the removal window ended {last_day})"
     return "no removal ground"
 
 
@@ -149,6 +152,8 @@ class TriageModel(QAbstractTableModel):
             return item.what
         if column == ORDER:
             return item.order_id or "—"
+        if column == CHANNEL:
+            return item.channel or ""
         if column == EFFECT:
             return item.odr_effect
         if column == CLOCK:
@@ -203,6 +208,7 @@ class TriageView(QWidget):
         super().__init__()
         self.listing: TriageList | None = None
         self.columns_fitted = False
+        self.shown_key: str | None = None
         self.zone = ZoneInfo("UTC")
         self.model = TriageModel(now)
         self.proxy = TriageFilter()
@@ -213,6 +219,7 @@ class TriageView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
         self.proxy.sort(-1)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # no arrow until asked
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
@@ -349,6 +356,11 @@ class TriageView(QWidget):
             self._select_first_open()
         self._show_selected()
 
+    def show_all(self) -> None:
+        """Clear the filters (an alert's item must be listed to be selected)."""
+        self.category_filter.setCurrentIndex(0)
+        self.show_resolved.setChecked(True)
+
     def selected_item(self) -> TriageItem | None:
         rows = self.table.selectionModel().selectedRows()
         return self.proxy.data(rows[0], ITEM_ROLE) if rows else None
@@ -378,8 +390,10 @@ class TriageView(QWidget):
             return
         self.category_choice.setCurrentIndex(self.category_choice.findData(item.category))
         self.detail.setHtml(item_html(item, self.zone, self.model._now()))
-        self.action_taken.clear()
-        self.note.clear()
+        if item.key != self.shown_key:  # a refresh of the same item keeps what the seller is typing
+            self.action_taken.clear()
+            self.note.clear()
+            self.shown_key = item.key
 
     # --- the seller's actions -----------------------------------------------------------------------------
 

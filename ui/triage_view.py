@@ -127,8 +127,8 @@ class TriageModel(QAbstractTableModel):
             return item
         if role == SORT_ROLE:
             return self._sort_value(item, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (WHAT, REMOVAL):
-            return item.what if column == WHAT else removal_text(item)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (WHAT, REMOVAL, EFFECT):
+            return {WHAT: item.what, REMOVAL: removal_text(item), EFFECT: item.odr_effect}[column]
         if item.resolved:
             return qcolor("#7a7a7a") if role == Qt.ItemDataRole.ForegroundRole else None
         if column == CLOCK and item.clock is not None:
@@ -301,9 +301,10 @@ class TriageView(QWidget):
         listing.addWidget(self.table)
         splitter.addWidget(list_side)
         splitter.addWidget(panel)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 2)
-        panel.setMinimumWidth(360)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000, 340])
+        panel.setMinimumWidth(320)
 
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -337,8 +338,11 @@ class TriageView(QWidget):
         self.model.set_rows(listing.items)
         if listing.items and not self.columns_fitted:
             # Once: measuring every column through the Python model costs tens of milliseconds of the
-            # window's time, and the seller may have dragged the columns since.
+            # window's time, and the seller may have dragged the columns since. The long texts are capped
+            # so "What happened" keeps its room (they are whole in the tooltip and the panel).
             self.table.resizeColumnsToContents()
+            for column, widest in ((EFFECT, 170), (REMOVAL, 120), (CATEGORY, 130)):
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
             self.columns_fitted = True
         counts = listing.counts  # computed on each access: read once
         since = {

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 
 from app.clocks import (
     A_TO_Z_APPEAL,
@@ -21,6 +21,7 @@ from app.clocks import (
     RETURN_RESPONSE,
     Clock,
 )
+from ui.table_model import CountdownTableModel, Index
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
 COUNTDOWN, WHAT, ORDER, CHANNEL, TOPIC, STARTED, DUE = range(7)
@@ -37,7 +38,6 @@ KIND_FILTERS = {
     "Feedback removal": (FEEDBACK_REMOVAL,),
 }
 CHANNEL_FILTERS = {"All channels": None, "FBA": "FBA", "FBM": "FBM"}
-Index = QModelIndex | QPersistentModelIndex
 
 
 def priority(clock: Clock) -> tuple:
@@ -69,16 +69,16 @@ def countdown_text(seconds: float) -> str:
     return text if seconds >= 0 else f"overdue {text}"
 
 
-class ClocksModel(QAbstractTableModel):
+class ClocksModel(CountdownTableModel):
     """Open clocks, buyer replies first, most urgent first. `now` is injected (tests use a fixed clock)."""
 
+    HEADERS = HEADERS
+    COUNTDOWN_COLUMN = COUNTDOWN
+
     def __init__(self, now: Callable[[], float] = time.time, zone: ZoneInfo | None = None):
-        super().__init__()
-        self._now = now
-        self._at = now()
+        super().__init__(now)
         self.zone = zone or ZoneInfo("UTC")
         self.all_rows: list[Clock] = []
-        self.rows: list[Clock] = []
         self.kinds: tuple[str, ...] | None = None
         self.channel: str | None = None
 
@@ -104,31 +104,6 @@ class ClocksModel(QAbstractTableModel):
         if kinds is None and channel is None:
             return clocks
         return [c for c in clocks if (kinds is None or c.kind in kinds) and (channel is None or c.channel == channel)]
-
-    def tick(self) -> None:
-        """Recompute the countdown column from the deadlines (called once a second by one timer)."""
-        self._at = self._now()
-        if self.rows:
-            self.dataChanged.emit(
-                self.index(0, COUNTDOWN),
-                self.index(len(self.rows) - 1, COUNTDOWN),
-                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole],
-            )
-
-    @property
-    def at(self) -> float:
-        return self._at
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -24,6 +23,7 @@ from app.clocks import Clock
 from app.services import MonitorState
 from ui.clocks_model import CHANNEL_FILTERS, CLOCK_ROLE, KIND_FILTERS, REPLY_KINDS, TOPIC, ClocksFilter, ClocksModel
 from ui.dashboard import EmptyState
+from ui.table_model import configure_table, countdown_timer
 
 FIT_ROWS = 50  # rows measured when the columns are fitted to their contents
 
@@ -42,16 +42,8 @@ class MessagesView(QWidget):
         self.proxy = ClocksFilter()
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
         # The model's order (buyer replies first, most urgent first) until the seller clicks a header.
-        self.proxy.sort(-1)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(False)
-        self.table.setWordWrap(False)
+        configure_table(self.table, self.proxy)
         header = self.table.horizontalHeader()
         # Not ResizeToContents: that mode re-measures up to 1,000 rows through the Python model on every
         # dataChanged, and the countdown column changes every second (0.5 s of frozen window per tick, 2 s
@@ -115,10 +107,7 @@ class MessagesView(QWidget):
         self.stack.addWidget(self.empty)
         self.table_page = table_page
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(1000)
-        self.timer.timeout.connect(self.model.tick)
-        self.timer.start()
+        self.timer = countdown_timer(self, self.model)
         self._columns_fitted = False
         self._update_actions()
 

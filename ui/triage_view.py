@@ -15,16 +15,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -46,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
 from ui.clocks_model import countdown_text
 from ui.dashboard import EmptyState
+from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
 STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL = range(9)
@@ -64,7 +60,6 @@ GROUND_WORDS = {
     "product_review": "entirely a product review",
     "fba_fulfillment": "FBA delivery complaint (strike-through)",
 }
-Index = QModelIndex | QPersistentModelIndex
 
 
 def removal_text(item: TriageItem) -> str:
@@ -81,40 +76,17 @@ def removal_text(item: TriageItem) -> str:
     return "no removal ground"
 
 
-class TriageModel(QAbstractTableModel):
+class TriageModel(CountdownTableModel):
     """The triage items; the clock column is recomputed from absolute deadlines by `tick`."""
 
-    def __init__(self, now: Callable[[], float] = time.time):
-        super().__init__()
-        self._now = now
-        self._at = now()
-        self.rows: list[TriageItem] = []
+    HEADERS = HEADERS
+    COUNTDOWN_COLUMN = CLOCK
 
     def set_rows(self, items: Sequence[TriageItem]) -> None:
         self.beginResetModel()
         self.rows = list(items)
         self._at = self._now()
         self.endResetModel()
-
-    def tick(self) -> None:
-        self._at = self._now()
-        if self.rows:
-            self.dataChanged.emit(
-                self.index(0, CLOCK),
-                self.index(len(self.rows) - 1, CLOCK),
-                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole],
-            )
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
@@ -214,14 +186,7 @@ class TriageView(QWidget):
         self.proxy = TriageFilter()
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.proxy.sort(-1)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # no arrow until asked
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
+        configure_table(self.table, self.proxy)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(WHAT, QHeaderView.ResizeMode.Stretch)
@@ -323,10 +288,7 @@ class TriageView(QWidget):
         self.stack.addWidget(self.empty)
         self.page = page
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(1000)
-        self.timer.timeout.connect(self.model.tick)
-        self.timer.start()
+        self.timer = countdown_timer(self, self.model)
         self._show_selected()
 
     # --- showing ------------------------------------------------------------------------------------------------

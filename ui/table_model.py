@@ -1,0 +1,77 @@
+"""What the clocks table and the triage list share: a model over an immutable list of rows with one
+countdown column recomputed from absolute deadlines, ticked by one 1-second timer, and the table set-up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+
+Index = QModelIndex | QPersistentModelIndex
+TICKED_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole]
+
+
+class CountdownTableModel(QAbstractTableModel):
+    """Rows (`self.rows`) under `HEADERS`; `tick` recomputes `COUNTDOWN_COLUMN` only."""
+
+    HEADERS: tuple[str, ...] = ()
+    COUNTDOWN_COLUMN = 0
+
+    def __init__(self, now: Callable[[], float] = time.time):
+        super().__init__()
+        self._now = now
+        self._at = now()
+        self.rows: list = []
+
+    @property
+    def at(self) -> float:
+        """The instant the countdowns were last computed for."""
+        return self._at
+
+    def tick(self) -> None:
+        """Recompute the countdown column from the deadlines (once a second, by the view's one timer)."""
+        self._at = self._now()
+        if self.rows:
+            column = self.COUNTDOWN_COLUMN
+            self.dataChanged.emit(self.index(0, column), self.index(len(self.rows) - 1, column), TICKED_ROLES)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+
+def countdown_timer(parent: QWidget, model: CountdownTableModel) -> QTimer:
+    """One timer for the whole table (never one per deadline: Qt intervals overflow at about 24.8 days)."""
+    timer = QTimer(parent)
+    timer.setInterval(1000)
+    timer.timeout.connect(model.tick)
+    timer.start()
+    return timer
+
+
+def configure_table(table: QTableView, proxy: QSortFilterProxyModel) -> None:
+    """Whole rows, one at a time, sortable by a header click but in the model's own order until then."""
+    table.setModel(proxy)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setSortingEnabled(True)
+    proxy.sort(-1)
+    table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    table.verticalHeader().hide()
+    table.setWordWrap(False)

@@ -19,6 +19,7 @@ and report through the Listener like an import.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import alerts, heavy, mailsync, services
@@ -56,6 +57,14 @@ class Listener(Protocol):
     def triage_ready(self, listing: TriageList) -> None: ...
     def sync_status(self, status: mailsync.SyncStatus) -> None: ...
     def folder_imported(self, results: list[FileResult]) -> None: ...
+
+
+class OneWorker(BasePoolExecutor):
+    """APScheduler's thread pool with one thread, kept at hand so `shutdown` can wait for it itself."""
+
+    def __init__(self):
+        self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker")
+        super().__init__(self.threads)
 
 
 class ResumeDetector:
@@ -117,8 +126,9 @@ class MonitorScheduler:
         self.stopping = False
         self.folder_watcher = FolderWatcher(now=now, importer=self._import_watched)
         self._folder_problem: str | None = None
+        self._worker = OneWorker()
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)}, job_defaults=JOB_DEFAULTS, timezone="UTC"
+            executors={"default": self._worker}, job_defaults=JOB_DEFAULTS, timezone="UTC"
         )
 
     # --- life cycle -----------------------------------------------------------------------------------------
@@ -139,7 +149,13 @@ class MonitorScheduler:
         self.stopping = True  # the job still running skips its recomputation: the next start does one anyway
         try:
             if self._scheduler.running:
-                self._scheduler.shutdown(wait=wait)
+                # Not APScheduler's shutdown(wait=True): it waits for the running job while holding its job
+                # store's lock, and a job that reschedules (the mailbox back-off, a settings change) would wait
+                # for that lock for ever. Stop the timetable, then wait for the worker here; jobs already
+                # queued (a reply just marked) still run.
+                self._scheduler.shutdown(wait=False)
+                if wait:
+                    self._worker.threads.shutdown(wait=True)
             self.heavy.shutdown()
         finally:
             self.stopping = False

@@ -177,3 +177,22 @@ def test_the_monday_reminder_comes_once_a_week_until_the_triage_is_done(demo_pat
     monday.advance(7 * 86400)  # the next Monday: a new week's triage is owed again
     scheduler.check_clocks()
     assert sum(alert.kind == "triage" for alert in sink.delivered) == 2
+
+
+def test_shutdown_while_a_job_reschedules_does_not_hang(demo_path):
+    """A job that touches the timetable (a settings change, the mailbox back-off) while the app quits."""
+    scheduler, _, _ = make(demo_path, recompute_minutes=60, check_seconds=3600)
+    entered = threading.Event()
+
+    def slow_settings_change(db):
+        entered.set()
+        time.sleep(0.3)
+        scheduler.reschedule_sync()  # needs the scheduler's job store while shutdown is under way
+
+    scheduler.start()
+    scheduler.submit("Saving settings", slow_settings_change, recompute=False)
+    assert entered.wait(20)
+    stopper = threading.Thread(target=scheduler.shutdown)
+    stopper.start()
+    stopper.join(timeout=20)
+    assert not stopper.is_alive(), "shutdown hung"

@@ -174,7 +174,7 @@ def test_demo_data_is_labelled_and_can_be_removed(qtbot, launch, db_path, monkey
     assert desktop.window.demo_banner.isVisible()
     assert "demo data" in desktop.window.status_text.text()
     monkeypatch.setattr(
-        "ui.main_window.QMessageBox.question",
+        "ui.confirm.QMessageBox.question",
         lambda *args, **kwargs: __import__("PySide6.QtWidgets").QtWidgets.QMessageBox.StandardButton.Yes,
     )
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):

@@ -111,7 +111,7 @@ def test_filtering_by_category(desktop):
 def test_completing_the_triage_starts_next_week_empty(qtbot, desktop, monkeypatch):
     asked = []
     monkeypatch.setattr(
-        "ui.triage_view.QMessageBox.question",
+        "ui.confirm.QMessageBox.question",
         lambda *args, **kwargs: asked.append(args[2]) or QMessageBox.StandardButton.Yes,
     )
     view = desktop.window.triage

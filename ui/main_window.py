@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import MonitorState
+from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.dashboard import DashboardView
 from ui.import_dialog import FILE_FILTER
 from ui.messages_view import MessagesView
@@ -62,14 +62,7 @@ class DemoBanner(QFrame):
         layout.addWidget(button)
 
     def _confirm(self) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Remove the demo data?",
-            "The demo seller's records will be deleted and the window will be empty until you import your own reports.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, REMOVE_DEMO_TITLE, REMOVE_DEMO_TEXT):
             self.clear_requested.emit()
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.triage import MatrixEntry, check_matrix_entry
+from ui.confirm import confirm
 
 LABEL, ACTION, WHO, HOURS, AMOUNT = range(5)
 HEADERS = ("Category", "What to do", "Who", "Within (hours)", "Pre-approved up to")
@@ -153,13 +154,8 @@ class MatrixDialog(QDialog):
         self.accept()
 
     def _reset(self) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Reset the matrix?",
-            "Every category goes back to the shipped resolution path; your changes are lost.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(
+            self, "Reset the matrix?", "Every category goes back to the shipped resolution path; your changes are lost."
+        ):
             self.reset_requested.emit()
             self.accept()

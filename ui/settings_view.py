@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting
+from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.mailbox_settings import MailboxSettings
 
 WARNING_NAMES = {
@@ -272,15 +273,7 @@ class SettingsView(QWidget):
         self.save_requested.emit(values)
 
     def _confirm_clear_demo(self) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Remove the demo data?",
-            "The demo seller's orders, feedback, claims and messages will be deleted. Your own imports are "
-            "never demo data, so nothing of yours is touched.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, REMOVE_DEMO_TITLE, REMOVE_DEMO_TEXT):
             self.clear_demo_requested.emit()
 
     def _choose_database(self) -> None:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedLayout,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
 from ui.clocks_model import countdown_text
+from ui.confirm import confirm
 from ui.dashboard import EmptyState
 from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
@@ -396,15 +396,11 @@ class TriageView(QWidget):
             return
         still_open = self.listing.counts["open"]
         if still_open:
-            answer = QMessageBox.question(
-                self,
-                "Complete the triage?",
+            question = (
                 f"{still_open} item{'s are' if still_open != 1 else ' is'} still open. Completing the triage "
-                "means they are not listed next week unless you reopen them. Complete it anyway?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
+                "means they are not listed next week unless you reopen them. Complete it anyway?"
             )
-            if answer != QMessageBox.StandardButton.Yes:
+            if not confirm(self, "Complete the triage?", question):
                 return
         self.complete_requested.emit([item.key for item in self.listing.items])
 

@@ -88,16 +88,9 @@ def launch(qtbot, tmp_path):
     started = []
 
     def start(db_path, now=None, use_tray=False):
-        from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, memory_passwords, private_qsettings
-        from ui.application import DesktopApp
+        from tests.ui_support import WAIT_MS, desktop_app
 
-        desktop = DesktopApp(
-            db_path,
-            now=now or FixedClock(SAMPLE_NOW),
-            settings=private_qsettings(tmp_path),
-            use_tray=use_tray,
-            passwords=memory_passwords(),
-        )
+        desktop = desktop_app(db_path, tmp_path, now=now, use_tray=use_tray)
         qtbot.addWidget(desktop.window)
         with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
             desktop.start()

@@ -14,8 +14,8 @@ from app import demo_state
 from app.clocks import BUYER_REPLY
 from app.imports import import_files
 from tests.conftest import SAMPLE_FILES
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, big_orders_file, memory_passwords, private_qsettings
-from ui.application import DesktopApp, tray_status
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, big_orders_file, desktop_app
+from ui.application import tray_status
 
 
 def table_count(path, table: str) -> int:
@@ -193,24 +193,12 @@ def test_keyboard_switches_views(qtbot, launch, db_path):
 
 
 def test_window_remembers_its_size(qtbot, tmp_path, db_path):
-    first = DesktopApp(
-        db_path,
-        now=FixedClock(SAMPLE_NOW),
-        settings=private_qsettings(tmp_path),
-        passwords=memory_passwords(),
-        use_tray=False,
-    )
+    first = desktop_app(db_path, tmp_path, use_tray=False)
     qtbot.addWidget(first.window)
     first.window.show()
     first.window.resize(1100, 700)
     first.quit()
-    second = DesktopApp(
-        db_path,
-        now=FixedClock(SAMPLE_NOW),
-        settings=private_qsettings(tmp_path),
-        passwords=memory_passwords(),
-        use_tray=False,
-    )
+    second = desktop_app(db_path, tmp_path, use_tray=False)
     qtbot.addWidget(second.window)
     assert (second.window.width(), second.window.height()) == (1100, 700)
     second.quit()
@@ -314,13 +302,7 @@ def test_a_file_that_is_not_a_database_is_refused_as_the_database(qtbot, launch,
 def test_pausing_alerts_comes_back_by_itself(qtbot, tmp_path, sample_db, db_path, monkeypatch):
     monkeypatch.setattr("ui.application.PAUSE_S", 0.2)
     monkeypatch.setattr("ui.tray.QSystemTrayIcon.show", lambda self: None)
-    desktop = DesktopApp(
-        db_path,
-        now=FixedClock(SAMPLE_NOW),
-        settings=private_qsettings(tmp_path),
-        passwords=memory_passwords(),
-        use_tray=True,
-    )
+    desktop = desktop_app(db_path, tmp_path, use_tray=True)
     qtbot.addWidget(desktop.window)
     desktop.pause_alerts()
     assert not desktop.tray.actions["pause"].isEnabled()

@@ -7,8 +7,7 @@ import pytest
 
 from app.alerts import Alert
 from app.clocks import BUYER_REPLY
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, memory_passwords, private_qsettings
-from ui.application import DesktopApp
+from tests.ui_support import WAIT_MS, desktop_app
 from ui.tray import Tray
 
 
@@ -50,13 +49,7 @@ def test_pause_menu_entry_says_until_when(qtbot):
 def tray_app(qtbot, sample_db, db_path, tmp_path, monkeypatch):
     monkeypatch.setattr("ui.tray.QSystemTrayIcon.show", lambda self: None)  # no tray host offscreen
     monkeypatch.setattr("ui.tray.QSystemTrayIcon.isVisible", lambda self: True)
-    desktop = DesktopApp(
-        db_path,
-        now=FixedClock(SAMPLE_NOW),
-        settings=private_qsettings(tmp_path),
-        passwords=memory_passwords(),
-        use_tray=True,
-    )
+    desktop = desktop_app(db_path, tmp_path, use_tray=True)
     qtbot.addWidget(desktop.window)
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
         desktop.start()

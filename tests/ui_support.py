@@ -50,3 +50,16 @@ def memory_passwords():
     from tests.recording import MemoryKeyring
 
     return Passwords(KeyringPasswords(MemoryKeyring()))
+
+
+def desktop_app(db_path, folder, now=None, use_tray=False):
+    """A DesktopApp as the tests run it: a fixed clock, its own window settings and an in-memory keyring."""
+    from ui.application import DesktopApp
+
+    return DesktopApp(
+        db_path,
+        now=now or FixedClock(SAMPLE_NOW),
+        settings=private_qsettings(folder),
+        passwords=memory_passwords(),
+        use_tray=use_tray,
+    )

@@ -465,6 +465,7 @@ def deliver_new(
     at: float,
     paused_until: float | None = None,
     bundle_over: int = 3,
+    record: bool = True,
 ) -> list[Alert]:
     """Deliver the alerts not delivered before, record them, and return them.
 
@@ -472,7 +473,8 @@ def deliver_new(
     the pause (within the clock lookback). Each alert is recorded right after the sink took it: a sink
     that fails part-way leaves the rest to the next run instead of losing them. More than `bundle_over`
     new alerts at once (an import of a month of feedback) become one summary alert that covers them all,
-    instead of a stack of notifications.
+    instead of a stack of notifications. `record=False` leaves the recording to the caller (who must not
+    wait for the database before the sink has the alert).
     """
     if _paused(at, paused_until):
         return []
@@ -482,7 +484,8 @@ def deliver_new(
     delivered = []
     for alert in pending:
         sink.deliver(alert)
-        record_delivered(db, [alert], at)
+        if record:
+            record_delivered(db, [alert], at)
         delivered.append(alert)
     return delivered
 

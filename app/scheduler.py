@@ -1,9 +1,12 @@
 """Background work: one worker thread runs every database job, APScheduler decides when.
 
-Every job (recomputing the figures, checking the clocks for alerts, importing files, the seller's marks)
-runs on the same single worker, so there is only ever one write at a time and the GUI thread never
-waits on the database. Results leave through a `Listener`; the window's listener turns each call into a
-Qt signal, so nothing here touches a widget.
+It runs in the database's process (`app.host`), never in the window's. Every job that changes data
+(recomputing the figures, importing files, the seller's marks, the mailbox, the watched folder) runs on one
+worker thread, so there is one writer at a time. The clock check runs on a second thread of its own, so an
+hour-long import never holds up a deadline alert: it reads the clocks from WAL's last committed snapshot
+and delivers at once; only recording the delivery waits for the import's write, and a delivery not yet
+recorded is remembered here so it is not shown twice. Results leave through a `Listener` (the pipe to the
+window), so nothing here touches a widget.
 
 APScheduler 3 pitfalls this avoids (see Vorta issue #347): the default `misfire_grace_time` of one
 second silently drops a run that was due while the laptop slept, so it is `None` (always run late) with
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,18 +36,19 @@ from typing import Protocol
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import alerts, heavy, mailsync, services
-from app.imports import FileResult, Progress
+from app import alerts, mailsync, services
+from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
 from app.triage import TriageList
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
-from storage import open_db
+from storage import StorageError, open_db
 
 log = logging.getLogger(__name__)
 
 RECOMPUTE_JOB, CHECK_JOB, WATCH_JOB = "recompute", "check-clocks", "watch-for-resume"
 MAIL_JOB, FOLDER_JOB = "mail-sync", "watch-folder"
+CHECK_EXECUTOR = "checks"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -62,8 +68,8 @@ class Listener(Protocol):
 class OneWorker(BasePoolExecutor):
     """APScheduler's thread pool with one thread, kept at hand so `shutdown` can wait for it itself."""
 
-    def __init__(self):
-        self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker")
+    def __init__(self, name: str = "worker"):
+        self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         super().__init__(self.threads)
 
 
@@ -90,8 +96,6 @@ class MonitorScheduler:
         sink: delivers alerts (the tray, a banner, or a recording sink in tests).
         now: the clock (injected in tests).
         monotonic: the clock that stops while the machine sleeps (injected in tests).
-        processes: run imports and recomputation in a process of their own (`app.heavy`), as the app does;
-            False runs them on the worker thread (tests of the timetable itself).
         passwords: where the IMAP password is (the system keyring, else this session's memory); the window
             passes the one its settings write to. Made on first use when not given.
     """
@@ -110,7 +114,6 @@ class MonitorScheduler:
         folder_seconds: float = POLL_SECONDS,
         passwords: mailsync.PasswordStore | None = None,
         mail_timeout: float = mailsync.DEFAULT_TIMEOUT_S,
-        processes: bool = True,
     ):
         self.db_path = Path(db_path)
         self.listener = listener
@@ -122,13 +125,17 @@ class MonitorScheduler:
         self._folder_seconds = folder_seconds
         self._passwords = passwords
         self.mail_timeout = mail_timeout
-        self.heavy = heavy.HeavyWork(inline=not processes)
         self.stopping = False
-        self.folder_watcher = FolderWatcher(now=now, importer=self._import_watched)
+        self._delivery = threading.Lock()  # the worker and the clock check both deliver alerts
+        self._unrecorded: dict[str, tuple] = {}  # delivered while an import held the write lock
+        self.folder_watcher = FolderWatcher(now=now)
         self._folder_problem: str | None = None
         self._worker = OneWorker()
+        self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
-            executors={"default": self._worker}, job_defaults=JOB_DEFAULTS, timezone="UTC"
+            executors={"default": self._worker, CHECK_EXECUTOR: self._checker},
+            job_defaults=JOB_DEFAULTS,
+            timezone="UTC",
         )
 
     # --- life cycle -----------------------------------------------------------------------------------------
@@ -138,7 +145,7 @@ class MonitorScheduler:
         recompute_s, check_s, watch_s = self._intervals
         add = self._scheduler.add_job
         add(self.recompute, "interval", seconds=recompute_s, id=RECOMPUTE_JOB, next_run_time=datetime.now(UTC))
-        add(self.check_clocks, "interval", seconds=check_s, id=CHECK_JOB)
+        add(self.check_clocks, "interval", seconds=check_s, id=CHECK_JOB, executor=CHECK_EXECUTOR)
         add(self.watch_for_resume, "interval", seconds=watch_s, id=WATCH_JOB)
         with self.database() as db:  # a short read on the caller's thread, before the worker exists
             self._configure(load_settings(db))
@@ -156,7 +163,7 @@ class MonitorScheduler:
                 self._scheduler.shutdown(wait=False)
                 if wait:
                     self._worker.threads.shutdown(wait=True)
-            self.heavy.shutdown()
+                    self._checker.threads.shutdown(wait=True)
         finally:
             self.stopping = False
 
@@ -203,10 +210,13 @@ class MonitorScheduler:
     # --- the jobs (worker thread) --------------------------------------------------------------------------
 
     @contextmanager
-    def database(self) -> Iterator:
+    def database(self, wait: bool = True) -> Iterator:
         """A connection for one job, opened and closed on the worker thread (one connection per thread;
-        opening costs a millisecond, and nothing stays open when the app quits)."""
+        opening costs a millisecond, and nothing stays open when the app quits). `wait=False`: a write
+        that finds the database locked fails at once instead of waiting (the clock check's records)."""
         db = open_db(self.db_path)
+        if not wait:
+            db.execute("PRAGMA busy_timeout = 0")
         try:
             yield db
         finally:
@@ -217,7 +227,7 @@ class MonitorScheduler:
             return None
         try:
             at = self.now()
-            state, listing = self.heavy.call(heavy.refresh, str(self.db_path), at)
+            state, listing = self._refresh(at)
             self.listener.state_ready(state)
             with self.database() as db:
                 self._alert_after_refresh(db, state, at)
@@ -231,21 +241,54 @@ class MonitorScheduler:
             self.listener.triage_ready(listing)
         return state
 
+    def _refresh(self, at: float) -> tuple:
+        """The figures, series and clocks as of `at` (saved for the next start), and the triage list."""
+        with self.database() as db:
+            state = services.refresh(db, lambda: at)
+            try:
+                services.save_last_state(db, state)
+            except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
+                log.exception("the figures could not be kept for the next start")
+            try:
+                listing = services.load_triage(db, at, settings=state.settings)
+            except Exception as error:  # the figures still count when the triage cannot be listed
+                listing = error
+        return state, listing
+
     def _alert_after_refresh(self, db, state: services.MonitorState, at: float) -> None:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}
-        alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
+        with self._delivery:
+            alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
         settings = state.settings
         found = alerts.clock_alerts(state.clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
-        alerts.deliver_new(db, self.sink, found, at, self.paused_until)
+        self._deliver(db, found, at)
+
+    def _deliver(self, db, found: list, at: float) -> list:
+        """Deliver the alerts not delivered before, then record them. The sink is told first: recording waits
+        for a running import's write lock, and an alert must not. A delivery whose record could not be written
+        yet is kept here and written with the next one."""
+        with self._delivery:
+            fresh = [alert for alert in found if alert.key not in self._unrecorded]
+            delivered = alerts.deliver_new(db, self.sink, fresh, at, self.paused_until, record=False)
+            for alert in delivered:
+                self._unrecorded[alert.key] = (alert, at)
+            try:
+                for alert, when in list(self._unrecorded.values()):
+                    alerts.record_delivered(db, [alert], when)
+                    del self._unrecorded[alert.key]
+            except (StorageError, sqlite3.OperationalError) as error:
+                log.info("alerts delivered; recording them waits for the database (%s)", error)
+        return delivered
 
     def check_clocks(self) -> None:
         """Alert for every clock that crossed a threshold since the last look (cheap: clocks only)."""
         try:
             at = self.now()
-            settings, clocks = self.heavy.call(heavy.clocks, str(self.db_path), at)
-            with self.database() as db:
+            with self.database(wait=False) as db:
+                settings = load_settings(db)
+                clocks = services.open_clocks(db, at, settings)
                 found = alerts.clock_alerts(clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
-                alerts.deliver_new(db, self.sink, found, at, self.paused_until)
+                self._deliver(db, found, at)
                 self._remind_triage(db, at, settings)
         except Exception as error:
             log.exception("clock check failed")
@@ -256,8 +299,11 @@ class MonitorScheduler:
         if not services.triage_reminder_due(db, at, settings):
             return
         reminder = alerts.triage_reminder(services.today(settings, lambda: at))
-        if alerts.deliver_new(db, self.sink, [reminder], at, self.paused_until):
-            services.record_triage_reminder(db, at)
+        if self._deliver(db, [reminder], at):
+            try:
+                services.record_triage_reminder(db, at)
+            except (StorageError, sqlite3.OperationalError):  # an import holds the lock: the next look records it
+                log.info("the triage reminder is recorded at the next check")
 
     def watch_for_resume(self) -> None:
         """Run the checks at once when the machine has just woken up (the wall clock jumped)."""
@@ -344,7 +390,7 @@ class MonitorScheduler:
     def _alert_new_defects(self, db, before: set[tuple[str, str]]) -> None:
         """After new data arrived (an import, the mailbox, the watched folder): alert for each new defect."""
         found = alerts.defect_alerts(alerts.new_defects(db, before))
-        alerts.deliver_new(db, self.sink, found, self.now(), self.paused_until)
+        self._deliver(db, found, self.now())
 
     def _run_write(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
         try:
@@ -357,23 +403,15 @@ class MonitorScheduler:
         if recompute:
             self.recompute()
 
-    def _import_watched(self, db, paths: list) -> list[FileResult]:
-        """A finished download from the watched folder, imported in the heavy-work process."""
-        return self.heavy.call(heavy.import_paths, str(self.db_path), [str(path) for path in paths], self.now())
-
     def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
         try:
             with self.database() as db:
                 before = alerts.known_defects(db)
             at = self.now()
-            results = self.heavy.call(
-                heavy.import_paths,
-                str(self.db_path),
-                [str(path) for path in paths],
-                at,
-                progress=self.listener.import_progress,
-                cancelled=cancelled,
-            )
+            with self.database() as db:
+                results = import_files(
+                    db, paths, progress=self.listener.import_progress, cancelled=cancelled, now=lambda: at
+                )
             self.listener.import_finished(results)
             with self.database() as db:
                 self._alert_new_defects(db, before)

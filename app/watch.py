@@ -42,6 +42,7 @@ from app.importers import ReportError, open_sources, recognise
 from app.importers.source import GZIP_MAGIC, ZIP_MAGIC
 from app.imports import FileResult, import_files
 from app.settings import load_settings
+from storage.transaction import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,10 @@ class FolderWatcher:
 
     Args:
         now: the clock (injected in tests).
-        importer: imports a finished file: `importer(db, [path])` returns its FileResults. The scheduler
-            passes one that runs the import in its own process (`app.heavy`), like the Import dialog's.
     """
 
-    def __init__(self, now: Callable[[], float] = time.time, importer: Callable | None = None):
+    def __init__(self, now: Callable[[], float] = time.time):
         self.now = now
-        self.importer = importer or (lambda db, paths: import_files(db, paths, now=self.now))
         self._looks: dict[str, Look] = {}  # new files by path: their size and mtime at the previous look
         self._incomplete: dict[str, Look] = {}  # archives that did not read to their end at that size and mtime
 
@@ -117,7 +115,7 @@ class FolderWatcher:
     def _begin(self, db, folder: str, entries: dict[str, Look]) -> None:
         """First look at this folder: what is already there stays as it is."""
         at = int(self.now())
-        with db.atomic():
+        with write_transaction(db):
             db.execute("INSERT INTO watch_folders (folder, started_at) VALUES (?, ?)", [folder, at])
             for path, look in entries.items():
                 _remember(db, folder, path, look, None, PRESENT, None, at)
@@ -147,7 +145,7 @@ class FolderWatcher:
             return
         log.info("importing %s from the watched folder", path)
         try:
-            results = self.importer(db, [path])
+            results = import_files(db, [path], now=self.now)
         except Exception:  # a bug, not the file: said once by the scheduler, not at every look
             _remember(db, folder, str(path), look, digest, REFUSED, kind, at)
             raise

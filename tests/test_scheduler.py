@@ -196,3 +196,49 @@ def test_shutdown_while_a_job_reschedules_does_not_hang(demo_path):
     stopper.start()
     stopper.join(timeout=20)
     assert not stopper.is_alive(), "shutdown hung"
+
+
+def hold_the_write_lock(db, holding: threading.Event, release: threading.Event) -> None:
+    """A write that lasts until the test says so, on the worker: what a long import does to the database."""
+    from storage.transaction import write_transaction
+
+    with write_transaction(db):
+        db.execute("UPDATE settings SET value = value WHERE key = 'timezone'")
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('bench.hold', '1')")
+        holding.set()
+        assert release.wait(60)
+
+
+def test_a_deadline_alert_does_not_wait_for_an_import(demo_path):
+    now = FixedClock(SAMPLE_NOW)
+    scheduler, listener, sink = make(demo_path, now=now, check_seconds=0.2, recompute_minutes=60)
+    holding, release = threading.Event(), threading.Event()
+    scheduler.start()
+    try:
+        assert listener.state_seen.wait(20)
+        deadline = time.monotonic() + 20
+        while not sink.delivered and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before = {alert.key for alert in sink.delivered}
+        scheduler.submit("Importing", hold_the_write_lock, holding, release, recompute=False)
+        assert holding.wait(20)
+        now.advance(2 * 3600)  # the message that had 1.5 h left is overdue, while the "import" runs
+        deadline = time.monotonic() + 10
+        while not any(key.endswith(":overdue") for key in {a.key for a in sink.delivered} - before):
+            assert time.monotonic() < deadline, "the overdue alert waited for the import"
+            time.sleep(0.05)
+        assert not release.is_set()  # delivered while the write lock was still held
+        release.set()
+        time.sleep(1)  # a few more checks, now that the lock is free: they record, and repeat nothing
+    finally:
+        release.set()
+        scheduler.shutdown()
+    keys = [alert.key for alert in sink.delivered]
+    assert len(keys) == len(set(keys)), keys
+    overdue = [key for key in keys if key.endswith(":overdue")]
+    db = open_db(demo_path)
+    try:
+        recorded = {row[0] for row in db.execute("SELECT key FROM alerts")}
+    finally:
+        db.close()
+    assert set(overdue) <= recorded

@@ -43,3 +43,22 @@ def test_unknown_view_is_refused(db_path, tmp_path):
         timeout=120,
     )
     assert done.returncode == 2 and "--view must be one of" in done.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_an_error_not_a_dialog(tmp_path):
+    # Nobody is there to click a message box: the command says what is wrong and exits (it used to wait).
+    broken = tmp_path / "health.db"
+    broken.write_bytes(b"this is not a database, just a file with the name of one" * 100)
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "main.py", "--db", str(broken), "--screenshot", str(tmp_path / "x.png")],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and str(broken) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "x.png").exists()

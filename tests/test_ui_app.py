@@ -14,7 +14,7 @@ from app import demo_state
 from app.clocks import BUYER_REPLY
 from app.imports import import_files
 from tests.conftest import SAMPLE_FILES
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, big_orders_file, desktop_app
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, big_orders_file, desktop_app, reading
 from ui.application import tray_status
 
 
@@ -42,8 +42,9 @@ def test_mark_replied_closes_the_clock(qtbot, launch, sample_db, db_path):
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
         messages.replied_button.click()
     assert buyer.item_id not in {c.item_id for c in desktop.state.clocks}
-    row = desktop.db.execute("SELECT source, automatic FROM replies WHERE message_id = ?", [f"manual:{buyer.item_id}"])
-    assert row.fetchone() == ("manual", 0)
+    with reading(db_path) as db:
+        row = db.execute("SELECT source, automatic FROM replies WHERE message_id = ?", [f"manual:{buyer.item_id}"])
+        assert row.fetchone() == ("manual", 0)
 
 
 def test_no_response_needed_takes_the_message_off_the_clock(qtbot, launch, sample_db, db_path):
@@ -54,8 +55,9 @@ def test_no_response_needed_takes_the_message_off_the_clock(qtbot, launch, sampl
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
         messages.no_response_button.click()
     assert buyer.item_id not in {c.item_id for c in desktop.state.clocks}
-    marked = desktop.db.execute("SELECT no_response_needed_at FROM messages WHERE message_id = ?", [buyer.item_id])
-    assert marked.fetchone()[0] == int(SAMPLE_NOW)
+    with reading(db_path) as db:
+        marked = db.execute("SELECT no_response_needed_at FROM messages WHERE message_id = ?", [buyer.item_id])
+        assert marked.fetchone()[0] == int(SAMPLE_NOW)
 
 
 def test_import_shows_a_summary_and_refreshes_the_dashboard(qtbot, launch, db_path, samples, tmp_path):
@@ -180,7 +182,8 @@ def test_demo_data_is_labelled_and_can_be_removed(qtbot, launch, db_path, monkey
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
         desktop.window.demo_banner.findChild(__import__("PySide6.QtWidgets").QtWidgets.QPushButton).click()
     assert not desktop.window.demo_banner.isVisible()
-    assert not demo_state.has_data(desktop.db)
+    with reading(db_path) as db:
+        assert not demo_state.has_data(db)
 
 
 def test_keyboard_switches_views(qtbot, launch, db_path):
@@ -251,14 +254,14 @@ def test_import_files_helper_is_the_same_use_case(db, samples):
 
 def test_a_failed_import_is_reported_and_the_next_one_can_start(qtbot, launch, db_path, samples, monkeypatch):
     desktop = launch(db_path)
-    real_call = desktop.scheduler.heavy.call
+    import app.scheduler
 
-    def broken(job, *args, **kwargs):
-        if job.__name__ == "import_paths":
-            raise RuntimeError("the disk is full")
-        return real_call(job, *args, **kwargs)
+    real_import = app.scheduler.import_files
 
-    monkeypatch.setattr(desktop.scheduler.heavy, "call", broken)
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(app.scheduler, "import_files", broken)
     with qtbot.waitSignal(desktop.bridge.import_finished, timeout=WAIT_MS):
         desktop.import_paths([str(samples / "claims.csv")])
     dialog = desktop.import_dialog
@@ -266,7 +269,7 @@ def test_a_failed_import_is_reported_and_the_next_one_can_start(qtbot, launch, d
     assert "the disk is full" in dialog.summary.toPlainText()
     dialog.buttons.rejected.emit()  # Close works
     assert not dialog.isVisible()
-    monkeypatch.setattr(desktop.scheduler.heavy, "call", real_call)
+    monkeypatch.setattr(app.scheduler, "import_files", real_import)
     with qtbot.waitSignal(desktop.bridge.import_finished, timeout=WAIT_MS) as finished:
         desktop.import_paths([str(samples / "claims.csv")])
     assert [r.outcome for r in finished.args[0]] == ["imported"]
@@ -306,7 +309,7 @@ def test_pausing_alerts_comes_back_by_itself(qtbot, tmp_path, sample_db, db_path
     qtbot.addWidget(desktop.window)
     desktop.pause_alerts()
     assert not desktop.tray.actions["pause"].isEnabled()
-    assert desktop.scheduler.paused_until == SAMPLE_NOW + 0.2
+    assert desktop.paused_until == SAMPLE_NOW + 0.2
     qtbot.waitUntil(lambda: desktop.tray.actions["pause"].isEnabled(), timeout=5000)
     desktop.quit()
 

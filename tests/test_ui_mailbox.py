@@ -3,7 +3,7 @@ wrong password says so, and saving turns on the background sync whose status the
 
 from __future__ import annotations
 
-from tests.ui_support import WAIT_MS
+from tests.ui_support import WAIT_MS, reading
 from ui.application import CHECK_MAILBOX
 
 
@@ -53,8 +53,9 @@ def test_saving_turns_on_the_sync_and_the_window_shows_it(qtbot, launch, db_path
     status = synced.args[0]
     assert status.ok and status.messages_added == 20 and status.replies_added == 17
     assert view.mailbox.password.text() == ""  # never left in the form
-    assert desktop.passwords.get(settings.user, settings.host) == password  # kept in the (test) keyring
-    stored = desktop.db.execute("SELECT value FROM settings WHERE value LIKE ?", [f"%{password}%"]).fetchall()
+    assert desktop.host.options.passwords.get(settings.user, settings.host) == password  # kept in the (test) keyring
+    with reading(db_path) as db:
+        stored = db.execute("SELECT value FROM settings WHERE value LIKE ?", [f"%{password}%"]).fetchall()
     assert stored == []  # and never in the database
     qtbot.waitUntil(lambda: desktop.window.mail_status.isVisible(), timeout=WAIT_MS)
     assert desktop.window.mail_status.text().startswith("Mailbox: Mailbox checked")

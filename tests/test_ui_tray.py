@@ -68,10 +68,10 @@ def test_clicking_an_alert_opens_its_clock(qtbot, tray_app):
 def test_closing_the_window_keeps_the_app_in_the_tray_and_says_so_once(qtbot, tray_app, monkeypatch):
     notices = []
     monkeypatch.setattr(tray_app.tray.icon, "showMessage", lambda title, text, *rest: notices.append(text))
-    with qtbot.waitSignal(tray_app.bridge.state_ready, timeout=WAIT_MS):
-        tray_app.window.close()  # the notice is remembered by the worker, which then recomputes
+    with qtbot.waitSignal(tray_app.bridge.job_finished, timeout=WAIT_MS):
+        tray_app.window.close()  # the notice is remembered by the database's process
     assert not tray_app.window.isVisible()
-    assert tray_app.scheduler.running
+    assert tray_app.host.alive and tray_app.host.call("ping")  # the monitor still runs
     assert len(notices) == 1 and "Still running in the tray" in notices[0]
     tray_app.window.bring_to_front()
     tray_app.window.close()

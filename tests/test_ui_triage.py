@@ -12,7 +12,7 @@ from app import services
 from app.demo import load_demo
 from app.triage import CATEGORIES, NEGATIVE_FEEDBACK
 from storage import open_db
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, reading
 from ui.matrix_dialog import ACTION, HOURS, MatrixDialog
 from ui.triage_view import TriageModel
 
@@ -73,7 +73,8 @@ def test_resolving_and_reopening_an_item(qtbot, desktop):
     assert resolved.resolved and resolved.resolution.action == "Replied with tracking"
     assert view.select_item(item.key) and view.reopen_button.isEnabled()
     assert "Replied with tracking" in view.detail.toPlainText()
-    history = services.order_resolutions(desktop.db, item.order_id) if item.order_id else []
+    with reading(desktop.db_path) as db:
+        history = services.order_resolutions(db, item.order_id) if item.order_id else []
     assert not item.order_id or history[-1].action == "Replied with tracking"
     with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
         view.reopen_button.click()
@@ -122,7 +123,8 @@ def test_completing_the_triage_starts_next_week_empty(qtbot, desktop, monkeypatc
     listing = desktop.triage_listing
     assert listing.session_number == 2 and listing.items == []
     assert view.stack.currentWidget() is view.empty
-    assert services.triage_sessions(desktop.db)[-1]["items"] == open_before
+    with reading(desktop.db_path) as db:
+        assert services.triage_sessions(db)[-1]["items"] == open_before
     assert "Triage 1 completed" in desktop.window.statusBar().currentMessage()
 
 
@@ -153,7 +155,8 @@ def test_editing_the_escalation_matrix(qtbot, desktop, monkeypatch):
     assert model.setData(model.index(0, ACTION), "Call the courier first, then the buyer")
     with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
         dialog.buttons.accepted.emit()
-    first = services.get_matrix(desktop.db)[0]
+    with reading(desktop.db_path) as db:
+        first = services.get_matrix(db)[0]
     assert first.action == "Call the courier first, then the buyer" and first.customised
 
 
@@ -162,7 +165,7 @@ def test_a_refresh_keeps_what_the_seller_is_typing(qtbot, desktop):
     item = view.selected_item()
     view.action_taken.setText("Half-written answer")
     with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
-        desktop.scheduler.recompute_soon()
+        desktop.host.send("recompute_soon")
     assert view.selected_item().key == item.key
     assert view.action_taken.text() == "Half-written answer"
 

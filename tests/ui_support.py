@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,8 +53,12 @@ def memory_passwords():
     return Passwords(KeyringPasswords(MemoryKeyring()))
 
 
-def desktop_app(db_path, folder, now=None, use_tray=False):
-    """A DesktopApp as the tests run it: a fixed clock, its own window settings and an in-memory keyring."""
+def desktop_app(db_path, folder, now=None, use_tray=False, own_process=False):
+    """A DesktopApp as the tests run it: a fixed clock, its own window settings and an in-memory keyring.
+
+    The database's host runs on a thread here (`own_process=False`), so a test can move the clock by hand;
+    the tests of the process boundary itself pass `own_process=True`, as the app runs.
+    """
     from ui.application import DesktopApp
 
     return DesktopApp(
@@ -62,4 +67,17 @@ def desktop_app(db_path, folder, now=None, use_tray=False):
         settings=private_qsettings(folder),
         passwords=memory_passwords(),
         use_tray=use_tray,
+        own_process=own_process,
     )
+
+
+@contextmanager
+def reading(db_path):
+    """The test's own connection to look at what the app stored (closed at once)."""
+    from storage import open_db
+
+    db = open_db(db_path)
+    try:
+        yield db
+    finally:
+        db.close()

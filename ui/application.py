@@ -1,8 +1,11 @@
-"""Starting the desktop app and wiring it: the window, the tray and the background worker.
+"""Starting the desktop app and wiring it: the window, the tray and the database's process.
 
-`DesktopApp` owns the pieces and connects them; the window and the tray only show and emit, the worker
-(`app.scheduler.MonitorScheduler`) does every database job, and results come back through the Bridge's
-signals. Tests build a DesktopApp on a temporary database with an injected clock.
+This is the window's process, and it holds no connection to the seller's database: Qt's file dialogs,
+drag-and-drop and icon providers open files behind the app's back, and a `close()` of any descriptor of
+the database in a process drops every SQLite lock that process holds (see `app.host`). The database's
+process (`app.host`, started through `app.host_client.HostClient`) does every read and write; the window
+asks it and shows what it reports, through the Bridge's signals. Tests build a DesktopApp on a temporary
+database with an injected clock, with the same host on a thread (`own_process=False`) or in its process.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import logging
 import os
+import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -19,19 +23,16 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer, QUrl
+from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import demo_state, mailsync, services
+from app import demo_state, host, mailsync, services
 from app.alerts import Alert
 from app.clocks import Clock
-from app.scheduler import MonitorScheduler
-from app.settings import save_setting
-from app.timeline import order_timeline
-from storage import StorageError, default_db_path, open_db
-from storage.db import DB_ENV
-from ui.bridge import AlertRelay, Bridge, WorkerListener
+from app.host_client import HostClient, HostGone, HostRefused
+from storage.db import DB_ENV, default_db_path
+from ui.bridge import Bridge
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
 from ui.main_window import MainWindow
@@ -42,7 +43,6 @@ from ui.tray import Tray, status_tooltip
 
 APP_NAME = "Account Health Monitor"
 PAUSE_S = 3600
-TRAY_NOTICE_KEY = "state.tray_notice_shown"
 SAVE_REPORT = "Saving the triage report"
 CHECK_MAILBOX = "Testing the mailbox connection"
 REMOVE_DEMO = "Removing the demo data"
@@ -50,8 +50,8 @@ COMPLETE_TRIAGE = "Completing the triage"
 
 
 def while_running(handler):
-    """For the worker's results: ignored once the app is quitting (the GUI's database is closed by then,
-    and results still queued from the last job have nowhere to go)."""
+    """For the database process's results: ignored once the app is quitting (results still queued from the
+    last job have nowhere to go)."""
 
     @functools.wraps(handler)
     def guarded(self, *args):
@@ -62,8 +62,21 @@ def while_running(handler):
     return guarded
 
 
+class StartRefused(Exception):
+    """The database could not be opened (said in words by the database's process)."""
+
+
 class DesktopApp:
-    """The running app: window, tray (where the desktop has one), worker and the wiring between them."""
+    """The running app: window, tray (where the desktop has one), the database's process and the wiring.
+
+    Args:
+        own_process: run the database's host in a process of its own (the app); False runs the same host on
+            a thread of this process (tests that move the clock by hand).
+        load_demo: put the demo seller in an empty database (the app's first start).
+
+    Raises:
+        StartRefused: the database cannot be opened; the message says why.
+    """
 
     def __init__(
         self,
@@ -72,17 +85,26 @@ class DesktopApp:
         now: Callable[[], float] = time.time,
         settings: QSettings | None = None,
         use_tray: bool | None = None,
-        passwords: mailsync.Passwords | None = None,
+        passwords: mailsync.PasswordStore | None = None,
+        own_process: bool = True,
+        load_demo: bool = False,
+        check_seconds: float = 30,
     ):
         self.db_path = Path(db_path)
         self.now = now
         self.qsettings = settings or QSettings()
-        self.db = open_db(self.db_path)  # the GUI thread's own connection: reads only
         self.bridge = Bridge()
-        self.passwords = passwords or mailsync.Passwords()
-        self.scheduler = MonitorScheduler(
-            self.db_path, WorkerListener(self.bridge), AlertRelay(self.bridge), now=now, passwords=self.passwords
+        options = host.HostOptions(
+            str(self.db_path), now=now, passwords=passwords, load_demo_if_empty=load_demo, check_seconds=check_seconds
         )
+        self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
+        self.host.start()
+        try:
+            self.host.call("open")
+        except (HostRefused, HostGone) as error:
+            self.host.stop()
+            raise StartRefused(str(error)) from None
+        self.paused_until: float | None = None
         self.window = MainWindow(self.db_path, now)
         self.window.restore_geometry(self.qsettings)
         self.tray = Tray() if (Tray.available() if use_tray is None else use_tray) else None
@@ -101,6 +123,7 @@ class DesktopApp:
         bridge.state_ready.connect(self.apply_state)
         bridge.alert_raised.connect(self.show_alert)
         bridge.job_failed.connect(self.show_failure)
+        bridge.host_stopped.connect(self._host_stopped)
         bridge.import_progressed.connect(self._import_progressed)
         bridge.import_finished.connect(self._import_finished)
         window.import_requested.connect(self.choose_and_import)
@@ -156,21 +179,19 @@ class DesktopApp:
         self.bridge.sync_status_changed.connect(self.show_sync_status)
         self.bridge.folder_imported.connect(self.show_folder_import)
         self.window.settings_view.mailbox.check_requested.connect(
-            lambda settings, typed: self.scheduler.submit(
-                CHECK_MAILBOX, check_mailbox, self.passwords, settings, typed, recompute=False
-            )
+            lambda settings, typed: self._ask("check_mailbox", CHECK_MAILBOX, settings, typed)
         )
 
     # --- life cycle -----------------------------------------------------------------------------------------
 
     def start(self, show: bool = True) -> None:
-        """Show the window with the last figures and start the worker (which recomputes them and checks the
-        clocks at once)."""
-        self.show_settings()
-        status = mailsync.load_status(self.db)
-        if status.last_attempt_at is not None:
-            self.show_sync_status(status)
-        last = services.load_last_state(self.db)
+        """Show the window with the last figures and start the background work (which recomputes them and
+        checks the clocks at once)."""
+        view = self.host.call("startup_view")
+        self.window.settings_view.show_settings(view.settings, view.demo_active, view.password_note)
+        if view.sync_status is not None:
+            self.show_sync_status(view.sync_status)
+        last = view.last_state
         if last is not None:
             self.apply_state(last)
             when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
@@ -187,20 +208,19 @@ class DesktopApp:
             self.tray.show()
         if show:
             self.window.show()
-        self.scheduler.start()
+        self.host.call("start")
 
     def quit(self) -> None:
+        """Stop: a running import is cancelled (nothing of its file is kept), queued writes finish, the
+        database's process ends, then the window."""
         if self.window.quitting:
             return
         self.window.save_geometry(self.qsettings)
         self.window.quitting = True
-        if self.import_dialog is not None and self.import_dialog.results is None:
-            self.import_dialog.cancel()  # quitting mid-import keeps nothing of the file, and does not wait for it
-        self.scheduler.shutdown(wait=True)
+        self.host.stop()  # cancels a running import first, so this does not wait for the rest of the file
         if self.tray:
             self.tray.hide()
         self.window.close()
-        self.db.close()
         QApplication.instance().quit()
 
     # --- results from the worker ------------------------------------------------------------------------------
@@ -227,11 +247,9 @@ class DesktopApp:
         )
 
     def show_settings(self) -> None:
-        note = (
-            self.passwords.problem
-            or "Kept in the system keyring (never in the database); type a new one here to replace it."
-        )
-        self.window.settings_view.show_settings(services.load_settings(self.db), demo_state.is_active(self.db), note)
+        answer = self._query("settings_view")
+        if answer is not None:
+            self.window.settings_view.show_settings(*answer)
 
     @while_running
     def show_sync_status(self, status) -> None:
@@ -285,6 +303,12 @@ class DesktopApp:
             self.window.alert_banner.show_alert(alert)
 
     @while_running
+    def _host_stopped(self, message: str) -> None:
+        self.window.notify(f"The monitor cannot reach its database: {message}. Quit and start it again.", error=True)
+        if self.import_dialog is not None and self.import_dialog.results is None:
+            self.import_dialog.on_finished([])
+
+    @while_running
     def show_failure(self, what: str, message: str) -> None:
         if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
             self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
@@ -305,9 +329,25 @@ class DesktopApp:
 
     # --- the seller's actions -----------------------------------------------------------------------------
 
-    def _write(self, what: str, action: Callable, *args) -> None:
+    def _write(self, what: str, action: Callable, *args, recompute: bool = True) -> None:
+        """Have the database's process run `action(db, *args)`; its result comes back as `job_finished`."""
         self.window.notify(f"{what}…")
-        self.scheduler.submit(what, action, *args)
+        self._ask("submit", what, action, args, recompute)
+
+    def _ask(self, request: str, *args) -> None:
+        """A request whose answer comes later as an event; a process that is gone is said at once."""
+        try:
+            self.host.send(request, *args)
+        except HostGone as error:
+            self.show_failure(args[0] if args and isinstance(args[0], str) else request, str(error))
+
+    def _query(self, request: str, *args):
+        """A short read from the database's process; None (and the reason in the status bar) if it failed."""
+        try:
+            return self.host.call(request, *args)
+        except (HostGone, HostRefused) as error:
+            self.window.notify(f"The monitor could not read its database: {error}", error=True)
+            return None
 
     def choose_and_import(self) -> None:
         self.window.bring_to_front()
@@ -320,8 +360,9 @@ class DesktopApp:
             QMessageBox.information(self.window, APP_NAME, "An import is running; wait for it to finish.")
             return
         self.import_dialog = ImportDialog(paths, self.window)
+        self.import_dialog.cancel_requested.connect(lambda: self._ask("cancel_import"))
         self.import_dialog.show()
-        self.scheduler.submit_import(paths, self.import_dialog.cancelled)
+        self._ask("submit_import", [str(path) for path in paths])
 
     @while_running
     def _import_progressed(self, progress) -> None:
@@ -332,12 +373,13 @@ class DesktopApp:
     def _import_finished(self, results) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_finished(results)
-        self.window.settings_view.clear_demo.setEnabled(demo_state.is_active(self.db))
+        self.window.settings_view.clear_demo.setEnabled(bool(self._query("demo_active")))
 
     def save_settings(self, values: dict) -> None:
         typed = self.window.settings_view.mailbox.password.text()
         self.window.settings_view.mailbox.password.clear()
-        self._write("Saving settings", save_all_settings, values, self.passwords, typed, self.scheduler)
+        self.window.notify("Saving settings…")
+        self._ask("save_settings", "Saving settings", values, typed)
         self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
 
     def clear_demo(self) -> None:
@@ -345,9 +387,9 @@ class DesktopApp:
         self.window.settings_view.clear_demo.setEnabled(False)
 
     def change_database(self, path: str) -> None:
-        try:
-            open_db(path).close()  # a file that is not a database (or cannot be created) is refused now
-        except StorageError as error:
+        try:  # a file that is not a database (or cannot be created) is refused now, by the database's process
+            self.host.call("check_database", path)
+        except (HostRefused, HostGone) as error:
             QMessageBox.warning(self.window, APP_NAME, f"{error}\n\nThe app keeps using {self.db_path}.")
             return
         self.qsettings.setValue("database/path", path)
@@ -358,15 +400,18 @@ class DesktopApp:
         )
 
     def pause_alerts(self) -> None:
-        self.scheduler.pause_alerts(PAUSE_S)
+        self.paused_until = self.now() + PAUSE_S
+        self._ask("pause_alerts", PAUSE_S)
         if self.tray:
             zone = self.state.settings.zone if self.state else None
             self.tray.set_paused(datetime.fromtimestamp(self.now() + PAUSE_S, tz=zone).strftime("%H:%M"))
             QTimer.singleShot(PAUSE_S * 1000, lambda: self.tray.set_paused(None))
 
     def open_timeline(self, order_id: str) -> None:
-        zone = self.state.settings.zone if self.state else services.load_settings(self.db).zone
-        TimelineDialog(order_id, order_timeline(self.db, order_id, zone), zone, self.window).show()
+        answer = self._query("timeline", order_id)
+        if answer is not None:
+            events, zone = answer
+            TimelineDialog(order_id, events, zone, self.window).show()
 
     def export_triage_csv(self, path: str) -> None:
         if self.triage_listing is None:
@@ -381,64 +426,28 @@ class DesktopApp:
     def export_triage_report(self, path: str) -> None:
         if self.triage_listing is not None:
             # The report draws the ODR chart from the database: the worker builds it, off the GUI thread.
-            self.scheduler.submit(SAVE_REPORT, save_report, self.triage_listing, path, recompute=False)
+            self._write(SAVE_REPORT, host.save_report, self.triage_listing, path, recompute=False)
 
     def edit_matrix(self) -> None:
-        dialog = MatrixDialog(services.get_matrix(self.db), self.window)
-        dialog.save_requested.connect(lambda entries: self._write("Saving the escalation matrix", save_matrix, entries))
+        entries = self._query("matrix")
+        if entries is None:
+            return
+        dialog = MatrixDialog(entries, self.window)
+        dialog.save_requested.connect(
+            lambda entries: self._write("Saving the escalation matrix", host.save_matrix, entries)
+        )
         dialog.reset_requested.connect(lambda: self._write("Resetting the escalation matrix", services.reset_matrix))
         self.matrix_dialog = dialog
         dialog.open()
 
     def _closed_to_tray(self) -> None:
-        if not self.tray:
-            return
-        shown = self.db.execute("SELECT 1 FROM settings WHERE key = ?", [TRAY_NOTICE_KEY]).fetchone()
-        if shown:
+        if not self.tray or self._query("tray_notice_shown") is not False:
             return
         self.tray.icon.showMessage(
             APP_NAME,
             "Still running in the tray, watching your reply clocks. Use Quit in the tray menu to stop it.",
         )
-        self._write("Remembering the tray notice", save_tray_notice)
-
-
-def save_all_settings(db, values: dict, passwords, typed_password: str, scheduler: MonitorScheduler) -> None:
-    """Write the settings, keep a newly typed mailbox password (keyring, or this session), then let the
-    mailbox and watched-folder jobs follow the new settings."""
-    with db.atomic():
-        for key, value in values.items():
-            save_setting(db, key, value)
-    if typed_password and values.get("imap_user") and values.get("imap_host"):
-        passwords.set(values["imap_user"], values["imap_host"], typed_password)
-    scheduler.reschedule_sync()
-
-
-def check_mailbox(db, passwords, settings: mailsync.MailSettings, typed_password: str) -> mailsync.ConnectionCheck:
-    """Test connection, with the password just typed or else the saved one."""
-    password = typed_password or passwords.get(settings.user, settings.host)
-    if not password:
-        return mailsync.ConnectionCheck(False, mailsync.NO_PASSWORD, "Enter the mailbox password first.")
-    return mailsync.test_connection(settings, password)
-
-
-def save_report(db, listing, path: str) -> str:
-    services.save_triage_html(db, listing, path)
-    return path
-
-
-def save_matrix(db, entries) -> None:
-    with db.atomic():
-        for entry in entries:
-            services.save_matrix_entry(
-                db, entry.category, entry.action, entry.who, entry.response_hours, entry.amount, entry.case
-            )
-
-
-def save_tray_notice(db) -> None:
-    from storage.settings import write_setting
-
-    write_setting(db, TRAY_NOTICE_KEY, True)
+        self._write("Remembering the tray notice", host.save_tray_notice, recompute=False)
 
 
 def tray_status(state: services.MonitorState, at: float) -> tuple[str, str | None]:
@@ -478,56 +487,82 @@ def run_desktop(args: argparse.Namespace) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("account-health-monitor")
     app.setQuitOnLastWindowClosed(False)
+    if args.screenshot:
+        return screenshot(args)
     qsettings = QSettings()
     path = database_path(args, qsettings)
     try:
         try:
-            db = open_db(path)
-        except StorageError as error:
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True)
+        except StartRefused as error:
             if not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
             # The file chosen in Settings is gone (a USB drive) or broken: say so, use the usual place.
             qsettings.remove("database/path")
             path = default_db_path()
             QMessageBox.warning(None, APP_NAME, f"{error}\n\nThe app uses {path} instead.")
-            db = open_db(path)
-        try:
-            _load_demo_if_empty(db)
-        except Exception:  # the demo is a courtesy: without it the app starts empty, never not at all
-            logging.getLogger(__name__).exception("the demo data could not be loaded")
-        db.close()
-        desktop = DesktopApp(path, settings=qsettings, use_tray=False if args.screenshot else None)
-    except StorageError as error:
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True)
+    except StartRefused as error:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
-    if args.screenshot:
-        return screenshot(desktop, args.screenshot, args.view)
+    quit_on_signals(desktop)
     desktop.start()
     return app.exec()
 
 
-def screenshot(desktop: DesktopApp, target: Path, view: str) -> int:
-    """Render one view offscreen to PNG with figures computed right here (no worker), then exit."""
+def quit_on_signals(desktop: DesktopApp) -> None:
+    """SIGTERM (a logout, `kill`) and SIGINT (Ctrl+C in a terminal) end the app as Quit does: the running
+    import is cancelled, queued writes finish, the database's process ends.
+
+    Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give it
+    any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's way).
+    """
+    wake_read, wake_write = socket.socketpair()
+    wake_read.setblocking(False)
+    wake_write.setblocking(False)
+    signal.set_wakeup_fd(wake_write.fileno())
+    notifier = QSocketNotifier(wake_read.fileno(), QSocketNotifier.Type.Read, desktop.window)
+    notifier.activated.connect(lambda: _drain(wake_read))
+    desktop.signal_wakeup = (wake_read, wake_write, notifier)  # kept alive as long as the app
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(64):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def screenshot(args: argparse.Namespace) -> int:
+    """Render one view offscreen to PNG with figures computed at once, then exit. A database that cannot
+    be opened is an error on stderr and exit code 2 (nobody is there to click a message box)."""
     from ui.main_window import VIEWS
 
-    if view not in VIEWS:
+    if args.view not in VIEWS:
         print(f"error: --view must be one of {', '.join(VIEWS)}", file=sys.stderr)
         return 2
-    desktop.show_settings()
-    desktop.apply_state(services.refresh(desktop.db, desktop.now))
-    desktop.show_triage(services.load_triage(desktop.db, desktop.now()))
-    window = desktop.window
-    window.resize(1366, 768)
-    window.show_view(view)
-    window.show()
-    QApplication.processEvents()
-    saved = window.grab().save(str(target))
-    desktop.db.close()
+    try:
+        desktop = DesktopApp(database_path(args, QSettings()), use_tray=False, load_demo=True)
+    except StartRefused as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        desktop.show_settings()
+        state, listing = desktop.host.call("refresh_now")
+        desktop.apply_state(state)
+        desktop.show_triage(listing)
+        window = desktop.window
+        window.resize(1366, 768)
+        window.show_view(args.view)
+        window.show()
+        QApplication.processEvents()
+        saved = window.grab().save(str(args.screenshot))
+    except (HostGone, HostRefused) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        desktop.quit()
     return 0 if saved else 1
-
-
-def _load_demo_if_empty(db) -> None:
-    from app.demo import load_demo
-
-    if services.load_settings(db).demo_on_empty and not demo_state.has_data(db):
-        load_demo(db)

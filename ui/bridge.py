@@ -1,7 +1,8 @@
-"""The one QObject that carries results from the background worker to the GUI thread.
+"""The one QObject that carries what the database's process reports to the GUI thread.
 
-The worker calls these methods on its own thread; each emits a signal, and Qt queues the call into the
-GUI thread's event loop because the receivers live there. Nothing on the worker touches a widget.
+The events arrive on the pipe's reader thread (`app.host_client.HostClient`); `relay` emits the matching
+signal, and Qt queues the call into the GUI thread's event loop because the receivers live there. Nothing on
+the reader thread touches a widget.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 
 class Bridge(QObject):
-    """Implements the scheduler's Listener and the alerts' AlertSink by emitting signals."""
+    """One signal per kind of event from the database's process."""
 
     state_ready = Signal(object)  # services.MonitorState
     import_progressed = Signal(object)  # imports.Progress
@@ -21,44 +22,22 @@ class Bridge(QObject):
     folder_imported = Signal(object)  # list[imports.FileResult] from the watched folder
     triage_ready = Signal(object)  # triage.TriageList
     job_finished = Signal(str, object)  # what, the action's result
+    host_stopped = Signal(str)  # why the database's process is gone
+
+    def relay(self, name: str, args: tuple) -> None:
+        """Emit the signal for the event `name` (the scheduler's Listener and AlertSink method names)."""
+        getattr(self, EVENT_SIGNALS[name]).emit(*args)
 
 
-class WorkerListener:
-    """Adapts the Bridge to the scheduler's Listener names (a signal and a method cannot share a name)."""
-
-    def __init__(self, bridge: Bridge):
-        self.bridge = bridge
-
-    def state_ready(self, state) -> None:
-        self.bridge.state_ready.emit(state)
-
-    def import_progress(self, progress) -> None:
-        self.bridge.import_progressed.emit(progress)
-
-    def import_finished(self, results) -> None:
-        self.bridge.import_finished.emit(results)
-
-    def job_failed(self, what: str, message: str) -> None:
-        self.bridge.job_failed.emit(what, message)
-
-    def triage_ready(self, listing) -> None:
-        self.bridge.triage_ready.emit(listing)
-
-    def job_finished(self, what: str, result) -> None:
-        self.bridge.job_finished.emit(what, result)
-
-    def sync_status(self, status) -> None:
-        self.bridge.sync_status_changed.emit(status)
-
-    def folder_imported(self, results) -> None:
-        self.bridge.folder_imported.emit(results)
-
-
-class AlertRelay:
-    """The AlertSink the worker delivers to: it hands each alert to the GUI thread."""
-
-    def __init__(self, bridge: Bridge):
-        self.bridge = bridge
-
-    def deliver(self, alert) -> None:
-        self.bridge.alert_raised.emit(alert)
+EVENT_SIGNALS = {
+    "state_ready": "state_ready",
+    "import_progress": "import_progressed",
+    "import_finished": "import_finished",
+    "job_failed": "job_failed",
+    "job_finished": "job_finished",
+    "triage_ready": "triage_ready",
+    "sync_status": "sync_status_changed",
+    "folder_imported": "folder_imported",
+    "deliver": "alert_raised",
+    "host_stopped": "host_stopped",
+}

@@ -4,7 +4,6 @@ file with its rejected lines. The work runs on the background worker; this dialo
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,16 +17,17 @@ FILE_FILTER = "Amazon reports and e-mails (*.txt *.tsv *.csv *.json *.mbox *.eml
 
 
 class ImportDialog(QDialog):
-    """One import of one or more files. `cancelled()` is read by the worker between batches."""
+    """One import of one or more files. Cancel emits `cancel_requested` (the app asks the database's process
+    to stop the import; the file being imported is rolled back)."""
 
     finished_import = Signal(object)
+    cancel_requested = Signal()
 
     def __init__(self, paths: Sequence[str | Path], parent=None):
         super().__init__(parent)
         self.setWindowTitle("Import reports")
         self.setMinimumWidth(560)
         self.paths = [Path(path) for path in paths]
-        self._cancel = threading.Event()
         self.results: list[FileResult] | None = None
         names = ", ".join(path.name for path in self.paths[:3]) + ("…" if len(self.paths) > 3 else "")
         self.heading = QLabel(f"Importing {len(self.paths)} file{'s' if len(self.paths) != 1 else ''}: {names}")
@@ -47,12 +47,9 @@ class ImportDialog(QDialog):
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.buttons)
 
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     def cancel(self) -> None:
-        """Ask the worker to stop: the file being imported is rolled back."""
-        self._cancel.set()
+        """Ask for the import to stop: the file being imported is rolled back."""
+        self.cancel_requested.emit()
 
     def cancel_or_close(self) -> None:
         if self.results is None:

@@ -1,0 +1,377 @@
+"""The database's process: the only process of the app that opens the seller's SQLite file.
+
+Why a process of its own: SQLite's locks are POSIX advisory locks, held by the process, and *any*
+`close()` of *any* descriptor of the database or its `-wal`/`-shm` file drops all of them
+(sqlite.org/howtocorrupt.html §2.2). The window's process cannot promise never to open those files: Qt's
+file dialog sniffs every file it lists, drag-and-drop and icon providers read content. A dialog listing the
+database's folder would silently strip the locks of a connection in the same process, and the next writer
+would rebuild the WAL index under it ("database disk image is malformed"). So the window's process holds
+no connection at all, and this process, which shows no dialog and opens no file but the seller's reports,
+owns every one.
+
+The window talks to it over one pipe (`app.host_client.HostClient`): requests go in (`call` with an id
+waits for its answer; `send` without one does not), and results come out as events (the figures, an
+import's progress, an alert). Here a reader thread takes each request; the scheduler's worker threads do
+the database jobs (`app.scheduler.MonitorScheduler`) and report through `PipeEvents`.
+
+The same `DatabaseHost` also runs on a thread of the caller's process (`HostClient.in_thread`): the
+window's tests use it with a clock they move by hand. It is the same code on the same pipe; only the
+isolation from the window's file descriptors is missing there, which is why the app itself never uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from app import demo_state, mailsync, services
+from app.settings import load_settings, save_setting
+from app.timeline import order_timeline
+from storage import StorageError, open_db
+from storage.transaction import write_transaction
+
+log = logging.getLogger(__name__)
+
+TRAY_NOTICE_KEY = "state.tray_notice_shown"
+
+# What the window may ask for. Anything else is a bug in the window and is answered as one.
+REQUESTS = frozenset(
+    {
+        "open",
+        "start",
+        "shutdown",
+        "startup_view",
+        "settings_view",
+        "demo_active",
+        "timeline",
+        "matrix",
+        "tray_notice_shown",
+        "check_database",
+        "refresh_now",
+        "submit",
+        "submit_import",
+        "cancel_import",
+        "recompute_soon",
+        "pause_alerts",
+        "sync_now",
+        "save_settings",
+        "check_mailbox",
+        "ping",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    """How the database's process is set up (sent to it when it starts, so everything here pickles)."""
+
+    db_path: str
+    now: Callable[[], float] = time.time
+    passwords: mailsync.PasswordStore | None = None
+    load_demo_if_empty: bool = False
+    check_seconds: float = 30
+    recompute_minutes: float = 5
+
+
+@dataclass(frozen=True)
+class StartupView:
+    """What the window shows before the first recomputation ends: the settings and the last figures."""
+
+    settings: object
+    demo_active: bool
+    password_note: str
+    sync_status: object | None
+    last_state: services.MonitorState | None
+
+
+class PipeEvents:
+    """The scheduler's Listener and AlertSink: each call goes to the window as an event on the pipe."""
+
+    def __init__(self, send: Callable[[tuple], None]):
+        self._send = send
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args: self._send(("event", name, args))
+
+
+class DatabaseHost:
+    """Answers the window's requests on a pipe; owns the database, the scheduler and the passwords."""
+
+    def __init__(self, options: HostOptions, conn: Connection):
+        self.options = options
+        self.db_path = Path(options.db_path)
+        self.now = options.now
+        self.conn = conn
+        self._send_lock = threading.Lock()
+        self.events = PipeEvents(self.send)
+        self.passwords = options.passwords or mailsync.Passwords()
+        self.scheduler = None
+        self._reads = None  # the connection for the window's reads: opened by `open`, used on the serve thread
+        self._import_cancel = threading.Event()
+        self._done = threading.Event()
+
+    # --- the pipe ------------------------------------------------------------------------------------------
+
+    def send(self, message: tuple) -> None:
+        with self._send_lock:
+            try:
+                self.conn.send(message)
+            except (OSError, EOFError, ValueError):  # the window has gone: nobody left to tell
+                self._done.set()
+
+    def serve(self) -> None:
+        """Take requests until the window says shutdown or goes away (its end of the pipe closes), or this
+        process is asked to end (`Terminated`, raised by the SIGTERM handler of `run_process`)."""
+        try:
+            while not self._done.is_set():
+                try:
+                    request_id, name, args = self.conn.recv()
+                except (EOFError, OSError):
+                    log.info("the window has gone: stopping")
+                    break
+                self._answer(request_id, name, args)
+        except Terminated:
+            log.info("asked to end: stopping after the queued writes")
+        self._stop()
+
+    def _answer(self, request_id, name: str, args: tuple) -> None:
+        try:
+            if name not in REQUESTS:
+                raise ValueError(f"unknown request {name!r}")
+            value = getattr(self, name)(*args)
+            ok = True
+        except (StorageError, OSError) as error:  # the environment failed: a message for the seller
+            value, ok = str(error), False
+        except Exception:  # a bug: logged here, and the window says the work was not done
+            log.exception("%s failed", name)
+            value, ok = traceback.format_exc(limit=3), False
+        if request_id is not None:
+            self.send(("reply", request_id, ok, value))
+        elif not ok:
+            self.events.job_failed(name, value)
+
+    # --- life cycle -------------------------------------------------------------------------------------------
+
+    def open(self) -> str:
+        """Open (creating or migrating) the database, with the demo seller on an empty one when asked.
+
+        The connection stays open for the window's reads for as long as the app runs: its locks live here,
+        in the one process that never shows a file dialog.
+        """
+        if self._reads is None:
+            self._reads = open_db(self.db_path)
+            if self.options.load_demo_if_empty:
+                _load_demo_if_empty(self._reads)
+        return str(self.db_path)
+
+    def start(self) -> None:
+        from app.scheduler import MonitorScheduler
+
+        self.scheduler = MonitorScheduler(
+            self.db_path,
+            self.events,
+            self.events,
+            now=self.now,
+            passwords=self.passwords,
+            check_seconds=self.options.check_seconds,
+            recompute_minutes=self.options.recompute_minutes,
+        )
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        """Cancel a running import, let queued writes finish, then stop taking requests."""
+        self._stop()
+
+    def _stop(self) -> None:
+        self._import_cancel.set()
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        if self._reads is not None:
+            self._reads.close()
+            self._reads = None
+        self._done.set()
+
+    def ping(self) -> int:
+        return os.getpid()
+
+    # --- reads for the window ------------------------------------------------------------------------------
+
+    def _read(self, job: Callable):
+        if self._reads is None:
+            raise StorageError("The database is not open.")
+        return job(self._reads)
+
+    def startup_view(self) -> StartupView:
+        def read(db) -> StartupView:
+            status = mailsync.load_status(db)
+            return StartupView(
+                settings=services.load_settings(db),
+                demo_active=demo_state.is_active(db),
+                password_note=self._password_note(),
+                sync_status=status if status.last_attempt_at is not None else None,
+                last_state=services.load_last_state(db),
+            )
+
+        return self._read(read)
+
+    def settings_view(self) -> tuple:
+        return self._read(lambda db: (services.load_settings(db), demo_state.is_active(db), self._password_note()))
+
+    def _password_note(self) -> str:
+        return (
+            self.passwords.problem
+            or "Kept in the system keyring (never in the database); type a new one here to replace it."
+        )
+
+    def demo_active(self) -> bool:
+        return self._read(demo_state.is_active)
+
+    def timeline(self, order_id: str):
+        def read(db):
+            zone = load_settings(db).zone
+            return order_timeline(db, order_id, zone), zone
+
+        return self._read(read)
+
+    def matrix(self):
+        return self._read(services.get_matrix)
+
+    def tray_notice_shown(self) -> bool:
+        return self._read(
+            lambda db: db.execute("SELECT 1 FROM settings WHERE key = ?", [TRAY_NOTICE_KEY]).fetchone() is not None
+        )
+
+    def check_database(self, path: str) -> None:
+        """Refuse now a file that is not a database of this app (or cannot be created) before it is chosen."""
+        open_db(path).close()
+
+    def refresh_now(self):
+        """The figures and the triage list computed right here (the window's screenshot command)."""
+
+        def read(db):
+            state = services.refresh(db, self.now)
+            return state, services.load_triage(db, self.now(), settings=state.settings)
+
+        return self._read(read)
+
+    # --- work for the scheduler's worker -------------------------------------------------------------------
+
+    def _scheduler(self):
+        if self.scheduler is None:
+            raise StorageError("The monitor is not running its background work.")
+        return self.scheduler
+
+    def submit(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
+        self._scheduler().submit(what, action, *args, recompute=recompute)
+
+    def submit_import(self, paths: list[str]) -> None:
+        self._import_cancel = threading.Event()
+        self._scheduler().submit_import(paths, self._import_cancel.is_set)
+
+    def cancel_import(self) -> None:
+        self._import_cancel.set()
+
+    def recompute_soon(self) -> None:
+        self._scheduler().recompute_soon()
+
+    def pause_alerts(self, seconds: float) -> None:
+        self._scheduler().pause_alerts(seconds)
+
+    def sync_now(self) -> None:
+        self._scheduler().sync_now()
+
+    def save_settings(self, what: str, values: dict, typed_password: str) -> None:
+        self._scheduler().submit(what, save_all_settings, values, self.passwords, typed_password, self._scheduler())
+
+    def check_mailbox(self, what: str, settings: mailsync.MailSettings, typed_password: str) -> None:
+        self._scheduler().submit(what, check_mailbox, self.passwords, settings, typed_password, recompute=False)
+
+
+# --- the writes the window asks for (run on the scheduler's worker with its connection) -----------------------
+
+
+def save_all_settings(db, values: dict, passwords, typed_password: str, scheduler) -> None:
+    """Write the settings, keep a newly typed mailbox password (keyring, or this session), then let the
+    mailbox and watched-folder jobs follow the new settings."""
+    with write_transaction(db):
+        for key, value in values.items():
+            save_setting(db, key, value)
+    if typed_password and values.get("imap_user") and values.get("imap_host"):
+        passwords.set(values["imap_user"], values["imap_host"], typed_password)
+    scheduler.reschedule_sync()
+
+
+def check_mailbox(db, passwords, settings: mailsync.MailSettings, typed_password: str) -> mailsync.ConnectionCheck:
+    """Test connection, with the password just typed or else the saved one."""
+    password = typed_password or passwords.get(settings.user, settings.host)
+    if not password:
+        return mailsync.ConnectionCheck(False, mailsync.NO_PASSWORD, "Enter the mailbox password first.")
+    return mailsync.test_connection(settings, password)
+
+
+def save_report(db, listing, path: str) -> str:
+    services.save_triage_html(db, listing, path)
+    return path
+
+
+def save_matrix(db, entries) -> None:
+    with write_transaction(db):
+        for entry in entries:
+            services.save_matrix_entry(
+                db, entry.category, entry.action, entry.who, entry.response_hours, entry.amount, entry.case
+            )
+
+
+def save_tray_notice(db) -> None:
+    from storage.settings import write_setting
+
+    write_setting(db, TRAY_NOTICE_KEY, True)
+
+
+def _load_demo_if_empty(db) -> None:
+    from app.demo import load_demo
+
+    if services.load_settings(db).demo_on_empty and not demo_state.has_data(db):
+        try:
+            load_demo(db)
+        except Exception:  # the demo is a courtesy: without it the app starts empty, never not at all
+            log.exception("the demo data could not be loaded")
+
+
+# --- the process itself --------------------------------------------------------------------------------------
+
+
+def run_process(options: HostOptions, conn: Connection) -> None:
+    """The database process's main: serve the window until it says stop or goes away.
+
+    Ctrl+C in a terminal reaches every process of the group: this one leaves it to the window, which asks
+    it to stop once its queued writes are done. SIGTERM sent to this process alone (a logout, `kill`) ends it
+    the same careful way: cancel the import, finish the queued writes, exit.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s database process: %(message)s")
+    try:
+        DatabaseHost(options, conn).serve()
+    finally:
+        conn.close()
+
+
+class Terminated(Exception):
+    """SIGTERM reached the database process: stop taking requests, finish the queued writes, exit."""
+
+
+def _terminate(signum, frame) -> None:
+    # Raised on the main thread, which spends its life waiting on the pipe: the wait ends at once.
+    raise Terminated

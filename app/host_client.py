@@ -1,0 +1,183 @@
+"""The window's side of the pipe to the database's process (`app.host`).
+
+Nothing here opens the database: requests go down the pipe, answers and events come back. `call` waits
+for its answer (reads that take milliseconds: the settings, an order's timeline); `send` does not (writes,
+imports, the seller's marks, whose results arrive later as events). A reader thread takes everything
+that comes back: answers wake their caller, events go to the `on_event` callback on that thread (the
+window's callback turns them into Qt signals).
+
+If the database's process ends unexpectedly, every waiting `call` fails at once with `HostGone` and
+`on_event("host_stopped", message)` tells the window; nothing hangs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from app.host import DatabaseHost, HostOptions, run_process
+
+log = logging.getLogger(__name__)
+
+CALL_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 120
+
+
+class HostGone(Exception):
+    """The database's process is not there (it stopped, or it did not answer in time)."""
+
+
+class HostRefused(Exception):
+    """The database's process answered with an error (an environment failure, said in words)."""
+
+
+class HostClient:
+    """Starts the database's process and talks to it.
+
+    Args:
+        options: the database file, clock and passwords for the process.
+        on_event: called on the reader thread with (name, args) for every event.
+        in_thread: run the same host on a thread of this process instead (tests with a clock they move).
+    """
+
+    def __init__(self, options: HostOptions, on_event: Callable[[str, tuple], None], *, in_thread: bool = False):
+        self.options = options
+        self.on_event = on_event
+        self.in_thread = in_thread
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, list] = {}
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._process = None
+        self._host_thread: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+        self._gone: str | None = None
+        self.stopping = False
+
+    # --- life cycle ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        ours, theirs = multiprocessing.Pipe(duplex=True)
+        if self.in_thread:
+            host = DatabaseHost(self.options, theirs)
+            self._host_thread = threading.Thread(target=host.serve, name="database-host", daemon=True)
+            self._host_thread.start()
+        else:
+            context = multiprocessing.get_context("spawn")  # never fork a process that has Qt and threads
+            self._process = context.Process(
+                target=run_process, args=(self.options, theirs), name="ahm-database", daemon=False
+            )
+            self._process.start()
+            theirs.close()  # only the child's copy stays open: its exit is then our EOF
+        self._conn = ours
+        self._reader = threading.Thread(target=self._read, name="database-events", daemon=True)
+        self._reader.start()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Ask the process to finish its queued writes and end; wait for it (and make sure it has ended)."""
+        if self._conn is None:
+            return
+        self.stopping = True
+        try:
+            self.call("shutdown", timeout=timeout)
+        except (HostGone, HostRefused) as error:
+            log.warning("the database process did not stop cleanly: %s", error)
+        if self._process is not None:
+            self._process.join(timeout=10)
+            if self._process.is_alive():  # never leave it behind: a hung child would hold the file for ever
+                self._process.kill()
+                self._process.join()
+        if self._host_thread is not None:
+            self._host_thread.join(timeout=10)
+        self._conn.close()
+        self._conn = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._gone is None and self._conn is not None
+
+    # --- requests ------------------------------------------------------------------------------------------
+
+    def call(self, name: str, *args, timeout: float = CALL_TIMEOUT_S):
+        """Ask and wait for the answer. Raises HostRefused with the process's message, HostGone if it is not
+        there."""
+        request_id = next(self._ids)
+        slot: list = [threading.Event(), None, None]
+        with self._lock:
+            if self._gone is not None:
+                raise HostGone(self._gone)
+            self._waiting[request_id] = slot
+        self._send((request_id, name, args))
+        if not slot[0].wait(timeout):
+            with self._lock:
+                self._waiting.pop(request_id, None)
+            raise HostGone(f"the database process did not answer within {timeout:.0f} s")
+        ok, value = slot[1], slot[2]
+        if ok is None:
+            raise HostGone(value)
+        if not ok:
+            raise HostRefused(value)
+        return value
+
+    def send(self, name: str, *args) -> None:
+        """Ask without waiting; a failure comes back as a `job_failed` event."""
+        self._send((None, name, args))
+
+    def _send(self, message: tuple) -> None:
+        with self._send_lock:
+            if self._conn is None or self._gone is not None:
+                raise HostGone(self._gone or "the database process is not running")
+            try:
+                self._conn.send(message)
+            except (OSError, ValueError) as error:
+                self._lost(f"the database process cannot be reached ({error})")
+                raise HostGone(self._gone) from None
+
+    # --- what comes back -------------------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        conn = self._conn
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message[0] == "reply":
+                _, request_id, ok, value = message
+                with self._lock:
+                    slot = self._waiting.pop(request_id, None)
+                if slot is not None:
+                    slot[1], slot[2] = ok, value
+                    slot[0].set()
+            else:
+                _, name, args = message
+                try:
+                    self.on_event(name, args)
+                except Exception:  # a broken receiver must not stop the answers from arriving
+                    log.exception("the window could not take the event %s", name)
+        code = self._process.exitcode if self._process is not None else None
+        if not self.stopping:
+            self._lost(f"the database process stopped unexpectedly (exit code {code})")
+
+    def _lost(self, message: str) -> None:
+        with self._lock:
+            if self._gone is not None:
+                return
+            self._gone = message
+            waiting, self._waiting = self._waiting, {}
+        for slot in waiting.values():
+            slot[1], slot[2] = None, message
+            slot[0].set()
+        try:
+            self.on_event("host_stopped", (message,))
+        except Exception:
+            log.exception("the window could not be told that the database process stopped")

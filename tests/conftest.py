@@ -14,8 +14,9 @@ from app.imports import import_files
 from storage import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "tests" / "samples"
+# Optional: where the sample seller is maintained. Only the extra checks use it, when it is there.
 SHARED = Path(os.environ.get("AHM_SHARED", ROOT.parent / "shared"))
-SAMPLES = SHARED / "samples"
 SAMPLE_FILES = (
     "all-orders.txt",
     "seller-feedback.txt",
@@ -31,7 +32,7 @@ SAMPLE_FILES = (
 @pytest.fixture
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.fail(f"the sample seller is missing: expected {SAMPLES} (../shared beside the project)")
+        pytest.fail(f"the sample seller is missing: expected {SAMPLES}")
     return SAMPLES
 
 
@@ -72,7 +73,7 @@ def sample_db(db, samples: Path):
 
 @pytest.fixture
 def sample_copy(tmp_path: Path, samples: Path):
-    """Copy a sample into the test's own folder (the samples are read-only)."""
+    """Copy a sample into the test's own folder (tests/samples must stay as committed)."""
 
     def copy(name: str) -> Path:
         target = tmp_path / name

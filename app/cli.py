@@ -2,16 +2,22 @@
 
 Every command takes `--db PATH` (before or after the command name); without it the database is
 `$AHM_DB` or the file in the platform's data folder.
+
+When the environment fails (the database is locked, damaged, read-only or on a full disk, a file cannot
+be written) a command prints one `error: …` line on stderr and exits with status 2; only a fault of the
+program itself ends in a traceback. Commands that only read open a read-only database file as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from app import demo_state, removal, services, triage
@@ -19,9 +25,22 @@ from app.imports import FileResult, import_files
 from app.settings import SETTINGS, load_settings, save_setting
 from app.summary import text_summary
 from app.timeutil import end_of_day, parse_instant, to_iso
-from storage import StorageError, default_db_path, open_db
+from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, default_db_path, is_read_only, open_db
+from storage.db import DEFAULT_BUSY_TIMEOUT_S, busy_timeout_from_env
+from storage.errors import translate
 
 SHOWN_REJECTIONS = 20
+# Days outside these make the date arithmetic of the windows overflow (year 1 or 9999), and the
+# marketplace has no reports from before 2000.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+FIRST_INSTANT = datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=UTC).timestamp()
+END_INSTANT = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, tzinfo=UTC).timestamp() + 86400
+EXIT_ERROR = 2
+
+
+class CommandError(Exception):
+    """What stops a command, told in one line: an option's value it cannot use, a file it cannot write."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,24 +113,113 @@ def build_parser() -> argparse.ArgumentParser:
 def run_command(args: argparse.Namespace) -> int:
     handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
     try:
-        return handler(args)
+        code = handler(args)
+        # Output still buffered would meet a closed pipe only at exit, as an "Exception ignored" message.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader (`| head`) has gone: stop quietly. Further writes to stdout, including the
+        # interpreter's final flush, go to devnull (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except CommandError as error:
+        return fail(str(error))
     except StorageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
+    except sqlite3.Error as error:
+        converted = translate(error, db_path(args), _busy_timeout())
+        if converted is None:
+            raise  # a fault of the program (bad SQL, a constraint): it must crash loudly
+        return fail(str(converted))
+    except OSError as error:
+        return fail(describe_os_error(error))
 
 
-def database(args: argparse.Namespace):
-    return open_db(args.db or default_db_path())
+def fail(message: str) -> int:
+    """One line on stderr, whatever line breaks the message holds."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def describe_os_error(error: OSError, path: object = None) -> str:
+    where = error.filename if error.filename is not None else path
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{where}: {reason}" if where is not None else reason
+
+
+def _busy_timeout() -> float:
+    try:
+        return busy_timeout_from_env()
+    except StorageError:
+        return DEFAULT_BUSY_TIMEOUT_S
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    return args.db or default_db_path()
+
+
+def database(args: argparse.Namespace, *, write: bool = True):
+    """The command's database; a command that only reads opens a read-only file read-only, as it is."""
+    path = db_path(args)
+    if not write and is_read_only(path):
+        return open_db(path, read_only=True)
+    try:
+        return open_db(path)
+    except ReadOnlyDatabaseError as error:
+        raise ReadOnlyDatabaseError(
+            f"{error} Commands that only read (metrics, clocks, triage without an action, config get and "
+            "list) still work on it as it is."
+        ) from error
+
+
+def parse_day(option: str, text: str | None) -> date | None:
+    """A YYYY-MM-DD day between FIRST_DAY and LAST_DAY (None when the option was not given)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option} '{text}' is not a day like 2026-11-08") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise CommandError(
+            f"{option} '{text}' is out of range: the monitor accepts days from {FIRST_DAY} to {LAST_DAY}"
+        )
+    return day
+
+
+def parse_at(text: str) -> float:
+    try:
+        at = parse_instant(text)
+    except (ValueError, OverflowError):
+        raise CommandError(f"--at '{text}' is not an ISO 8601 instant like 2026-11-09T00:00:00Z") from None
+    if not FIRST_INSTANT <= at < END_INSTANT:
+        raise CommandError(
+            f"--at '{text}' is out of range: the monitor accepts instants from {FIRST_DAY}T00:00:00Z "
+            f"to {LAST_DAY}T23:59:59Z"
+        )
+    return at
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     db = database(args)
-    results = import_files(db, args.files)
+    results: list[FileResult] = []
+    for path in args.files:
+        try:
+            done = import_files(db, [path])
+        except DiskFullError as error:
+            raise DiskFullError(
+                f"The disk is full: {path} could not be stored in the database {db_path(args)}, and nothing of "
+                "this file was kept. Free some space, then import it again."
+            ) from error
+        except StorageError as error:
+            raise StorageError(f"{path} was not imported, nothing of it was kept. {error}") from error
+        results += done
+        if not args.json:  # as each file is stored, so a failure later still shows what was kept
+            for result in done:
+                print(describe_result(result), flush=True)
     if args.json:
         print(json.dumps({"files": [result.to_json() for result in results]}, indent=2))
-    else:
-        for result in results:
-            print(describe_result(result))
     return 0 if all(result.recognised for result in results) else 1
 
 
@@ -155,25 +263,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    db = database(args)
+    given = parse_day("--as-of", args.as_of)
+    db = database(args, write=False)
     settings = load_settings(db)
-    try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else services.today(settings)
-    except ValueError:
-        print(f"error: --as-of '{args.as_of}' is not a day like 2026-11-08", file=sys.stderr)
-        return 2
+    as_of = given or services.today(settings)
     figures = services.compute_metrics(db, as_of, settings)
     print(json.dumps(figures, indent=2) if args.json else text_summary(figures))
     return 0
 
 
 def cmd_clocks(args: argparse.Namespace) -> int:
-    db = database(args)
-    try:
-        at = parse_instant(args.at) if args.at else time.time()
-    except ValueError:
-        print(f"error: --at '{args.at}' is not an ISO 8601 instant like 2026-11-09T00:00:00Z", file=sys.stderr)
-        return 2
+    at = parse_at(args.at) if args.at else time.time()
+    db = database(args, write=False)
     clocks = services.open_clocks(db, at)
     if args.json:
         print(json.dumps([clock.to_json(at) for clock in clocks], indent=2))
@@ -197,7 +298,7 @@ def describe_remaining(seconds: float) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    db = database(args)
+    db = database(args, write=args.action == "set")
     if args.action == "list":
         current = load_settings(db)
         for key, setting in SETTINGS.items():
@@ -219,33 +320,36 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+TRIAGE_READERS = {None, "matrix", "history"}
+
+
 def cmd_triage(args: argparse.Namespace) -> int:
-    db = database(args)
     action = getattr(args, "triage_action", None)
+    as_of = parse_day("--as-of", getattr(args, "as_of", None))
+    since = parse_day("--since", getattr(args, "since", None))
+    db = database(args, write=action not in TRIAGE_READERS)
     if action is not None:
         return _triage_action(db, args, action)
     settings = load_settings(db)
-    try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else None
-        since = date.fromisoformat(args.since) if args.since else None
-    except ValueError:
-        print("error: --as-of and --since take a day like 2026-11-08", file=sys.stderr)
-        return 2
     at = end_of_day(as_of, settings.zone) if as_of else time.time()
     listing = services.load_triage(db, at, since, settings)
-    try:
-        if args.csv:
-            services.save_triage_csv(listing, args.csv)
-        if args.html:
-            services.save_triage_html(db, listing, args.html, settings)
-    except OSError as error:
-        print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
-        return 2
+    if args.csv:
+        _save(args.csv, lambda: services.save_triage_csv(listing, args.csv))
+    if args.html:
+        _save(args.html, lambda: services.save_triage_html(db, listing, args.html, settings))
     if args.json:
         print(json.dumps(listing.to_json(), indent=2, ensure_ascii=False))
     else:
         print(describe_triage(listing))
     return 0
+
+
+def _save(path: Path, write: Callable[[], None]) -> None:
+    try:
+        write()
+    except OSError as error:
+        # A write that fails at the final flush or close (/proc, a full disk) raises an error naming no file.
+        raise CommandError(f"cannot write {describe_os_error(error, path)}") from error
 
 
 def _triage_action(db, args: argparse.Namespace, action: str) -> int:

@@ -27,6 +27,7 @@ import sqlite_utils
 from app import demo_state, records
 from app.settings import load_settings
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
+from storage.transaction import write_transaction
 from storage.writer import TableWriter
 
 DEMO_DAYS = 120
@@ -124,7 +125,7 @@ def load_demo(db: sqlite_utils.Database, now: Callable[[], float] = time.time) -
     _claims(seller)
     _returns(seller)
     _messages(seller)
-    with db.atomic():
+    with write_transaction(db):
         demo_state.clear(db)
         for spec, rows in seller.rows.items():
             TableWriter(db, spec).write(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from storage.settings import delete_setting, read_settings, write_setting
+from storage.transaction import write_transaction
 
 DEMO_FLAG = "state.demo_active"
 DATA_TABLES = (
@@ -50,7 +51,7 @@ DEMO_STATE_KEYS = (DEMO_FLAG, "state.last_figures", "state.triage_reminded_at")
 def clear(db: sqlite_utils.Database) -> None:
     """Delete every imported record and what was derived from the demo (demo data only ever goes into an
     empty database, so nothing of the seller's is touched)."""
-    with db.atomic():
+    with write_transaction(db):
         for table in (*DATA_TABLES, *DEMO_HISTORY_TABLES):
             db.execute(f"DELETE FROM [{table}]")
         for key in DEMO_STATE_KEYS:
@@ -59,6 +60,6 @@ def clear(db: sqlite_utils.Database) -> None:
 
 def remove(db: sqlite_utils.Database) -> None:
     """The seller removes the demo: cleared, and not loaded again at the next start."""
-    with db.atomic():
+    with write_transaction(db):
         clear(db)
         write_setting(db, "demo_on_empty", False)

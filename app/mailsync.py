@@ -55,6 +55,7 @@ import sqlite_utils
 from app import claim_mail, demo_state, records
 from app.importers import mail as mail_importer
 from app.settings import Settings, load_settings
+from storage.transaction import write_transaction
 from storage.writer import TableWriter
 
 log = logging.getLogger(__name__)
@@ -655,7 +656,7 @@ def _sync_folder(db, conn, settings: MailSettings, folder: str, zone: ZoneInfo, 
             uid for uid, header in _fetch(conn, batch, "BODY.PEEK[HEADER.FIELDS (FROM TO CC)]") if _wanted(header)
         ]
         messages, replies, notices = _read(conn, wanted, result)
-        with db.atomic():
+        with write_transaction(db):
             _store(db, messages, replies, notices, zone, result)
             _save_pointer(db, settings.account, folder, uidvalidity, batch[-1], now)
 
@@ -847,7 +848,7 @@ def save_status(db: sqlite_utils.Database, settings: MailSettings, result: SyncR
     )
     values = [getattr(status, name) for name in STATUS_COLUMNS]
     updates = ", ".join(f"{name} = excluded.{name}" for name in STATUS_COLUMNS)
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             f"INSERT INTO mail_sync_status (id, {', '.join(STATUS_COLUMNS)}) "
             f"VALUES (1, {', '.join('?' * len(STATUS_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",

@@ -22,6 +22,7 @@ from app.timeutil import local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
 from storage.settings import read_settings, write_setting
+from storage.transaction import write_transaction
 
 SERIES_DAYS = 180
 
@@ -86,7 +87,7 @@ def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
         "demo": state.demo,
         "settings": asdict(state.settings),
     }
-    with db.atomic():
+    with write_transaction(db):
         write_setting(db, LAST_STATE_KEY, payload)
 
 
@@ -137,7 +138,7 @@ def mark_replied(db: sqlite_utils.Database, message_id: str, at: float) -> None:
     row = db.execute("SELECT thread_key, order_id FROM messages WHERE message_id = ?", [message_id]).fetchone()
     if row is None:
         raise LookupError(f"no buyer message {message_id}")
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic, source) "
             "VALUES (?, ?, ?, ?, 0, 'manual')",
@@ -147,7 +148,7 @@ def mark_replied(db: sqlite_utils.Database, message_id: str, at: float) -> None:
 
 def mark_no_response_needed(db: sqlite_utils.Database, message_id: str, at: float) -> None:
     """The seller marked a message *no response needed*: it leaves the reply clock and LRR."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             "UPDATE messages SET no_response_needed_at = ? WHERE message_id = ? AND no_response_needed_at IS NULL",
             [int(at), message_id],
@@ -225,14 +226,14 @@ def resolve_item(
     kind, order_id = _item_subject(db, key)
     when = int(time.time() if at is None else at)
     row = {"item_key": key, "order_id": order_id, "item_kind": kind, "action": action, "note": note}
-    with db.atomic():
+    with write_transaction(db):
         triage_store.insert_resolution(db, row | {"resolved_at": when})
     return triage.Resolution(key, action, note, when, order_id, kind)
 
 
 def reopen_item(db: sqlite_utils.Database, key: str, at: float | None = None) -> bool:
     """Take an item's resolution back (it stays in the history as reopened). False if it was not resolved."""
-    with db.atomic():
+    with write_transaction(db):
         return triage_store.end_resolution(db, key, int(time.time() if at is None else at)) > 0
 
 
@@ -249,7 +250,7 @@ def complete_session(db: sqlite_utils.Database, at: float | None = None, keys: l
     current = load_triage(db, when)
     shown = set(keys) if keys is not None else {item.key for item in current.items}
     resolved = sum(1 for item in current.items if item.resolved and item.key in shown)
-    with db.atomic():
+    with write_transaction(db):
         session_id = triage_store.insert_session(
             db, when, current.window_start.isoformat(), current.window_end.isoformat(), shown, resolved
         )
@@ -275,7 +276,7 @@ def set_category(db: sqlite_utils.Database, key: str, category: str | None, at: 
     if category is not None and category not in triage.CATEGORIES:
         raise ValueError(f"'{category}' is not a category ({', '.join(triage.CATEGORIES)})")
     _item_subject(db, key)
-    with db.atomic():
+    with write_transaction(db):
         if category is None:
             triage_store.delete_category_override(db, key)
         else:
@@ -310,14 +311,14 @@ def save_matrix_entry(
         "amount": entry.amount,
         "updated_at": int(time.time() if at is None else at),
     }
-    with db.atomic():
+    with write_transaction(db):
         triage_store.upsert_matrix_row(db, row)
     return entry
 
 
 def reset_matrix(db: sqlite_utils.Database, category: str | None = None, case: str | None = None) -> None:
     """Back to the shipped defaults: the whole matrix, one category, or one entry of it."""
-    with db.atomic():
+    with write_transaction(db):
         triage_store.delete_matrix_rows(db, category, None if category is None else case)
 
 

@@ -30,7 +30,7 @@ from app import services
 from app.metrics import metrics_as_of
 from app.snapshot import load_snapshot
 from app.timeutil import end_of_day
-from storage import open_db
+from storage import open_db, write_transaction
 
 END = date(2026, 11, 8)
 BATCH = 20000
@@ -47,7 +47,7 @@ def generate(db, orders: int, days: int, seed: int = 11) -> dict[str, int]:
     buffers: dict[str, list[tuple]] = {
         name: [] for name in ("orders", "items", "feedback", "claims", "messages", "replies", "returns")
     }
-    with db.atomic():
+    with write_transaction(db):
         for index in range(orders):
             _one_order(rng, index, int(start + span * index / orders + rng.random() * 60), buffers, tallies)
             if len(buffers["orders"]) >= BATCH:

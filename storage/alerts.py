@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from storage.transaction import write_transaction
+
 # SQLite's default limit on host parameters is 999 in older builds; stay well under it.
 _CHUNK = 500
 
@@ -26,7 +28,7 @@ def delivered_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> set[str]:
 
 def insert_delivered(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
     """Record alert rows (key, kind, title, body, order_id, item_id, delivered_at); a known key keeps its first row."""
-    with db.atomic():
+    with write_transaction(db):
         for row in rows:
             db.execute(
                 "INSERT INTO alerts (key, kind, title, body, order_id, item_id, delivered_at) "
@@ -46,7 +48,7 @@ def metric_statuses(db: sqlite_utils.Database) -> dict[str, dict]:
 
 def write_metric_statuses(db: sqlite_utils.Database, rows: Iterable[dict], at: int) -> None:
     """Save each {metric, status, rate}; a new or changed status also gets a row in status_changes."""
-    with db.atomic():
+    with write_transaction(db):
         current = metric_statuses(db)
         for row in rows:
             before = current.get(row["metric"])

@@ -2,23 +2,45 @@
 
 One connection per thread: `open_db` returns a new `sqlite_utils.Database` whose connection refuses
 use from any other thread (sqlite3's default `check_same_thread`), so a worker thread opens its own.
+
+A file the app cannot use is left exactly as it was: a newer schema is refused before the journal mode or
+the permissions change, and a file its owner may not write is never made writable behind the seller's
+back; it can be opened read-only instead.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
+import stat
+import time
 from pathlib import Path
 
 import platformdirs
 import sqlite_utils
 
-from storage.errors import StorageError
-from storage.migrations import migrate
+from storage.errors import SQLITE_BUSY, ReadOnlyDatabaseError, StorageError, translate
+from storage.migrations import MIGRATIONS, migrate, refuse_newer, schema_version
+from storage.transaction import environment_error, write_transaction
 
 APP_NAME = "account-health-monitor"
 DB_ENV = "AHM_DB"
 DB_FILE_NAME = "health.db"
+BUSY_TIMEOUT_ENV = "AHM_BUSY_TIMEOUT_S"
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+__all__ = [
+    "APP_NAME",
+    "BUSY_TIMEOUT_ENV",
+    "DB_ENV",
+    "busy_timeout_from_env",
+    "default_db_path",
+    "environment_error",
+    "is_read_only",
+    "open_db",
+    "write_transaction",
+]
 
 
 def default_db_path() -> Path:
@@ -27,6 +49,35 @@ def default_db_path() -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILE_NAME
+
+
+def busy_timeout_from_env() -> float:
+    """How long a write waits for another writer: `$AHM_BUSY_TIMEOUT_S` seconds when set, else 30."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise StorageError(f"{BUSY_TIMEOUT_ENV}={text!r} is not a number of seconds (0 or more).")
+    return seconds
+
+
+def is_read_only(path: str | Path) -> bool:
+    """Whether the file's owner lacks the write permission bit (False when there is no file).
+
+    The bits, not os.access(): for root every file is writable, yet a seller who ran `chmod 0444` on the
+    database meant it to stay unchanged.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise StorageError(f"Cannot open the database {path}: {error.strerror or error}") from error
+    return not mode & stat.S_IWUSR
 
 
 def _create_private_file(path: Path) -> None:
@@ -40,30 +91,122 @@ def _create_private_file(path: Path) -> None:
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
         os.close(fd)
-    os.chmod(path, 0o600)
 
 
-def open_db(path: str | Path | None = None, *, migrate_schema: bool = True) -> sqlite_utils.Database:
+def _connect(target: str | Path, timeout: float, *, uri: bool = False) -> sqlite_utils.Database:
+    conn = sqlite3.connect(target, timeout=timeout, uri=uri)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
+        return sqlite_utils.Database(conn)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _use_wal(db: sqlite_utils.Database, timeout: float) -> None:
+    """Switch the file to WAL, waiting up to `timeout` for other connections.
+
+    The switch needs the file to itself, and SQLite fails it at once, without its busy handler, while
+    another process is reading the file (as several copies of the app opening a new database at the same
+    moment do): retry until the timeout instead.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while db.journal_mode != "wal":
+        try:
+            with db.ensure_autocommit_on():
+                db.conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF != SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+
+def open_db(
+    path: str | Path | None = None,
+    *,
+    migrate_schema: bool = True,
+    read_only: bool = False,
+    busy_timeout_s: float | None = None,
+) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path` and bring its schema up to date.
 
+    `read_only`: open an existing file without changing anything in it: no migration, no change of
+    permissions or journal mode; every write through the connection fails. `busy_timeout_s`: how long a
+    write waits for another writer before failing with DatabaseBusyError (default: `busy_timeout_from_env`).
+
     Raises:
-        StorageError: the file cannot be created, opened or is not a database of this app.
+        ReadOnlyDatabaseError: opened for writing, but the file's owner has no write permission.
+        StorageError: the file cannot be created, opened, is damaged, is not a database of this app, is
+            from a newer version, or (read-only) has an older schema that only a writable open updates.
     """
     path = Path(path) if path is not None else default_db_path()
+    timeout = busy_timeout_from_env() if busy_timeout_s is None else busy_timeout_s
+    if read_only:
+        return _open_read_only(path, timeout)
+    db = None
     try:
+        if is_read_only(path):
+            raise ReadOnlyDatabaseError(
+                f"The database {path} is read-only: its owner has no permission to write to it, so nothing "
+                "can be changed in it. Make it writable (for example chmod u+w) to change it."
+            )
         _create_private_file(path)
-        conn = sqlite3.connect(path, timeout=30)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        db = sqlite_utils.Database(conn)
-        if db.journal_mode != "wal":
-            with db.ensure_autocommit_on():
-                conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        db = _connect(path, timeout)
+        refuse_newer(db, path)
+        os.chmod(path, 0o600)
+        _use_wal(db, timeout)
+        db.conn.execute("PRAGMA foreign_keys = ON")
+        db.conn.execute("PRAGMA synchronous = NORMAL")
         if migrate_schema:
             migrate(db)
         return db
-    except sqlite3.DatabaseError as error:
-        raise StorageError(f"Cannot open the database {path}: {error}") from error
-    except OSError as error:
-        raise StorageError(f"Cannot create the database {path}: {error.strerror or error}") from error
+    except BaseException as error:
+        if db is not None:
+            db.close()
+        converted = _open_error(error, path, timeout)
+        if converted is None:
+            raise
+        raise converted from error
+
+
+def _open_read_only(path: Path, timeout: float) -> sqlite_utils.Database:
+    if not path.is_file():
+        raise StorageError(f"There is no database at {path}.")
+    # A read-only connection to a WAL file creates -wal and -shm files beside it. When the seller made the
+    # file read-only and no -wal or -journal file exists, every committed change is in the main file and
+    # nothing will write it (open_db refuses to): `immutable` reads it without leaving files behind.
+    pending = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+    query = "mode=ro&immutable=1" if is_read_only(path) and not pending else "mode=ro"
+    db = None
+    try:
+        db = _connect(f"{path.resolve().as_uri()}?{query}", timeout, uri=True)
+        refuse_newer(db, path)
+        version = schema_version(db)
+        if version < len(MIGRATIONS):
+            raise StorageError(
+                f"The database {path} has the schema of an older version of the monitor (version {version}, "
+                f"this version needs {len(MIGRATIONS)}), and it was opened read-only, so it cannot be updated. "
+                "Open it once with write permission to update it; nothing was changed."
+            )
+        db.conn.execute("PRAGMA query_only = ON")
+        return db
+    except BaseException as error:
+        if db is not None:
+            db.close()
+        converted = _open_error(error, path, timeout)
+        if converted is None:
+            raise
+        raise converted from error
+
+
+def _open_error(error: BaseException, path: Path, timeout: float) -> StorageError | None:
+    """The StorageError to raise for a failure while opening; None to let `error` pass as it is."""
+    if isinstance(error, sqlite3.Error):
+        return translate(error, path, timeout) or StorageError(
+            f"Cannot open the database {path}: {error}. It may not be a database of this app."
+        )
+    if isinstance(error, OSError):
+        return StorageError(f"Cannot create the database {path}: {error.strerror or error}")
+    return None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from storage.errors import StorageError
+from storage.transaction import write_transaction
 
 SCHEMA_V1 = """
 CREATE TABLE schema_migrations (
@@ -355,22 +356,37 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def refuse_newer(db: sqlite_utils.Database, path: object = None) -> None:
+    """Raise StorageError when the file was written by a newer version of the app (never downgrade it).
+
+    Only reads the header: called before anything about the file changes, so a refused file stays as it was.
+    """
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        where = f"The database {path}" if path is not None else "This database"
+        raise StorageError(
+            f"{where} has schema version {current}, newer than this app understands "
+            f"({len(MIGRATIONS)}): it was left unchanged. Update the app."
+        )
+
+
 def migrate(db: sqlite_utils.Database) -> int:
     """Apply every migration newer than the file's version; return the resulting version.
 
     Raises:
-        StorageError: the file was written by a newer version of the app (never downgrade silently).
+        StorageError: the file was written by a newer version of the app (never downgrade silently), or
+            another writer kept it locked for longer than the busy timeout.
     """
+    refuse_newer(db)
     current = schema_version(db)
-    if current > len(MIGRATIONS):
-        raise StorageError(
-            f"This database has schema version {current}, newer than this app understands "
-            f"({len(MIGRATIONS)}). Update the app."
-        )
     for version, (name, step) in enumerate(MIGRATIONS, start=1):
         if version <= current:
             continue
-        with db.atomic():
+        with write_transaction(db):
+            # Read again under the write lock: another process opening the same file may have applied
+            # this migration while this one waited.
+            if schema_version(db) >= version:
+                continue
             step(db)
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

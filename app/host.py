@@ -157,8 +157,8 @@ class DatabaseHost:
             value, ok = traceback.format_exc(limit=3), False
         if request_id is not None:
             self.send(("reply", request_id, ok, value))
-        elif not ok:
-            self.events.job_failed(name, value)
+        elif not ok:  # the window's own words for the work (`what`) when the request carries them
+            self.events.job_failed(args[0] if args and isinstance(args[0], str) else name, value)
 
     # --- life cycle -------------------------------------------------------------------------------------------
 

@@ -281,10 +281,19 @@ def run_phase(args: argparse.Namespace) -> int:
     return 0
 
 
-def shifted_clock(anchor: float):
-    """The wall clock moved so that it reads `anchor` now and runs at real speed (sleep detection stays quiet)."""
-    shift = anchor - time.time()
-    return lambda: time.time() + shift
+class ShiftedClock:
+    """The wall clock moved so that it reads `anchor` now and runs at real speed (sleep detection stays quiet).
+    A class, not a closure: the clock goes to the database's process with the app's other options."""
+
+    def __init__(self, anchor: float):
+        self.shift = anchor - time.time()
+
+    def __call__(self) -> float:
+        return time.time() + self.shift
+
+
+def shifted_clock(anchor: float) -> ShiftedClock:
+    return ShiftedClock(anchor)
 
 
 def build_app(args: argparse.Namespace, application_class=None):

@@ -193,3 +193,15 @@ def test_a_signal_ends_every_process_the_app_started(tmp_path, home_db, sent):
             assert alive == [], [process.cmdline() for process in alive]
         finally:
             app.kill()
+
+
+def test_sigterm_to_the_database_process_alone_is_said_in_the_window(qtbot, app_in_its_process):
+    desktop = app_in_its_process
+    host = psutil.Process(desktop.host.pid)
+    with qtbot.waitSignal(desktop.bridge.host_stopped, timeout=WAIT_MS) as stopped:
+        os.kill(host.pid, signal.SIGTERM)
+    assert host.wait(timeout=15) == 0  # it ended the careful way, not killed by the signal
+    assert "stopped unexpectedly" in stopped.args[0]
+    assert "cannot reach its database" in desktop.window.statusBar().currentMessage()
+    desktop.open_timeline("111-0000000-0000000")  # asking now is a message, never a hang
+    assert "could not read its database" in desktop.window.statusBar().currentMessage()

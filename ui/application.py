@@ -506,6 +506,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
     quit_on_signals(desktop)
+    app.aboutToQuit.connect(desktop.quit)  # the session ending (logout) quits Qt itself: stop the same way
     desktop.start()
     return app.exec()
 

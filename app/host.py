@@ -23,19 +23,22 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
+import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from app import demo_state, mailsync, services
+from app.imports import FileResult
 from app.settings import load_settings, save_setting
 from app.timeline import order_timeline
 from storage import StorageError, open_db
+from storage.db import check_usable
 from storage.transaction import write_transaction
 
 log = logging.getLogger(__name__)
@@ -119,30 +122,48 @@ class DatabaseHost:
         self._reads = None  # the connection for the window's reads: opened by `open`, used on the serve thread
         self._import_cancel = threading.Event()
         self._done = threading.Event()
+        self.terminate_requested = False
 
     # --- the pipe ------------------------------------------------------------------------------------------
 
     def send(self, message: tuple) -> None:
         with self._send_lock:
             try:
-                self.conn.send(message)
+                # Pickled whole before a byte is written: a value that cannot be sent never leaves half a
+                # message on the pipe.
+                payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # a bug: the window is told, in place of the value
+                log.exception("could not send %s", message[:2])
+                payload = pickle.dumps(_unsendable(message, error))
+            try:
+                self.conn.send_bytes(payload)
             except (OSError, EOFError, ValueError):  # the window has gone: nobody left to tell
                 self._done.set()
 
-    def serve(self) -> None:
+    def serve(self, wake: socket.socket | None = None) -> None:
         """Take requests until the window says shutdown or goes away (its end of the pipe closes), or this
-        process is asked to end (`Terminated`, raised by the SIGTERM handler of `run_process`)."""
+        process is asked to end (`terminate_requested`, set by the SIGTERM handler of `run_process`, which
+        also writes to `wake` so the wait ends at once)."""
+        waiting_on = [self.conn] if wake is None else [self.conn, wake]
         try:
             while not self._done.is_set():
+                ready = wait(waiting_on)
+                if wake in ready:
+                    _drain(wake)
+                if self.terminate_requested:
+                    log.info("asked to end: stopping after the queued writes")
+                    break
+                if self.conn not in ready:
+                    continue
                 try:
                     request_id, name, args = self.conn.recv()
                 except (EOFError, OSError):
                     log.info("the window has gone: stopping")
                     break
                 self._answer(request_id, name, args)
-        except Terminated:
-            log.info("asked to end: stopping after the queued writes")
-        self._stop()
+        finally:
+            self._stop()
+            self.conn.close()  # the window's reader sees the end
 
     def _answer(self, request_id, name: str, args: tuple) -> None:
         try:
@@ -152,9 +173,9 @@ class DatabaseHost:
             ok = True
         except (StorageError, OSError) as error:  # the environment failed: a message for the seller
             value, ok = str(error), False
-        except Exception:  # a bug: logged here, and the window says the work was not done
+        except Exception as error:  # a bug: logged here with its traceback; the window says it was not done
             log.exception("%s failed", name)
-            value, ok = traceback.format_exc(limit=3), False
+            value, ok = f"an internal error ({type(error).__name__}: {error})", False
         if request_id is not None:
             self.send(("reply", request_id, ok, value))
         elif not ok:  # the window's own words for the work (`what`) when the request carries them
@@ -253,8 +274,9 @@ class DatabaseHost:
         )
 
     def check_database(self, path: str) -> None:
-        """Refuse now a file that is not a database of this app (or cannot be created) before it is chosen."""
-        open_db(path).close()
+        """Refuse now a file that is not a database of this app (or a folder where none can be created),
+        before the seller switches to it; nothing in the file is changed."""
+        check_usable(path)
 
     def refresh_now(self):
         """The figures and the triage list computed right here (the window's screenshot command)."""
@@ -276,8 +298,13 @@ class DatabaseHost:
         self._scheduler().submit(what, action, *args, recompute=recompute)
 
     def submit_import(self, paths: list[str]) -> None:
+        """Import the files; a refusal to start is said file by file too, since the Import dialog waits for
+        a result."""
         self._import_cancel = threading.Event()
-        self._scheduler().submit_import(paths, self._import_cancel.is_set)
+        try:
+            self._scheduler().submit_import(paths, self._import_cancel.is_set)
+        except StorageError as error:
+            self.events.import_finished([FileResult(Path(path).name, "refused", message=str(error)) for path in paths])
 
     def cancel_import(self) -> None:
         self._import_cancel.set()
@@ -360,18 +387,28 @@ def run_process(options: HostOptions, conn: Connection) -> None:
     the same careful way: cancel the import, finish the queued writes, exit.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s database process: %(message)s")
+    host = DatabaseHost(options, conn)
+    # The handler only sets a flag: raising from it could cut a write to the pipe or a shutdown in half.
+    # The wake-up socket (written by Python's C-level handler) ends the wait on the pipe at once.
+    wake, woken = socket.socketpair()
+    for end in (wake, woken):
+        end.setblocking(False)
+    signal.set_wakeup_fd(woken.fileno())
+    signal.signal(signal.SIGTERM, lambda *_: setattr(host, "terminate_requested", True))
+    host.serve(wake)
+
+
+def _drain(sock: socket.socket) -> None:
     try:
-        DatabaseHost(options, conn).serve()
-    finally:
-        conn.close()
+        while sock.recv(64):
+            pass
+    except BlockingIOError:
+        pass
 
 
-class Terminated(Exception):
-    """SIGTERM reached the database process: stop taking requests, finish the queued writes, exit."""
-
-
-def _terminate(signum, frame) -> None:
-    # Raised on the main thread, which spends its life waiting on the pipe: the wait ends at once.
-    raise Terminated
+def _unsendable(message: tuple, error: Exception) -> tuple:
+    """What goes to the window instead of a message whose value cannot be pickled (a bug)."""
+    if message[0] == "reply":
+        return ("reply", message[1], False, f"an internal error: the answer could not be sent ({error})")
+    return ("event", "job_failed", (str(message[1]), f"an internal error: the result could not be sent ({error})"))

@@ -69,8 +69,10 @@ class HostClient:
             self._host_thread.start()
         else:
             context = multiprocessing.get_context("spawn")  # never fork a process that has Qt and threads
+            # Daemonic: should the window's process end without stopping it (an error before Quit), Python's
+            # exit sends it SIGTERM, which it answers by finishing its queued writes, instead of waiting for ever.
             self._process = context.Process(
-                target=run_process, args=(self.options, theirs), name="ahm-database", daemon=False
+                target=run_process, args=(self.options, theirs), name="ahm-database", daemon=True
             )
             self._process.start()
             theirs.close()  # only the child's copy stays open: its exit is then our EOF
@@ -84,7 +86,8 @@ class HostClient:
             return
         self.stopping = True
         try:
-            self.call("shutdown", timeout=timeout)
+            if self._gone is None:
+                self.call("shutdown", timeout=timeout)
         except (HostGone, HostRefused) as error:
             log.warning("the database process did not stop cleanly: %s", error)
         if self._process is not None:
@@ -94,6 +97,8 @@ class HostClient:
                 self._process.join()
         if self._host_thread is not None:
             self._host_thread.join(timeout=10)
+        if self._reader is not None:
+            self._reader.join(timeout=10)  # the host closed its end: the reader has seen it, or sees it now
         self._conn.close()
         self._conn = None
 
@@ -116,7 +121,12 @@ class HostClient:
             if self._gone is not None:
                 raise HostGone(self._gone)
             self._waiting[request_id] = slot
-        self._send((request_id, name, args))
+        try:
+            self._send((request_id, name, args))
+        except HostGone:
+            with self._lock:
+                self._waiting.pop(request_id, None)
+            raise
         if not slot[0].wait(timeout):
             with self._lock:
                 self._waiting.pop(request_id, None)
@@ -151,6 +161,9 @@ class HostClient:
                 message = conn.recv()
             except (EOFError, OSError):
                 break
+            except Exception:  # a message that cannot be read (a bug): the pipe can no longer be trusted
+                log.exception("unreadable message from the database process")
+                break
             if message[0] == "reply":
                 _, request_id, ok, value = message
                 with self._lock:
@@ -164,11 +177,14 @@ class HostClient:
                     self.on_event(name, args)
                 except Exception:  # a broken receiver must not stop the answers from arriving
                     log.exception("the window could not take the event %s", name)
+        if self._process is not None:
+            self._process.join(timeout=1)  # reaped, so its exit code is known
         code = self._process.exitcode if self._process is not None else None
-        if not self.stopping:
-            self._lost(f"the database process stopped unexpectedly (exit code {code})")
+        self._lost(f"the database process stopped unexpectedly (exit code {code})", tell=not self.stopping)
 
-    def _lost(self, message: str) -> None:
+    def _lost(self, message: str, tell: bool = True) -> None:
+        """The process is gone: every waiting call fails now (a stop in progress too), and the window is told
+        unless it is the one stopping it."""
         with self._lock:
             if self._gone is not None:
                 return
@@ -177,6 +193,8 @@ class HostClient:
         for slot in waiting.values():
             slot[1], slot[2] = None, message
             slot[0].set()
+        if not tell:
+            return
         try:
             self.on_event("host_stopped", (message,))
         except Exception:

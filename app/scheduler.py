@@ -73,6 +73,17 @@ class OneWorker(BasePoolExecutor):
         super().__init__(self.threads)
 
 
+@contextmanager
+def _not_waiting(db) -> Iterator:
+    """A write on `db` that finds the database locked fails at once instead of waiting its busy timeout."""
+    waited = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(waited)}")
+
+
 class ResumeDetector:
     """Notices that the machine slept: wall-clock time advanced more than monotonic time."""
 
@@ -183,10 +194,23 @@ class MonitorScheduler:
     def submit(self, what: str, action: Callable, *args, recompute: bool = True) -> None:
         """Run `action(db, *args)` on the worker (a write, or a long read such as an export); its result goes
         to `listener.job_finished`; then the figures are recomputed unless `recompute` is False."""
-        self._scheduler.add_job(self._run_write, args=(what, action, args, recompute), misfire_grace_time=None)
+        self._queue(self._run_write, what, action, args, recompute)
 
     def submit_import(self, paths: Sequence[str | Path], cancelled: Callable[[], bool]) -> None:
-        self._scheduler.add_job(self._run_import, args=(list(paths), cancelled), misfire_grace_time=None)
+        self._queue(self._run_import, list(paths), cancelled)
+
+    def _queue(self, job: Callable, *args) -> None:
+        """Work the seller asked for goes straight to the worker's queue, in order. Not through APScheduler:
+        a job added there waits in its job store until its own thread hands it on, and a shutdown in between
+        (Quit right after a mark) would drop it without a word; the worker's queue is drained by shutdown.
+
+        Raises:
+            StorageError: the monitor is stopping and takes no new work.
+        """
+        try:
+            self._worker.threads.submit(job, *args)
+        except RuntimeError:  # the worker was shut down
+            raise StorageError("The monitor is stopping; it takes no new work.") from None
 
     def pause_alerts(self, seconds: float) -> None:
         self.paused_until = self.now() + seconds
@@ -200,7 +224,7 @@ class MonitorScheduler:
     def reschedule_sync(self) -> None:
         """Apply changed mailbox or watched-folder settings: queued behind the write that saves them, it adds,
         removes or re-times the two jobs; an enabled mailbox is polled at once (also after a new password)."""
-        self._scheduler.add_job(self._reconfigure, misfire_grace_time=None)
+        self._queue(self._reconfigure)
 
     def sync_now(self) -> None:
         """Poll the mailbox now (when enabled), queued behind running work."""
@@ -210,13 +234,10 @@ class MonitorScheduler:
     # --- the jobs (worker thread) --------------------------------------------------------------------------
 
     @contextmanager
-    def database(self, wait: bool = True) -> Iterator:
+    def database(self) -> Iterator:
         """A connection for one job, opened and closed on the worker thread (one connection per thread;
-        opening costs a millisecond, and nothing stays open when the app quits). `wait=False`: a write
-        that finds the database locked fails at once instead of waiting (the clock check's records)."""
+        opening costs a millisecond, and nothing stays open when the app quits)."""
         db = open_db(self.db_path)
-        if not wait:
-            db.execute("PRAGMA busy_timeout = 0")
         try:
             yield db
         finally:
@@ -257,8 +278,9 @@ class MonitorScheduler:
 
     def _alert_after_refresh(self, db, state: services.MonitorState, at: float) -> None:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}
-        with self._delivery:
-            alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
+        # Only this thread delivers status changes: no race with the clock check, so no lock held while
+        # their record waits for another program's write.
+        alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
         settings = state.settings
         found = alerts.clock_alerts(state.clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
         self._deliver(db, found, at)
@@ -268,23 +290,25 @@ class MonitorScheduler:
         for a running import's write lock, and an alert must not. A delivery whose record could not be written
         yet is kept here and written with the next one."""
         with self._delivery:
-            fresh = [alert for alert in found if alert.key not in self._unrecorded]
+            shown = {key for alert, _ in self._unrecorded.values() for key in (alert.key, *alert.covers)}
+            fresh = [alert for alert in found if alert.key not in shown]
             delivered = alerts.deliver_new(db, self.sink, fresh, at, self.paused_until, record=False)
             for alert in delivered:
                 self._unrecorded[alert.key] = (alert, at)
-            try:
-                for alert, when in list(self._unrecorded.values()):
-                    alerts.record_delivered(db, [alert], when)
-                    del self._unrecorded[alert.key]
-            except (StorageError, sqlite3.OperationalError) as error:
-                log.info("alerts delivered; recording them waits for the database (%s)", error)
+            with _not_waiting(db):  # never hold the lock (and the clock check) behind another writer
+                try:
+                    for alert, when in list(self._unrecorded.values()):
+                        alerts.record_delivered(db, [alert], when)
+                        del self._unrecorded[alert.key]
+                except (StorageError, sqlite3.OperationalError) as error:
+                    log.info("alerts delivered; recording them waits for the database (%s)", error)
         return delivered
 
     def check_clocks(self) -> None:
         """Alert for every clock that crossed a threshold since the last look (cheap: clocks only)."""
         try:
             at = self.now()
-            with self.database(wait=False) as db:
+            with self.database() as db:
                 settings = load_settings(db)
                 clocks = services.open_clocks(db, at, settings)
                 found = alerts.clock_alerts(clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
@@ -301,7 +325,8 @@ class MonitorScheduler:
         reminder = alerts.triage_reminder(services.today(settings, lambda: at))
         if self._deliver(db, [reminder], at):
             try:
-                services.record_triage_reminder(db, at)
+                with _not_waiting(db):
+                    services.record_triage_reminder(db, at)
             except (StorageError, sqlite3.OperationalError):  # an import holds the lock: the next look records it
                 log.info("the triage reminder is recorded at the next check")
 

@@ -42,7 +42,8 @@ from app.importers import ReportError, open_sources, recognise
 from app.importers.source import GZIP_MAGIC, ZIP_MAGIC
 from app.imports import FileResult, import_files
 from app.settings import load_settings
-from storage.transaction import write_transaction
+from storage.db import DatabaseFiles
+from storage.transaction import database_path, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class FolderWatcher:
         folder = Path(folder if folder is not None else load_settings(db).watch_folder).expanduser()
         outcome = WatchOutcome(folder, [], [], [])
         try:
-            entries = _files(folder)
+            entries = _files(folder, DatabaseFiles(database_path(db)))
         except OSError as error:
             outcome.problem = f"The watched folder {folder} cannot be read ({error.strerror or error})."
             return outcome
@@ -158,8 +159,9 @@ class FolderWatcher:
         self._incomplete.pop(str(path), None)
 
 
-def _files(folder: Path) -> dict[str, Look]:
-    """The folder's regular files worth a look, by path (not hidden, not a partial download)."""
+def _files(folder: Path, own: DatabaseFiles) -> dict[str, Look]:
+    """The folder's regular files worth a look, by path (not hidden, not a partial download, not the
+    monitor's own database should it sit in the watched folder)."""
     files = {}
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -171,6 +173,8 @@ def _files(folder: Path) -> dict[str, Look]:
                     continue
                 stat = entry.stat()
             except OSError:  # vanished between the listing and the look
+                continue
+            if own.holds(entry.path, stat):
                 continue
             files[entry.path] = Look(stat.st_size, stat.st_mtime_ns)
     return files

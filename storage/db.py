@@ -65,6 +65,38 @@ def busy_timeout_from_env() -> float:
     return seconds
 
 
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+class DatabaseFiles:
+    """The database at `db_path` and SQLite's files beside it (-wal, -shm, -journal), recognised by name or
+    as the same file under another name (a hard link, another path to the folder).
+
+    Opening and closing any of these in a process that has a connection drops all that process's SQLite
+    locks (sqlite.org/howtocorrupt.html §2.2), so the monitor never reads them as reports. Only `stat` is
+    used: recognising a file opens nothing.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.names = {os.path.realpath(f"{db_path}{suffix}") for suffix in DATABASE_SUFFIXES}
+        self.identities = set()
+        for name in self.names:
+            try:
+                found = os.stat(name)
+            except OSError:  # not there (yet): known by its name
+                continue
+            self.identities.add((found.st_dev, found.st_ino))
+
+    def holds(self, path: str | Path, stat: os.stat_result | None = None) -> bool:
+        if os.path.realpath(path) in self.names:
+            return True
+        try:
+            stat = stat or os.stat(path)
+        except OSError:
+            return False
+        return (stat.st_dev, stat.st_ino) in self.identities
+
+
 def is_read_only(path: str | Path) -> bool:
     """Whether the file's owner lacks the write permission bit (False when there is no file).
 
@@ -169,6 +201,38 @@ def open_db(
         if converted is None:
             raise
         raise converted from error
+
+
+def check_usable(path: str | Path) -> None:
+    """Whether the monitor could use `path` as its database, asked without changing anything: an existing
+    file must be empty or a database of this monitor no newer than this version; a new file needs a folder.
+
+    Raises:
+        StorageError: it cannot be used; the message says why.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise StorageError(f"Cannot create the database {path}: the folder {path.parent} does not exist.")
+        return
+    if not path.is_file():
+        raise StorageError(f"{path} is not a file.")
+    if path.stat().st_size == 0:
+        return
+    db = None
+    try:
+        db = _connect(f"{path.resolve().as_uri()}?mode=ro", 0, uri=True)
+        refuse_newer(db, path)
+        if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone():
+            raise StorageError(f"{path} is a database of another program, not of this monitor; nothing was changed.")
+    except BaseException as error:
+        converted = _open_error(error, path, 0)
+        if converted is None:
+            raise
+        raise converted from error
+    finally:
+        if db is not None:
+            db.close()
 
 
 def _open_read_only(path: Path, timeout: float) -> sqlite_utils.Database:

@@ -242,3 +242,26 @@ def test_a_deadline_alert_does_not_wait_for_an_import(demo_path):
     finally:
         db.close()
     assert set(overdue) <= recorded
+
+
+def remember_a_mark(db, number: int) -> None:
+    from storage.settings import write_setting
+
+    write_setting(db, f"test.mark.{number}", number)
+
+
+def test_every_write_asked_for_before_a_shutdown_is_done(demo_path):
+    # Quit right after the seller's marks: each was handed to the worker, in order, and shutdown waits for
+    # all of them (none may sit unseen in the timetable's job store and be dropped).
+    scheduler, listener, _ = make(demo_path, recompute_minutes=60)
+    scheduler.start()
+    for number in range(25):
+        scheduler.submit("Marking", remember_a_mark, number, recompute=False)
+    scheduler.shutdown()
+    db = open_db(demo_path)
+    try:
+        marks = db.execute("SELECT count(*) FROM settings WHERE key LIKE 'test.mark.%'").fetchone()[0]
+    finally:
+        db.close()
+    assert marks == 25
+    assert [what for what, _ in listener.done].count("Marking") == 25

@@ -8,6 +8,7 @@ permissions do not stop, so they check what the app does, not what the system re
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
@@ -240,3 +241,27 @@ def test_reading_read_only_needs_an_existing_file(tmp_path):
     with pytest.raises(StorageError, match="There is no database"):
         open_db(tmp_path / "missing.db", read_only=True)
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_choosing_another_programs_database_is_refused_and_leaves_it_as_it_was(tmp_path):
+    from storage.db import check_usable
+
+    other = tmp_path / "bookmarks.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE bookmarks (url TEXT)")
+    conn.execute("INSERT INTO bookmarks VALUES ('https://example.com')")
+    conn.commit()
+    conn.close()
+    os.chmod(other, 0o644)
+    before = other.read_bytes()
+    with pytest.raises(StorageError, match="another program"):
+        check_usable(other)
+    assert other.read_bytes() == before and stat.S_IMODE(other.stat().st_mode) == 0o644
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bookmarks.sqlite"]
+    with pytest.raises(StorageError, match="does not exist"):
+        check_usable(tmp_path / "no-such-folder" / "health.db")
+    check_usable(tmp_path / "new.db")  # a new file in an existing folder is fine, and is not created yet
+    assert not (tmp_path / "new.db").exists()
+    own = tmp_path / "health.db"
+    open_db(own).close()
+    check_usable(own)

@@ -214,3 +214,21 @@ def test_the_scheduler_watches_when_enabled_and_reports_what_came_in(db, db_path
     scheduler.watch_folder()
     scheduler.watch_folder()
     assert len(listener.failures) == 1 and listener.failures[0][0] == "Watching the folder"
+
+
+def test_the_monitors_own_database_in_the_watched_folder_is_never_opened(new_db, tmp_path, folder, samples):
+    # Reading the database's own files (to sniff, hash or import them) would drop the SQLite locks of the
+    # process that reads them. The watcher knows them by name, and by identity through another path.
+    db = new_db("Downloads/health.db")
+    alias = tmp_path / "also-downloads"
+    alias.symlink_to(folder, target_is_directory=True)
+    watcher = watching(db, alias)
+    shutil.copy(samples / "claims.csv", folder / "claims.csv")
+    for round_ in range(3):  # the database, its -wal and -shm change between looks, as they do in use
+        save_setting(db, "imap_host", f"mail{round_}.example.com")
+        imported, ignored, _ = looks(watcher, db, alias, times=2)
+        assert all(not name.startswith("health.db") for name in ignored), ignored
+    assert {(folder / name).exists() for name in ("health.db", "health.db-wal", "health.db-shm")} == {True}
+    watched = [row[0] for row in db.execute("SELECT path FROM watched_files")]
+    assert watched and not [path for path in watched if "health.db" in path], watched
+    assert imports_logged(db) == 1  # the claims file, and nothing else

@@ -43,6 +43,9 @@ from ui.tray import Tray, status_tooltip
 
 APP_NAME = "Account Health Monitor"
 PAUSE_S = 3600
+# Opening migrates the schema and may load the demo: minutes on a huge old database, so a long wait; a
+# database process that died says so at once anyway.
+OPEN_TIMEOUT_S = 900
 SAVE_REPORT = "Saving the triage report"
 CHECK_MAILBOX = "Testing the mailbox connection"
 REMOVE_DEMO = "Removing the demo data"
@@ -63,7 +66,12 @@ def while_running(handler):
 
 
 class StartRefused(Exception):
-    """The database could not be opened (said in words by the database's process)."""
+    """The database could not be opened: refused in words by the database's process (`lost` False), or that
+    process itself failed or did not answer (`lost` True)."""
+
+    def __init__(self, message: str, lost: bool = False):
+        super().__init__(message)
+        self.lost = lost
 
 
 class DesktopApp:
@@ -100,10 +108,10 @@ class DesktopApp:
         self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
         self.host.start()
         try:
-            self.host.call("open")
+            self.host.call("open", timeout=OPEN_TIMEOUT_S)
         except (HostRefused, HostGone) as error:
             self.host.stop()
-            raise StartRefused(str(error)) from None
+            raise StartRefused(str(error), lost=isinstance(error, HostGone)) from None
         self.paused_until: float | None = None
         self.window = MainWindow(self.db_path, now)
         self.window.restore_geometry(self.qsettings)
@@ -197,13 +205,8 @@ class DesktopApp:
             when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
             self.window.status_text.setText(f"Figures from {when}; updating…")
         # Everything built so far lives as long as the app: out of the garbage collector's way, its full
-        # collections (run on whichever thread allocates, the importer's too) stop rescanning it, which
-        # kept the GUI thread waiting for the interpreter for up to 100 ms during big imports.
+        # collections stop rescanning it (tens of milliseconds each on the GUI thread).
         gc.freeze()
-        # The worker is busy Python (imports, recomputation); by default it keeps the interpreter lock up to
-        # 5 ms each time the GUI thread asks for it, and the window feels it. 1 ms keeps the GUI thread's
-        # turns short at a cost of a few percent of the worker's speed.
-        sys.setswitchinterval(0.001)
         if self.tray:
             self.tray.show()
         if show:
@@ -404,7 +407,7 @@ class DesktopApp:
         self._ask("pause_alerts", PAUSE_S)
         if self.tray:
             zone = self.state.settings.zone if self.state else None
-            self.tray.set_paused(datetime.fromtimestamp(self.now() + PAUSE_S, tz=zone).strftime("%H:%M"))
+            self.tray.set_paused(datetime.fromtimestamp(self.paused_until, tz=zone).strftime("%H:%M"))
             QTimer.singleShot(PAUSE_S * 1000, lambda: self.tray.set_paused(None))
 
     def open_timeline(self, order_id: str) -> None:
@@ -495,7 +498,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         try:
             desktop = DesktopApp(path, settings=qsettings, load_demo=True)
         except StartRefused as error:
-            if not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
+            if error.lost or not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
             # The file chosen in Settings is gone (a USB drive) or broken: say so, use the usual place.
             qsettings.remove("database/path")
@@ -507,8 +510,16 @@ def run_desktop(args: argparse.Namespace) -> int:
         return 2
     quit_on_signals(desktop)
     app.aboutToQuit.connect(desktop.quit)  # the session ending (logout) quits Qt itself: stop the same way
-    desktop.start()
-    return app.exec()
+    try:
+        desktop.start()
+    except (HostGone, HostRefused) as error:
+        QMessageBox.critical(None, APP_NAME, f"The monitor could not start: {error}")
+        desktop.quit()
+        return 2
+    try:
+        return app.exec()
+    finally:
+        desktop.quit()  # whatever ended the loop, the database's process ends with the window
 
 
 def quit_on_signals(desktop: DesktopApp) -> None:

@@ -226,7 +226,7 @@ def test_the_monitors_own_database_in_the_watched_folder_is_never_opened(new_db,
     shutil.copy(samples / "claims.csv", folder / "claims.csv")
     for round_ in range(3):  # the database, its -wal and -shm change between looks, as they do in use
         save_setting(db, "imap_host", f"mail{round_}.example.com")
-        imported, ignored, _ = looks(watcher, db, alias, times=2)
+        _, ignored, _ = looks(watcher, db, alias, times=2)
         assert all(not name.startswith("health.db") for name in ignored), ignored
     assert {(folder / name).exists() for name in ("health.db", "health.db-wal", "health.db-shm")} == {True}
     watched = [row[0] for row in db.execute("SELECT path FROM watched_files")]

@@ -32,6 +32,7 @@ from app.importers import (
 )
 from app.importers.source import read_prefix
 from app.settings import load_settings
+from storage.transaction import write_transaction
 from storage.writer import TableWriter, latest_per_key
 
 BATCH_ROWS = 5000
@@ -129,7 +130,7 @@ def import_source(
     options = ImportOptions(date_order=load_settings(db).date_order)
     while True:
         try:
-            with db.atomic():
+            with write_transaction(db):
                 result = _import_rows(db, source, kind, encoding, options, progress, cancelled)
                 result.sha256 = source.sha256()
                 _log(db, result, now)

@@ -137,3 +137,64 @@ def state_of_file(path: Path) -> dict[str, list[tuple]]:
         return _state(conn)
     finally:
         conn.close()
+
+
+ORDER_COLUMNS = [
+    "amazon-order-id",
+    "merchant-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "fulfillment-channel",
+    "sales-channel",
+    "ship-service-level",
+    "product-name",
+    "sku",
+    "asin",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "item-promotion-discount",
+    "ship-state",
+    "ship-country",
+    "is-business-order",
+]
+
+
+def made_up_orders(rows: int) -> Flat:
+    """An All Orders report of `rows` order items, each its own order, made up here (not from the samples)."""
+    lines = []
+    for index in range(rows):
+        day, hour = divmod(index, 24)
+        purchased = f"2026-09-{1 + day % 28:02d}T{hour:02d}:15:00+00:00"
+        updated = f"2026-09-{1 + day % 28:02d}T{hour:02d}:45:00+00:00"
+        channel = "Amazon" if index % 2 else "Merchant"
+        lines.append(
+            [
+                f"{111 + index % 4}-{index:07d}-{(index * 7919) % 10**7:07d}",
+                "",
+                purchased,
+                updated,
+                "Shipped",
+                channel,
+                "Amazon.com",
+                "Standard",
+                f"Mug {index}",
+                f"MUG-{index % 5}",
+                f"B0MUG{index % 5:05d}",
+                "Shipped",
+                "1",
+                "USD",
+                "12.99",
+                "1.04",
+                "",
+                "-1.00" if index % 3 == 0 else "",
+                "TX",
+                "US",
+                "false",
+            ]
+        )
+    return Flat(list(ORDER_COLUMNS), lines)

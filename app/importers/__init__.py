@@ -19,7 +19,9 @@ from app import records
 from app.importers import account_health, claims, fba_returns, fbm_returns, feedback, mail, orders
 from app.importers.common import ImportOptions, Parsed, Rejection
 from app.importers.flat import parse_header_line
+from app.importers.limits import MAX_JSON_BYTES, size_text
 from app.importers.source import (
+    LimitExceeded,
     MixedEncodingError,
     ReportError,
     ReportSource,
@@ -36,6 +38,7 @@ from app.importers.source import (
 __all__ = [
     "KINDS",
     "ImportOptions",
+    "LimitExceeded",
     "MixedEncodingError",
     "Rejection",
     "ReportError",
@@ -78,7 +81,10 @@ ACCEPTED = (
 )
 
 
-EMAIL_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+")
+# It only starts where a word starts (after a space or an @, or at the start): tried inside a long word, as
+# a plain `[^\s@]+@` is, each start reads the rest of the word again, and a 64 KB line took about a minute.
+# The matches are the same, since a match cannot start inside a word that an earlier match did not take.
+EMAIL_ADDRESS = re.compile(r"(?<![^\s@])[^\s@]++@[^\s@]++")
 
 
 def unknown(name: str, what: str) -> UnknownReport:
@@ -133,7 +139,7 @@ def parse(source: ReportSource, kind: ReportKind, encoding: str, options: Import
     if kind is MAIL:
         return _guarded(source, lambda stream: mail.parse(stream))
     if kind is ACCOUNT_HEALTH:
-        return _guarded(source, lambda stream: _account_health(source, stream, encoding))
+        return _guarded(source, lambda stream: _account_health(source, stream, encoding), lines=False)
     return _guarded(source, lambda stream: _flat(kind, stream, encoding, options))
 
 
@@ -151,16 +157,23 @@ def _flat(kind: ReportKind, stream, encoding: str, options: ImportOptions) -> Pa
 
 
 def _account_health(source: ReportSource, stream, encoding: str) -> Parsed:
-    document = account_health.load(stream.read().decode(encoding), source.name)
+    data = stream.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise LimitExceeded(
+            f"{source.name}: this JSON file is larger than {size_text(MAX_JSON_BYTES)}, the largest account health "
+            "report this app reads (Amazon's is a few KB per marketplace)"
+        )
+    document = account_health.load(data.decode(encoding), source.name)
     if not account_health.recognises(document):
         raise unknown(source.name, "this JSON file is not an account health report (no performanceMetrics)")
+    account_health.check_shape(document, source.name)
     yield from account_health.parse(document)
 
 
-def _guarded(source: ReportSource, rows) -> Iterator:
+def _guarded(source: ReportSource, rows, lines: bool = True) -> Iterator:
     """Run a parser over a fresh stream, turning broken archives and binary data into ReportErrors."""
     line = 0
-    with source.open_binary() as stream:
+    with source.open_binary(lines=lines) as stream:
         try:
             for line, payload in rows(stream):
                 yield line, payload

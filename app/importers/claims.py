@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from app.importers.common import ImportOptions, Parsed, flat_rows
 from app.importers.flat import Header, cell
-from app.importers.values import flag, iso_date, money
+from app.importers.values import amazon_order_id, flag, iso_date, money
 
 LABEL = "claims file (A-to-z claims and chargebacks)"
 TEMPLATE_COLUMNS = (
@@ -57,6 +57,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing order-id")
+        amazon_order_id(order_id)
         claim_type = _choice(cell(row, p_type), TYPES, "type", order_id)
         filed = cell(row, p_filed)
         if not filed:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from app.importers.flat import Header, cell, field_count_problem, is_blank, reader
-from app.importers.values import money, whole
+from app.importers.values import money, quantity
 
 
 class Rejection(NamedTuple):
@@ -65,7 +65,7 @@ def amount_at(row: list[str], position: int | None) -> float | None:
     return money(text) if text else None
 
 
-def whole_at(row: list[str], position: int | None) -> int | None:
-    """An optional whole-number cell."""
+def quantity_at(row: list[str], position: int | None) -> int | None:
+    """An optional quantity cell."""
     text = cell(row, position)
-    return whole(text) if text else None
+    return quantity(text) if text else None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.importers.common import ImportOptions, Parsed, flat_rows, whole_at
+from app.importers.common import ImportOptions, Parsed, flat_rows, quantity_at
 from app.importers.flat import Header, cell
-from app.importers.values import instant
+from app.importers.values import amazon_order_id, instant
 
 LABEL = "FBA customer returns report"
 SIGNATURE = ("return-date", "order-id", "reason")
@@ -41,6 +41,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing order-id")
+        amazon_order_id(order_id)
         date_text = row[p_date].strip()
         if not date_text:
             raise ValueError(f"order {order_id}: missing return-date")
@@ -55,7 +56,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
                 sku,
                 cell(row, p["asin"]),
                 cell(row, p["product-name"]),
-                whole_at(row, p["quantity"]),
+                quantity_at(row, p["quantity"]),
                 cell(row, p["detailed-disposition"]),
                 cell(row, p_reason),
                 cell(row, p["status"]),

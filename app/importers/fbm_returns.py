@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, whole_at
+from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
-from app.importers.values import day_month_name_year
+from app.importers.values import amazon_order_id, day_month_name_year
 
 LABEL = "FBM returns report"
 SIGNATURE = ("order-id", "return-request-date", "return-request-status")
@@ -46,6 +46,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing Order ID")
+        amazon_order_id(order_id)
         request_text = row[p_request].strip()
         if not request_text:
             raise ValueError(f"order {order_id}: missing Return request date")
@@ -71,7 +72,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
                 asin,
                 cell(row, p["merchant-sku"]),
                 cell(row, p["item-name"]),
-                whole_at(row, p["return-quantity"]),
+                quantity_at(row, p["return-quantity"]),
                 amount_at(row, p["order-amount"]),
                 amount_at(row, p["refunded-amount"]),
                 cell(row, p["currency-code"]),

@@ -13,7 +13,7 @@ from datetime import date
 
 from app.importers.common import ImportOptions, Parsed, Rejection
 from app.importers.flat import Header, cell, field_count_problem, is_blank, reader
-from app.importers.values import whole
+from app.importers.values import amazon_order_id, plausible, whole
 
 LABEL = "Seller Feedback report"
 SIGNATURE = ("date", "rating", "order-id")
@@ -57,6 +57,7 @@ def _read(row, order, p_date, p_rating, p_order, p_comments, p_response) -> tupl
     order_id = row[p_order].strip()
     if not order_id:
         raise ValueError("missing Order ID")
+    amazon_order_id(order_id)
     text = row[p_date].strip()
     if not text:
         raise ValueError(f"order {order_id}: missing Date")
@@ -70,17 +71,19 @@ def _read(row, order, p_date, p_rating, p_order, p_comments, p_response) -> tupl
     return order_id, feedback_date, rating, comments, cell(row, p_response), struck
 
 
-def _parts(text: str) -> tuple[str, list[int]] | None:
+def _parts(text: str) -> tuple[str, list[int], list[bool]] | None:
+    """The separator, the three numbers, and which of them is written with more than two digits."""
     for separator in "/.-":
         if separator in text:
-            pieces = text.split(separator)
-            if len(pieces) == 3 and all(piece.strip().isdigit() for piece in pieces):
-                return separator, [int(piece) for piece in pieces]
+            pieces = [piece.strip() for piece in text.split(separator)]
+            if len(pieces) == 3 and all(piece.isdigit() for piece in pieces):
+                return separator, [int(piece) for piece in pieces], [len(piece) > 2 for piece in pieces]
     return None
 
 
-def _year(value: int) -> int:
-    return value + 2000 if value < 100 else value
+def _year(value: int, written_out: bool) -> int:
+    # Two digits are this century's; a year written in full is the year written, `0001` as much as `2026`.
+    return value if written_out or value >= 100 else value + 2000
 
 
 def read_date(text: str, order: str) -> str:
@@ -92,20 +95,22 @@ def read_date(text: str, order: str) -> str:
     split = _parts(text.split(" ")[0])
     if split is None:
         raise ValueError(f"'{text}' is not a date like 9/16/26")
-    separator, (a, b, c) = split
+    separator, (a, b, c), (full_a, _, full_c) = split
     if separator == "." or (separator == "-" and a < 1000):
         order = "DMY"
     elif a >= 1000:
         order = "YMD"
     try:
         if order == "MDY":
-            return date(_year(c), a, b).isoformat()
-        if order == "DMY":
-            return date(_year(c), b, a).isoformat()
-        return date(_year(a), b, c).isoformat()
+            day = date(_year(c, full_c), a, b)
+        elif order == "DMY":
+            day = date(_year(c, full_c), b, a)
+        else:
+            day = date(_year(a, full_a), b, c)
     except ValueError:
         readable = {"MDY": "M/D/YY", "DMY": "D/M/YY", "YMD": "YY/M/D"}[order]
         raise ValueError(f"'{text}' is not a valid {readable} date") from None
+    return plausible(day, text)
 
 
 def choose_date_order(texts: list[str], preferred: str) -> str:

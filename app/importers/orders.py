@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, whole_at
+from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
-from app.importers.values import flag, instant
+from app.importers.values import amazon_order_id, flag, instant, is_amazon_order_id
 
 LABEL = "All Orders report"
 CHANNELS = {"amazon": "FBA", "afn": "FBA", "merchant": "FBM", "mfn": "FBM"}
@@ -51,6 +51,11 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing amazon-order-id")
+        sales_channel = cell(row, o["sales-channel"])
+        # Orders of other sales channels (Multi-Channel Fulfillment) carry that channel's own ids; they are
+        # kept as they are and left out of every rate, as `storage.queries.COUNTABLE` does.
+        if not is_amazon_order_id(order_id) and not (sales_channel or "").lower().startswith("non-amazon"):
+            amazon_order_id(order_id)
         sku = cell(row, p_sku) or cell(row, p_asin)
         if not sku:
             raise ValueError(f"order {order_id}: missing sku")
@@ -75,7 +80,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             updated_at,
             status,
             channel,
-            cell(row, o["sales-channel"]),
+            sales_channel,
             cell(row, o["ship-service-level"]),
             cell(row, o["ship-state"]),
             cell(row, o["ship-country"]),
@@ -88,7 +93,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             cell(row, p_asin),
             cell(row, o["product-name"]),
             cell(row, o["item-status"]),
-            whole_at(row, o["quantity"]),
+            quantity_at(row, o["quantity"]),
             cell(row, o["currency"]),
             amount_at(row, o["item-price"]),
             amount_at(row, o["item-tax"]),

@@ -6,6 +6,10 @@ windows-1252 or ISO-8859-1: UTF-8 is tried first and, when a line turns out not 
 read again as windows-1252 (falling back to ISO-8859-1, which decodes any byte). A file that mixes
 valid UTF-8 with bytes that are not is refused, naming the first bad line, rather than imported with
 garbled product names.
+
+Reading is bounded (`app.importers.limits`): a file that is not a regular file, decompresses past the
+size limit, holds a line longer than the line limit or a run of blank lines longer than any real file's
+is refused as soon as that is seen, naming the limit and the line or archive member.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import codecs
 import gzip
 import hashlib
 import io
+import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -22,11 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from app.importers.limits import (
+    MAX_BLANK_LINES,
+    MAX_LINE_BYTES,
+    MAX_REPORT_BYTES,
+    MAX_ZIP_MEMBERS,
+    size_text,
+)
+
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+READ_CHUNK = 256 * 1024  # at most this much is checked at once, so a run inside one chunk stays short
+BLANK_BYTES = b" \t\r\n\x00\x0b\x0c"  # NUL too: a blank line of a UTF-16 file
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -44,6 +60,10 @@ class UnknownReport(ReportError):
 
 class MixedEncodingError(ReportError):
     """Part of the file is UTF-8 and part is not."""
+
+
+class LimitExceeded(ReportError):
+    """The file goes past one of the limits of `app.importers.limits`; the message names it."""
 
 
 class HashingReader(io.RawIOBase):
@@ -85,16 +105,23 @@ class ReportSource:
     total_bytes: int = 0
     _hasher: HashingReader | None = None
 
-    def open_binary(self) -> BinaryIO:
+    def open_binary(self, *, lines: bool = True) -> BinaryIO:
+        """The decompressed bytes, refused past the size limit and, with `lines`, the line limits.
+
+        `lines=False` is for JSON, which may rightly be one long line: its own size limit bounds it.
+        """
         if self.compression == "zip":
             archive = zipfile.ZipFile(self.path)
-            # Buffered: an mbox is read line by line, which would otherwise cost one read per byte.
-            return io.BufferedReader(_ClosingMember(archive, archive.open(self.member or "")), 256 * 1024)
-        self._hasher = HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed by the caller
-        buffered = io.BufferedReader(self._hasher, buffer_size=256 * 1024)
-        if self.compression == "gzip":
-            return gzip.GzipFile(fileobj=buffered, mode="rb")
-        return buffered
+            inner = _ClosingMember(archive, archive.open(self.member or ""))
+            owned = ()
+        else:
+            self._hasher = HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed by the caller
+            inner, owned = self._hasher, ()
+            if self.compression == "gzip":
+                buffered = io.BufferedReader(self._hasher, buffer_size=256 * 1024)
+                inner, owned = gzip.GzipFile(fileobj=buffered, mode="rb"), (buffered,)
+        # Buffered: an mbox is read line by line, which would otherwise cost one read per byte.
+        return io.BufferedReader(_Bounded(inner, self, lines, owned), 256 * 1024)
 
     @property
     def bytes_read(self) -> int:
@@ -140,6 +167,121 @@ class _ClosingMember(io.RawIOBase):
         super().close()
 
 
+class _Bounded(io.RawIOBase):
+    """A report's decompressed bytes, counted as they are read against the limits.
+
+    The checks run on whole chunks in C (`count`, `rfind`, `rstrip`), so they cost next to nothing
+    beside parsing the rows, and a hostile file is refused after at most one limit's worth of reading.
+    """
+
+    def __init__(self, inner: BinaryIO, source: ReportSource, lines: bool, owned: tuple = ()):
+        self._inner, self._owned = inner, owned
+        # What is there, not a full buffer: the first bytes of a gzip still being downloaded must read
+        # (to recognise it) though a full buffer would run into its truncated end.
+        self._read = getattr(inner, "read1", inner.read)
+        self._name, self._compressed = source.name, source.compression != "none"
+        self._lines = lines
+        self._total = 0
+        self._line_ends = 0  # line ends read so far: the current line is the next one
+        self._line_bytes = 0  # bytes of the current line so far
+        self._blank_ends = 0  # line ends since the last byte that is not blank
+        self._blank_from = 1  # the line the current run of blank lines starts on
+        self._lf_seen = False  # until a LF is seen, CR alone ends a line (Excel for Mac's CSV)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._read(min(len(buffer), READ_CHUNK))
+        size = len(data)
+        if not size:
+            return 0
+        self._total += size
+        if self._total > MAX_REPORT_BYTES:
+            grows = "decompresses to" if self._compressed else "is"
+            raise LimitExceeded(
+                f"{self._name}: {grows} more than {size_text(MAX_REPORT_BYTES)}, the most one report may hold "
+                f"(a 1,000,000-row All Orders report is about 300 MB); split it into several reports"
+            )
+        if self._lines:
+            self._check_lines(data)
+        buffer[:size] = data
+        return size
+
+    def _check_lines(self, data: bytes) -> None:
+        newlines = data.count(b"\n")
+        self._lf_seen = self._lf_seen or newlines > 0
+        ends = newlines if self._lf_seen else data.count(b"\r")
+        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if last < 0:
+            self._line_bytes += len(data)
+        else:
+            self._line_bytes += min(index for index in (data.find(b"\n"), data.find(b"\r")) if index >= 0)
+        if self._line_bytes > MAX_LINE_BYTES:
+            raise LimitExceeded(
+                f"{self._name}: line {self._line_ends + 1:,} is longer than {size_text(MAX_LINE_BYTES)}, the longest "
+                "line a report may have; expected a report with one row per line"
+            )
+        if last >= 0:
+            self._line_bytes = len(data) - last - 1
+        content = data.rstrip(BLANK_BYTES)
+        if not content:
+            self._blank_ends += ends
+        else:
+            self._blank_ends += self._ends_in(data[: _NOT_BLANK.search(data).start()])
+            self._check_blank_run()
+            trailing = self._ends_in(data[len(content) :])
+            self._blank_ends = trailing
+            # The last line with content is the one before the trailing line ends; the run starts after it.
+            self._blank_from = self._line_ends + ends - trailing + 2
+        self._line_ends += ends
+        self._check_blank_run()
+
+    def _ends_in(self, data: bytes) -> int:
+        """How many lines end in `data`: at LF (or CRLF), or at CR alone in a classic Mac file."""
+        return data.count(b"\n") if self._lf_seen else data.count(b"\r")
+
+    def _check_blank_run(self) -> None:
+        # The line end of the last line with content counts too: allow for it.
+        if self._blank_ends > MAX_BLANK_LINES + 1:
+            raise LimitExceeded(
+                f"{self._name}: from line {self._blank_from:,} on, more than {MAX_BLANK_LINES:,} lines in a row "
+                "are blank, more than any real report holds; the file is damaged or not a report"
+            )
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+            for stream in self._owned:
+                stream.close()
+        finally:
+            super().close()
+
+
+_NOT_BLANK = re.compile(rb"[^ \t\r\n\x00\x0b\x0c]")  # any byte but BLANK_BYTES
+
+
+def _file_type(mode: int) -> str | None:
+    """What a path that is not a regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _refuse_special(path: Path, kind: str) -> ReportError:
+    if kind == "folder":
+        return ReportError(f"{path}: is a folder, not a report file")
+    return ReportError(f"{path}: not a regular file (a {kind}); expected a report file saved on disk")
+
+
 def open_sources(path: str | Path) -> list[ReportSource]:
     """The reports a file holds, recognised by its first bytes.
 
@@ -148,9 +290,21 @@ def open_sources(path: str | Path) -> list[ReportSource]:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
-            magic = handle.read(4)
-        size = path.stat().st_size
+        kind = _file_type(path.stat().st_mode)
+        if kind:
+            raise _refuse_special(path, kind)
+        # Opened without waiting and checked again: a named pipe put in its place meanwhile would block
+        # `open` until something writes to it, and the import would hang.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            opened = os.fstat(handle)
+            kind = _file_type(opened.st_mode)
+            if kind:
+                raise _refuse_special(path, kind)
+            magic = os.read(handle, 4)
+        finally:
+            os.close(handle)
+        size = opened.st_size
     except FileNotFoundError as error:
         raise ReportError(f"{path}: no such file") from error
     except IsADirectoryError as error:
@@ -161,23 +315,47 @@ def open_sources(path: str | Path) -> list[ReportSource]:
         return [ReportSource(path, path.name, "gzip", total_bytes=size)]
     if magic.startswith(ZIP_MAGIC) or magic.startswith(EMPTY_ZIP_MAGIC):
         return _zip_sources(path)
+    if size > MAX_REPORT_BYTES:
+        raise LimitExceeded(
+            f"{path.name}: is {size_text(size)}, more than the {size_text(MAX_REPORT_BYTES)} one report may hold "
+            "(a 1,000,000-row All Orders report is about 300 MB); split it into several reports"
+        )
     return [ReportSource(path, path.name, "none", total_bytes=size)]
 
 
 def _zip_sources(path: Path) -> list[ReportSource]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [
-                info
-                for info in archive.infolist()
-                if not info.is_dir()
-                and not info.filename.startswith("__MACOSX/")
-                and not Path(info.filename).name.startswith(".")
-            ]
+            entries = archive.infolist()
     except zipfile.BadZipFile as error:
         raise ReportError(f"{path.name}: the zip archive is damaged or truncated ({error})") from error
+    if len(entries) > MAX_ZIP_MEMBERS:
+        raise LimitExceeded(
+            f"{path.name}: the zip archive holds {len(entries):,} entries, more than the {MAX_ZIP_MEMBERS} one "
+            "archive may hold; zip fewer reports together"
+        )
+    members = [
+        info
+        for info in entries
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not Path(info.filename).name.startswith(".")
+    ]
     if not members:
         raise ReportError(f"{path.name}: the zip archive holds no files")
+    # A member cannot decompress to more than the size it declares: the zip reader stops there.
+    largest = max(members, key=lambda info: info.file_size)
+    if largest.file_size > MAX_REPORT_BYTES:
+        raise LimitExceeded(
+            f"{path.name}:{largest.filename}: decompresses to {size_text(largest.file_size)}, more than the "
+            f"{size_text(MAX_REPORT_BYTES)} one report may hold; split it into several reports"
+        )
+    total = sum(info.file_size for info in members)
+    if total > MAX_REPORT_BYTES:
+        raise LimitExceeded(
+            f"{path.name}: the zip archive decompresses to {size_text(total)} in all, more than the "
+            f"{size_text(MAX_REPORT_BYTES)} one file may hold; zip fewer reports together"
+        )
     return [
         ReportSource(path, f"{path.name}:{info.filename}", "zip", member=info.filename, total_bytes=info.file_size)
         for info in members

@@ -32,7 +32,8 @@ from app.importers import (
 )
 from app.importers.source import read_prefix
 from app.settings import load_settings
-from storage.transaction import write_transaction
+from storage.db import DatabaseFiles
+from storage.transaction import database_path, write_transaction
 from storage.writer import TableWriter, latest_per_key
 
 BATCH_ROWS = 5000
@@ -97,10 +98,19 @@ def import_files(
     cancelled: Callable[[], bool] | None = None,
     now: Callable[[], float] = time.time,
 ) -> list[FileResult]:
-    """Import each file (each member of a zip archive separately); one result per report."""
+    """Import each file (each member of a zip archive separately); one result per report.
+
+    The monitor's own database (or its -wal, -shm, -journal file) is refused before it is opened: reading
+    it here would drop this process's SQLite locks on it (sqlite.org/howtocorrupt.html §2.2).
+    """
     results: list[FileResult] = []
+    own = DatabaseFiles(database_path(db))
     for path in paths:
         try:
+            if own.holds(path):
+                raise ReportError(
+                    f"{Path(path).name} is the monitor's own database, not a report: it is never imported"
+                )
             sources = open_sources(path)
         except ReportError as error:
             result = FileResult(file=Path(path).name, outcome="refused", message=str(error))

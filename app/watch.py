@@ -39,6 +39,7 @@ from pathlib import Path
 import sqlite_utils
 
 from app.importers import ReportError, open_sources, recognise
+from app.importers.limits import MAX_REPORT_BYTES
 from app.importers.source import GZIP_MAGIC, ZIP_MAGIC
 from app.imports import FileResult, import_files
 from app.settings import load_settings
@@ -189,10 +190,15 @@ def archive_complete(path: Path) -> bool:
             magic = handle.read(4)
         if magic.startswith(GZIP_MAGIC):
             with gzip.open(path, "rb") as stream:
-                while stream.read(1 << 20):
-                    pass
+                read = 0
+                # Past the size a report may have, the import refuses it anyway (saying why): a bomb is not
+                # decompressed to its end here.
+                while read <= MAX_REPORT_BYTES and (chunk := stream.read(1 << 20)):
+                    read += len(chunk)
         elif magic.startswith(ZIP_MAGIC):
             with zipfile.ZipFile(path) as archive:
+                if sum(member.file_size for member in archive.infolist()) > MAX_REPORT_BYTES:
+                    return True
                 return archive.testzip() is None
     except (EOFError, OSError, zlib.error, zipfile.BadZipFile):
         return False

@@ -346,3 +346,13 @@ def test_cli_exits_1_when_any_file_is_refused(samples, tmp_path):
     assert status == 1
     assert [(f["file"], f["outcome"]) for f in output["files"]] == [("claims.csv", "imported"), (page.name, "refused")]
     assert "web page" in output["files"][1]["message"]
+
+
+def test_the_monitors_own_database_is_never_read_as_a_report(db, db_path, samples):
+    # Opening and closing the database's files in the process that holds its connection would drop that
+    # process's SQLite locks: the import refuses them by name, before anything is opened.
+    import_files(db, [samples / "claims.csv"])
+    for name in (db_path, f"{db_path}-wal", f"{db_path}-shm"):
+        (result,) = import_files(db, [name])
+        assert result.outcome == "refused" and "own database" in result.message
+    assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 12

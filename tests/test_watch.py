@@ -232,3 +232,16 @@ def test_the_monitors_own_database_in_the_watched_folder_is_never_opened(new_db,
     watched = [row[0] for row in db.execute("SELECT path FROM watched_files")]
     assert watched and not [path for path in watched if "health.db" in path], watched
     assert imports_logged(db) == 1  # the claims file, and nothing else
+
+
+def test_a_compression_bomb_is_not_decompressed_to_its_end_before_the_import_refuses_it(folder, monkeypatch):
+    import app.watch
+    from app.importers import limits
+    from app.watch import archive_complete
+
+    bomb = folder / "orders.txt.gz"
+    packed = gzip.compress(b"amazon-order-id\tpurchase-date\n" + b"\n" * (8 * limits.MB))
+    bomb.write_bytes(packed[:-64])  # cut before its end: only a read to the end would notice
+    assert not archive_complete(bomb)
+    monkeypatch.setattr(app.watch, "MAX_REPORT_BYTES", limits.MB)
+    assert archive_complete(bomb)  # stopped past the size limit: the import refuses it, saying so

@@ -149,7 +149,7 @@ class DatabaseHost:
             while not self._done.is_set():
                 ready = wait(waiting_on)
                 if wake in ready:
-                    _drain(wake)
+                    drain(wake)
                 if self.terminate_requested:
                     log.info("asked to end: stopping after the queued writes")
                     break
@@ -390,16 +390,28 @@ def run_process(options: HostOptions, conn: Connection) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s database process: %(message)s")
     host = DatabaseHost(options, conn)
     # The handler only sets a flag: raising from it could cut a write to the pipe or a shutdown in half.
-    # The wake-up socket (written by Python's C-level handler) ends the wait on the pipe at once.
-    wake, woken = socket.socketpair()
-    for end in (wake, woken):
-        end.setblocking(False)
-    signal.set_wakeup_fd(woken.fileno())
+    # The wake-up socket ends the wait on the pipe at once.
+    wake = signal_wake_socket()
     signal.signal(signal.SIGTERM, lambda *_: setattr(host, "terminate_requested", True))
     host.serve(wake)
 
 
-def _drain(sock: socket.socket) -> None:
+def signal_wake_socket() -> socket.socket:
+    """A socket that becomes readable whenever a signal arrives (Python's C-level handler writes to its other
+    end), for a process whose main thread waits in a loop that Python's own handlers cannot interrupt."""
+    readable, written = socket.socketpair()
+    for end in (readable, written):
+        end.setblocking(False)
+    signal.set_wakeup_fd(written.fileno())
+    _WAKE_ENDS.append(written)  # the signal module keeps only its number: the socket must stay open
+    return readable
+
+
+_WAKE_ENDS: list[socket.socket] = []
+
+
+def drain(sock: socket.socket) -> None:
+    """Read what the signals wrote, so the socket waits for the next one."""
     try:
         while sock.recv(64):
             pass

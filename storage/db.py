@@ -16,6 +16,7 @@ import sqlite3
 import stat
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import platformdirs
 import sqlite_utils
@@ -195,12 +196,7 @@ def open_db(
             migrate(db)
         return db
     except BaseException as error:
-        if db is not None:
-            db.close()
-        converted = _open_error(error, path, timeout)
-        if converted is None:
-            raise
-        raise converted from error
+        _give_up_opening(error, db, path, timeout)
 
 
 def check_usable(path: str | Path) -> None:
@@ -226,13 +222,8 @@ def check_usable(path: str | Path) -> None:
         if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone():
             raise StorageError(f"{path} is a database of another program, not of this monitor; nothing was changed.")
     except BaseException as error:
-        converted = _open_error(error, path, 0)
-        if converted is None:
-            raise
-        raise converted from error
-    finally:
-        if db is not None:
-            db.close()
+        _give_up_opening(error, db, path, 0)
+    db.close()
 
 
 def _open_read_only(path: Path, timeout: float) -> sqlite_utils.Database:
@@ -257,12 +248,17 @@ def _open_read_only(path: Path, timeout: float) -> sqlite_utils.Database:
         db.conn.execute("PRAGMA query_only = ON")
         return db
     except BaseException as error:
-        if db is not None:
-            db.close()
-        converted = _open_error(error, path, timeout)
-        if converted is None:
-            raise
-        raise converted from error
+        _give_up_opening(error, db, path, timeout)
+
+
+def _give_up_opening(error: BaseException, db: sqlite_utils.Database | None, path: Path, timeout: float) -> NoReturn:
+    """Close what was opened, then raise `error` as the seller's StorageError, or as it is (a bug)."""
+    if db is not None:
+        db.close()
+    converted = _open_error(error, path, timeout)
+    if converted is None:
+        raise error
+    raise converted from error
 
 
 def _open_error(error: BaseException, path: Path, timeout: float) -> StorageError | None:

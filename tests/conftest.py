@@ -83,6 +83,27 @@ def sample_copy(tmp_path: Path, samples: Path):
     return copy
 
 
+@pytest.fixture(scope="session")
+def seller_file(tmp_path_factory) -> Path:
+    """A closed database file holding the sample seller (built once; tests work on copies)."""
+    path = tmp_path_factory.mktemp("seller") / "health.db"
+    db = open_db(path)
+    try:
+        assert all(r.outcome == "imported" for r in import_files(db, [SAMPLES / name for name in SAMPLE_FILES]))
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture
+def seller_copy(seller_file, tmp_path) -> Path:
+    """A copy of the sample seller's database file, in a private folder of the test's own."""
+    target = tmp_path / "copy" / "health.db"
+    target.parent.mkdir(mode=0o700)
+    shutil.copy2(seller_file, target)
+    return target
+
+
 @pytest.fixture
 def launch(qtbot, tmp_path):
     """Start a DesktopApp on a database; it is shut down at the end of the test."""

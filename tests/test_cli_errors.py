@@ -9,7 +9,6 @@ cannot be written. A fault of the program itself must still crash with its trace
 from __future__ import annotations
 
 import argparse
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,9 +17,7 @@ from pathlib import Path
 import pytest
 
 from app import cli
-from app.imports import import_files
-from storage import open_db
-from tests.conftest import ROOT, SAMPLE_FILES, SAMPLES
+from tests.conftest import ROOT, SAMPLES
 from tests.report_files import state_of_file
 from tests.test_import_atomicity import large_orders
 from tests.test_storage_faults import damage, journal_mode, mode, newer_database, siblings
@@ -55,25 +52,6 @@ def assert_clear_error(done: subprocess.CompletedProcess, *says: str) -> None:
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     for text in says:
         assert text in done.stderr
-
-
-@pytest.fixture(scope="module")
-def seller_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("seller") / "health.db"
-    db = open_db(path)
-    try:
-        assert all(r.outcome == "imported" for r in import_files(db, [SAMPLES / name for name in SAMPLE_FILES]))
-    finally:
-        db.close()
-    return path
-
-
-@pytest.fixture
-def seller_copy(seller_file, tmp_path) -> Path:
-    target = tmp_path / "copy" / "health.db"
-    target.parent.mkdir(mode=0o700)
-    shutil.copy2(seller_file, target)
-    return target
 
 
 # --- the database file ----------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -28,31 +27,11 @@ from storage import (
     write_transaction,
 )
 from storage.migrations import MIGRATIONS
-from tests.conftest import SAMPLE_FILES, SAMPLES
+from tests.conftest import SAMPLES
 from tests.report_files import import_one, state_of_file, table_state
 from tests.test_import_atomicity import generated_rows, large_orders
 
 PAGE = 4096
-
-
-@pytest.fixture(scope="module")
-def seller_file(tmp_path_factory) -> Path:
-    """A closed database file holding the sample seller (built once; tests work on copies)."""
-    path = tmp_path_factory.mktemp("seller") / "health.db"
-    db = open_db(path)
-    try:
-        assert all(r.outcome == "imported" for r in import_files(db, [SAMPLES / name for name in SAMPLE_FILES]))
-    finally:
-        db.close()
-    return path
-
-
-@pytest.fixture
-def seller_copy(seller_file, tmp_path) -> Path:
-    target = tmp_path / "copy" / "health.db"
-    target.parent.mkdir(mode=0o700)
-    shutil.copy2(seller_file, target)
-    return target
 
 
 def mode(path: Path) -> int:

@@ -15,7 +15,6 @@ import functools
 import gc
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -529,23 +528,12 @@ def quit_on_signals(desktop: DesktopApp) -> None:
     Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give it
     any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's way).
     """
-    wake_read, wake_write = socket.socketpair()
-    wake_read.setblocking(False)
-    wake_write.setblocking(False)
-    signal.set_wakeup_fd(wake_write.fileno())
-    notifier = QSocketNotifier(wake_read.fileno(), QSocketNotifier.Type.Read, desktop.window)
-    notifier.activated.connect(lambda: _drain(wake_read))
-    desktop.signal_wakeup = (wake_read, wake_write, notifier)  # kept alive as long as the app
+    wake = host.signal_wake_socket()
+    notifier = QSocketNotifier(wake.fileno(), QSocketNotifier.Type.Read, desktop.window)
+    notifier.activated.connect(lambda: host.drain(wake))
+    desktop.signal_wakeup = (wake, notifier)  # kept alive as long as the app
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))
-
-
-def _drain(sock: socket.socket) -> None:
-    try:
-        while sock.recv(64):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def screenshot(args: argparse.Namespace) -> int:

@@ -96,9 +96,9 @@ def odr_for_window(snapshot: SellerSnapshot, as_of: date, start: date, end: date
     figure = {"window_start": start.isoformat(), "window_end": end.isoformat()}
     figure.update(_odr_counts(counted, sum(orders.values()), warning))
     figure["target"] = float(ODR_LIMIT)
-    figure["orders_to_recover"] = orders_to_recover(figure["defective_orders"], figure["orders"])
     figure["oldest_defect_leaves_on"] = _oldest_leaves_on(snapshot, counted, as_of, start)
     figure["by_channel"] = by_channel
+    figure.update(_channel_verdict(figure["status"], by_channel))
     figure["defects"] = _defect_rows(snapshot, counted)
     figure.update(_odr_coverage(snapshot, start, end, figure["orders"]))
     return figure
@@ -114,7 +114,28 @@ def _odr_counts(counted: list[rules.DefectEvent], orders: int, warning: float) -
         "rate": rate(defective, orders),
         "status": status(defective, orders, ODR_LIMIT, warning),
         "headroom_defects": headroom(defective, orders),
+        "orders_to_recover": orders_to_recover(defective, orders),
     }
+
+
+STATUS_RANK = {"good": 0, "at_risk": 1, "breach": 2}
+
+
+def worst_status(statuses) -> str:
+    """The worst of `statuses` (`good` < `at_risk` < `breach`), ignoring `insufficient_data`; that when none."""
+    ranked = [value for value in statuses if value in STATUS_RANK]
+    return max(ranked, key=STATUS_RANK.__getitem__) if ranked else "insufficient_data"
+
+
+def _channel_verdict(combined_status: str, by_channel: dict) -> dict:
+    """Amazon judges FBA and FBM each against 1 %: the headline status is the worst channel's, and the
+    channel it comes from is named (the closest to the line when both are good); the combined status stays
+    beside it as context only."""
+    judged = {channel: part for channel, part in by_channel.items() if part["orders"]}
+    if not judged:
+        return {"combined_status": combined_status, "worst_channel": None}
+    worst = max(judged, key=lambda channel: (STATUS_RANK[judged[channel]["status"]], judged[channel]["rate"]))
+    return {"status": judged[worst]["status"], "combined_status": combined_status, "worst_channel": worst}
 
 
 def _oldest_leaves_on(snapshot: SellerSnapshot, counted: list, as_of: date, start: date) -> str | None:
@@ -200,9 +221,11 @@ def negative_feedback_rate(snapshot: SellerSnapshot, as_of: date) -> dict:
         "negative": negative,
         "rate": rate(negative, len(visible)),
         "status": status(negative, len(visible), NFR_LIMIT, snapshot.settings.warning_levels["nfr"]),
-        "complete": any(f.positive for f in visible),
+        # Amazon's feedback report lists only 1-3 stars: without a 4-5 star rating the rate is an upper bound.
+        "ratings_complete": any(f.positive for f in visible),
         "target": float(NFR_LIMIT),
     }
+    figure["complete"] = figure["ratings_complete"]
     if not visible:
         figure["reason"] = "no feedback received in the window"
     elif not figure["complete"]:
@@ -250,20 +273,42 @@ def metrics_as_of(snapshot: SellerSnapshot, as_of: date) -> dict:
     lrr["other_windows"] = {
         str(days): _summary(late_response_rate(snapshot, as_of, days)) for days in LRR_WINDOWS if days != 30
     }
-    return {
-        "as_of": as_of.isoformat(),
-        "timezone": snapshot.settings.timezone,
+    figures = {
         "order_defect_rate": order_defect_rate(snapshot, as_of, LAGGING_DAYS),
         "live_order_defect_rate": order_defect_rate(snapshot, as_of, 0),
         "late_response_rate": lrr,
         "negative_feedback_rate": negative_feedback_rate(snapshot, as_of),
         "return_dissatisfaction_rate": return_dissatisfaction_rate(snapshot, as_of),
+    }
+    orders_end = snapshot.data_through.get("orders")
+    for figure in figures.values():
+        _mark_past_the_orders(figure, orders_end)
+    return {
+        "as_of": as_of.isoformat(),
+        "timezone": snapshot.settings.timezone,
+        "data_through": {source: day.isoformat() if day else None for source, day in snapshot.data_through.items()},
+        **figures,
         "unmatched_defects": [
             {"order_id": e.order_id, "kind": e.kind, "day": e.day.isoformat()}
             for e in snapshot.orphan_events
             if e.counts_on(as_of)
         ],
     }
+
+
+def _mark_past_the_orders(figure: dict, orders_end: date | None) -> None:
+    """A figure whose window runs past the last day of the imported orders is not whole: say so, naming that
+    day, rather than show a calm number over days with no data (reports two weeks old, opened today)."""
+    if orders_end is None or date.fromisoformat(figure["window_end"]) <= orders_end:
+        figure.setdefault("complete", True)
+        return
+    reason = (
+        f"the imported orders end {orders_end.isoformat()} and the window runs to {figure['window_end']}: "
+        "import a newer All Orders report"
+    )
+    earlier = figure.get("reason")
+    figure["complete"] = False
+    figure["reason"] = f"{earlier}; {reason}" if earlier else reason
 
 
 def _summary(figure: dict) -> dict:
@@ -423,7 +468,7 @@ def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
     totals, negatives = total.values(), negative.values()
     return {
         "nfr": [rate(n, t) for n, t in zip(negatives, totals, strict=True)],
-        "nfr_complete": [count > 0 for count in positive.values()],
+        "nfr_ratings_complete": [count > 0 for count in positive.values()],
     }
 
 

@@ -43,6 +43,7 @@ class SellerSnapshot:
     contacts: list[rules.Contact]
     returns: list[rules.ReturnOutcome]
     claims: list[Claim] = field(default_factory=list)
+    data_through: dict[str, date | None] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -94,7 +95,30 @@ def load_snapshot(
             )
         ],
         claims=claims,
+        data_through=data_through(db, zone, last_day),
     )
+
+
+def data_through(db: sqlite_utils.Database, zone, last_day: date) -> dict[str, date | None]:
+    """The last local day each source covers by the end of `last_day`: the latest day seen in that kind of
+    data up to then (None: none yet)."""
+    seen = queries.latest_seen(db, last_day.isoformat(), int(end_of_day(last_day, zone)))
+    returns = [value for value in (_day_of(seen["fbm_returns"]), _local_day(seen["fba_returns"], zone)) if value]
+    return {
+        "orders": _local_day(seen["orders"], zone),
+        "feedback": _day_of(seen["feedback"]),
+        "returns": max(returns) if returns else None,
+        "messages": _local_day(seen["messages"], zone),
+        "claims": _day_of(seen["claims"]),
+    }
+
+
+def _day_of(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def _local_day(instant: int | None, zone) -> date | None:
+    return local_day(instant, zone) if instant is not None else None
 
 
 def _order_counts(db, zone: ZoneInfo, first: date, last: date) -> dict[str, dict[date, int]]:

@@ -19,6 +19,14 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f} %"
 
 
+def headline_rate(figure: dict) -> str:
+    """The rate a figure is judged by: for ODR the worst channel's, named ("FBM 1.37 %"), else its own."""
+    channel = figure.get("worst_channel")
+    if channel:
+        return f"{channel} {percent(figure['by_channel'][channel]['rate'])}"
+    return percent(figure["rate"])
+
+
 def short_day(text: str | None) -> str:
     if not text:
         return ""
@@ -31,23 +39,21 @@ def plural(count: int, word: str) -> str:
 
 
 def odr_sentence(figure: dict) -> str:
-    """What the seller most needs to know about an ODR figure, in one sentence."""
+    """What the seller most needs to know about an ODR figure, in one sentence: about the channel Amazon
+    would judge worst (FBA and FBM are each held to 1 %), not the calmer combined rate."""
     if figure["status"] == "insufficient_data":
         return f"No figure: {figure.get('reason', 'no orders in the window')}."
+    channel = figure.get("worst_channel")
+    part = figure["by_channel"][channel] if channel else figure
+    leaves = figure.get("oldest_defect_leaves_on")
+    tail = f"; the oldest defect leaves the window on {short_day(leaves)}" if leaves else ""
     if figure["status"] == "breach":
-        text = f"Over 1 %: {plural(figure['orders_to_recover'], 'more defect-free order')} would bring it back under"
-        if figure.get("oldest_defect_leaves_on"):
-            text += f"; the oldest defect leaves the window on {short_day(figure['oldest_defect_leaves_on'])}"
-        return text + "."
-    room = figure["headroom_defects"]
-    text = (
-        f"{plural(room + 1, 'more defective order')} would put you over 1 %"
-        if room
-        else "One more defective order would put you over 1 %"
-    )
-    if figure.get("oldest_defect_leaves_on"):
-        text += f"; the oldest defect leaves the window on {short_day(figure['oldest_defect_leaves_on'])}"
-    return text + "."
+        more = plural(part["orders_to_recover"], f"more defect-free {channel} order")
+        return f"{channel} is over 1 %: {more} would bring it back under{tail}."
+    room = part["headroom_defects"]
+    if room:
+        return f"{plural(room + 1, f'more defective {channel} order')} would put {channel} over 1 %{tail}."
+    return f"One more defective {channel} order would put {channel} over 1 %{tail}."
 
 
 def lrr_sentence(figure: dict) -> str:
@@ -60,7 +66,7 @@ def lrr_sentence(figure: dict) -> str:
 def nfr_sentence(figure: dict) -> str:
     if figure["status"] == "insufficient_data":
         return f"No figure: {figure.get('reason', 'no feedback')}."
-    bound = " (an upper bound: no 4–5 star feedback imported)" if not figure["complete"] else ""
+    bound = " (an upper bound: no 4–5 star feedback imported)" if not figure["ratings_complete"] else ""
     return f"{figure['negative']} negative of {figure['feedback']} ratings in 90 days{bound}."
 
 
@@ -85,9 +91,13 @@ def text_summary(metrics: dict) -> str:
     for key, name in METRIC_NAMES.items():
         figure = metrics[key]
         window = f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}"
-        lines.append(f"{name:<28} {percent(figure['rate']):>9}  {STATUS_WORDS[figure['status']]:<15} {window}")
+        lines.append(f"{name:<28} {headline_rate(figure):>13}  {STATUS_WORDS[figure['status']]:<15} {window}")
         lines.append(f"{'':<28} {SENTENCES[key](figure)}")
         if key.endswith("order_defect_rate"):
+            lines.append(
+                f"{'':<28} Amazon judges each channel on its own; all orders together: "
+                f"{percent(figure['rate'])} ({STATUS_WORDS[figure['combined_status']]})"
+            )
             channels = "   ".join(
                 f"{channel} {percent(part['rate'])} ({part['defective_orders']}/{part['orders']})"
                 for channel, part in figure["by_channel"].items()

@@ -47,6 +47,25 @@ def order_span(db: sqlite_utils.Database) -> tuple[int | None, int | None]:
     return first, last
 
 
+LATEST_SEEN = {  # (query, whether the column holds an instant rather than a local day)
+    "orders": ("SELECT max(purchased_at) FROM orders WHERE purchased_at < ?", True),
+    "feedback": ("SELECT max(feedback_date) FROM feedback WHERE feedback_date <= ?", False),
+    "fbm_returns": ("SELECT max(request_date) FROM fbm_returns WHERE request_date <= ?", False),
+    "fba_returns": ("SELECT max(returned_at) FROM fba_returns WHERE returned_at < ?", True),
+    "messages": ("SELECT max(received_at) FROM messages WHERE received_at < ?", True),
+    "claims": ("SELECT max(filed_on) FROM claims WHERE filed_on <= ?", False),
+}
+
+
+def latest_seen(db: sqlite_utils.Database, until_day: str, until_instant: int) -> dict[str, object]:
+    """The latest date or instant seen in each kind of data up to a day (None when there is none): what
+    came later does not exist for that day's figures. Each is a max() SQLite answers from an index."""
+    return {
+        kind: db.execute(sql, [until_instant if instant else until_day]).fetchone()[0]
+        for kind, (sql, instant) in LATEST_SEEN.items()
+    }
+
+
 def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
     """Purchase instant, channel and status of the given orders (chunked to stay under SQLite's limits)."""
     ids = sorted({order_id for order_id in order_ids if order_id})

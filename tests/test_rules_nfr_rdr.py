@@ -40,7 +40,7 @@ def test_nfr_counts_feedback_dated_in_the_90_days_ending_on_as_of(db):
     assert (figure["window_start"], figure["window_end"]) == ("2026-08-11", "2026-11-08")
     assert (figure["feedback"], figure["negative"]) == (3, 1)
     assert figure["rate"] == 1 / 3
-    assert figure["complete"] is True
+    assert figure["ratings_complete"] is True
 
 
 def test_nfr_without_4_or_5_stars_is_an_upper_bound(db):

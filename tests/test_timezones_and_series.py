@@ -183,7 +183,7 @@ def one_day(db, day: date) -> dict:
     lrr = figures["late_response_rate"]
     point.update(lrr=lrr["rate"], lrr_late=lrr["late"], lrr_on_time=lrr["on_time"])
     nfr = figures["negative_feedback_rate"]
-    point.update(nfr=nfr["rate"], nfr_complete=nfr["complete"])
+    point.update(nfr=nfr["rate"], nfr_ratings_complete=nfr["ratings_complete"])
     point["rdr"] = figures["return_dissatisfaction_rate"]["rate"]
     return point
 

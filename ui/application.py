@@ -30,13 +30,14 @@ from app import demo_state, host, mailsync, services
 from app.alerts import Alert
 from app.clocks import Clock
 from app.host_client import HostClient, HostGone, HostRefused
+from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
 from ui.bridge import Bridge
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
 from ui.main_window import MainWindow
 from ui.matrix_dialog import MatrixDialog
-from ui.theme import AMBER_S, RED_S, urgency, worst_status
+from ui.theme import AMBER_S, RED_S, urgency
 from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, status_tooltip
 

@@ -7,7 +7,6 @@ from PySide6.QtGui import QColor
 GOOD, AT_RISK, BREACH, NO_DATA = "good", "at_risk", "breach", "insufficient_data"
 STATUS_COLOURS = {GOOD: "#2e7d32", AT_RISK: "#b26a00", BREACH: "#c62828", NO_DATA: "#6b6b6b"}
 STATUS_WORDS = {GOOD: "Good", AT_RISK: "At risk", BREACH: "Over the limit", NO_DATA: "No data"}
-STATUS_RANK = {NO_DATA: 0, GOOD: 1, AT_RISK: 2, BREACH: 3}
 # Countdown urgency: amber under 6 h, red under 2 h, dark red once overdue (the alert thresholds' defaults).
 AMBER_S, RED_S = 6 * 3600, 2 * 3600
 URGENCY_COLOURS = {"overdue": "#8e0000", "red": "#c62828", "amber": "#b26a00", "calm": "#1b1b1b"}
@@ -28,6 +27,3 @@ def urgency(remaining_s: float, amber_s: float = AMBER_S, red_s: float = RED_S) 
 def qcolor(name: str | None) -> QColor | None:
     return QColor(name) if name else None
 
-
-def worst_status(statuses) -> str:
-    return max(statuses, key=lambda status: STATUS_RANK.get(status, 0), default=NO_DATA)

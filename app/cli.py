@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--screenshot", type=Path, help="render a view offscreen to this PNG file and exit")
     parser.add_argument("--view", default="dashboard", help="the view to render with --screenshot")
+    parser.add_argument(
+        "--size", default="1366x768", help="the window's size for --screenshot, WIDTHxHEIGHT (a laptop: 1366x768)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser("import", parents=[common], help="import report files")

@@ -347,6 +347,11 @@ def check_mailbox(db, passwords, settings: mailsync.MailSettings, typed_password
     return mailsync.test_connection(settings, password)
 
 
+def figures_as_of(db, day, at: float) -> services.MonitorState:
+    """The figures and charts as they stood at the end of a past day (the dashboard's as-of picker)."""
+    return services.state_as_of(db, day, at)
+
+
 def save_report(db, listing, path: str) -> str:
     services.save_triage_html(db, listing, path)
     return path

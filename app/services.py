@@ -119,14 +119,27 @@ def refresh(
     """The figures as of today, the daily series for the charts and the clocks open right now."""
     settings = load_settings(db)
     at = now()
-    as_of = today(settings, lambda: at)
+    return state_as_of(db, today(settings, lambda: at), at, series_days, settings, clocks=True)
+
+
+def state_as_of(
+    db: sqlite_utils.Database,
+    as_of: date,
+    at: float,
+    series_days: int = SERIES_DAYS,
+    settings: Settings | None = None,
+    clocks: bool = False,
+) -> MonitorState:
+    """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
+    with `clocks`, the clocks open at `at` too (the window's live state)."""
+    settings = settings or load_settings(db)
     return MonitorState(
         computed_at=at,
         as_of=as_of,
         timezone=settings.timezone,
         metrics=compute_metrics(db, as_of, settings),
         series=compute_series(db, as_of, series_days, settings),
-        clocks=open_clocks(db, at, settings),
+        clocks=open_clocks(db, at, settings) if clocks else [],
         has_orders=db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1,
         demo=demo_state.is_active(db),
         settings=settings,

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from app import services
-from app.summary import percent
+from app.summary import odr_sentence, percent, short_day
 from tests.ui_support import SAMPLE_NOW
 from ui.charts import DAY_S, day_x
 from ui.dashboard import DashboardView
@@ -32,10 +32,16 @@ def dashboard(qtbot, state):
 def test_cards_show_each_figure_with_its_status(dashboard, state, samples):
     expected = json.loads((samples / "expected.json").read_text())
     odr = dashboard.cards["order_defect_rate"]
-    assert odr.rate.text() == percent(expected["odr"]["all"]["rate"])
+    # Judged per channel as Amazon does: the worst channel (FBM) is the headline, all orders the context.
+    assert odr.rate.text().endswith(f"FBM </span>{percent(expected['odr']['FBM']['rate'])}")
+    assert odr.channels.text() == (
+        f"FBA {percent(expected['odr']['FBA']['rate'])} · FBM {percent(expected['odr']['FBM']['rate'])} · "
+        f"all {percent(expected['odr']['all']['rate'])}"
+    )
     assert odr.status.text() == "Over the limit"
     assert odr.window.text() == "27 Aug – 25 Oct"
-    assert "more defect-free order" in odr.sentence.text()
+    assert odr.sentence.text().startswith("FBM is over 1 %:")
+    assert "more defect-free FBM order" in odr.sentence.text()
     lrr = dashboard.cards["late_response_rate"]
     assert lrr.rate.text() == percent(expected["lrr"]["rate"])
     assert f"{expected['lrr']['late']} late of {expected['lrr']['late'] + expected['lrr']['on_time']}" in (
@@ -91,3 +97,44 @@ def test_empty_database_shows_where_to_start(qtbot, db):
 
 def test_reconciliation_line_says_amazon_agrees(dashboard):
     assert "agrees" in dashboard.reconciliation.text()
+
+
+def test_reports_that_end_before_the_day_shown_are_said_in_words(qtbot, sample_db):
+    # The samples end in early November; opened on 1 Dec they are three weeks old.
+    later = services.refresh(sample_db, lambda: SAMPLE_NOW + 23 * DAY_S)
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show_state(later)
+    orders_end = later.metrics["data_through"]["orders"]
+    assert view.coverage.isVisibleTo(view)
+    text = view.coverage.text()
+    behind = (later.as_of - date.fromisoformat(orders_end)).days
+    assert f"Your orders end {date.fromisoformat(orders_end).day} Nov, {behind} days ago" in text
+    assert "import a newer All Orders report" in text and "feedback" in text and "claims" in text
+    assert "data missing" in view.cards["live_order_defect_rate"].window.text()
+    fresh = services.refresh(sample_db, lambda: SAMPLE_NOW)
+    view.show_state(fresh)
+    assert fresh.metrics["data_through"]["orders"] == fresh.as_of.isoformat()  # the samples' own day
+    assert not view.coverage.isVisibleTo(view)
+
+
+def test_the_as_of_picker_shows_a_past_days_figures(qtbot, launch, sample_db, db_path):
+    desktop = launch(db_path)
+    dashboard = desktop.window.dashboard
+    assert dashboard.as_of.date().toPython() == desktop.state.as_of and not dashboard.today.isEnabled()
+    past = date(2026, 10, 15)
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=20000):
+        dashboard.as_of.setDate(past)
+    expected = services.compute_metrics(sample_db, past)
+    card = dashboard.cards["order_defect_rate"]
+    window = expected["order_defect_rate"]
+    assert card.window.text() == f"{short_day(window['window_start'])} – {short_day(window['window_end'])}"
+    assert card.sentence.text() == odr_sentence(window)
+    assert dashboard.as_of.date().toPython() == past
+    assert dashboard.today.isEnabled()
+    with qtbot.waitSignal(desktop.bridge.state_ready, timeout=20000):
+        desktop.host.send("recompute_soon")  # a live recomputation does not pull the seller back to today
+    assert dashboard.as_of.date().toPython() == past
+    dashboard.today.click()
+    assert dashboard.as_of.date().toPython() == desktop.state.as_of

@@ -50,6 +50,7 @@ SAVE_REPORT = "Saving the triage report"
 CHECK_MAILBOX = "Testing the mailbox connection"
 REMOVE_DEMO = "Removing the demo data"
 COMPLETE_TRIAGE = "Completing the triage"
+FIGURES_AS_OF = "Computing the figures as of that day"
 
 
 def while_running(handler):
@@ -123,6 +124,7 @@ class DesktopApp:
         self.folder_dialog: ImportDialog | None = None
         self.matrix_dialog: MatrixDialog | None = None
         self.state: services.MonitorState | None = None
+        self.as_of_choice = None  # a past day the dashboard shows instead of today, chosen by the seller
         self.delivered: list[Alert] = []
         self._connect()
 
@@ -140,6 +142,7 @@ class DesktopApp:
         window.close_to_tray.connect(self._closed_to_tray)
         window.alert_banner.open_clicked.connect(self.open_alert)
         window.demo_banner.clear_requested.connect(self.clear_demo)
+        window.dashboard.as_of_chosen.connect(self.choose_as_of)
         messages = window.messages
         messages.mark_replied.connect(
             lambda message_id: self._write("Marking the message replied", services.mark_replied, message_id, self.now())
@@ -231,8 +234,17 @@ class DesktopApp:
     @while_running
     def apply_state(self, state: services.MonitorState) -> None:
         self.state = state
-        self.window.apply_state(state)
+        self.window.apply_state(state, figures=self.as_of_choice is None)
         self._update_tray()
+
+    def choose_as_of(self, day) -> None:
+        """Look at the figures as of `day` (None: today, the live figures again)."""
+        self.as_of_choice = day
+        if day is None:
+            if self.state is not None:
+                self.window.apply_state(self.state)
+            return
+        self._write(FIGURES_AS_OF, host.figures_as_of, day, self.now(), recompute=False)
 
     def _update_tray(self) -> None:
         if self.tray and self.state is not None:
@@ -292,6 +304,9 @@ class DesktopApp:
             self.window.notify(f"Report saved: {result}")
             if QGuiApplication.platformName() != "offscreen":  # tests render offscreen: no browser to open
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(result)))
+        elif what == FIGURES_AS_OF and result is not None and result.as_of == self.as_of_choice:
+            self.window.dashboard.show_state(result, self.state.as_of if self.state else None)
+            self.window.notify(f"Figures as of the end of {result.as_of.strftime('%a %d %b %Y')}.")
         elif what == COMPLETE_TRIAGE and result:
             self.window.notify(
                 f"Triage {result['number']} completed: {result['resolved']} of {result['items']} items resolved."
@@ -546,6 +561,11 @@ def screenshot(args: argparse.Namespace) -> int:
         print(f"error: --view must be one of {', '.join(VIEWS)}", file=sys.stderr)
         return 2
     try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size must be WIDTHxHEIGHT, such as 1366x768 (not {args.size})", file=sys.stderr)
+        return 2
+    try:
         desktop = DesktopApp(database_path(args, QSettings()), use_tray=False, load_demo=True)
     except StartRefused as error:
         print(f"error: {error}", file=sys.stderr)
@@ -556,7 +576,7 @@ def screenshot(args: argparse.Namespace) -> int:
         desktop.apply_state(state)
         desktop.show_triage(listing)
         window = desktop.window
-        window.resize(1366, 768)
+        window.resize(width, height)
         window.show_view(args.view)
         window.show()
         QApplication.processEvents()

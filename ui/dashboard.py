@@ -3,8 +3,11 @@ daily ODR chart against its 1 % line, and smaller charts for LRR, NFR and RDR.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
+    QDateEdit,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +32,48 @@ TARGETS = {
     "return_dissatisfaction_rate": "target under 10 %",
 }
 CARD_TITLES = {**METRIC_NAMES, "live_order_defect_rate": "Live ODR (last 60 days)"}
+ODR_KEYS = ("order_defect_rate", "live_order_defect_rate")
+SOURCES = {  # data_through's sources, in the seller's words, with the report that brings each up to date
+    "orders": ("orders", "All Orders report"),
+    "feedback": ("feedback", "Feedback report"),
+    "returns": ("returns", "returns reports"),
+    "messages": ("buyer messages", "buyer-message e-mails"),
+    "claims": ("claims", "claims file"),
+}
+
+
+def rate_html(figure: dict) -> str:
+    """The rate the figure is judged by, large; for ODR the channel it belongs to, small, before it."""
+    channel = figure.get("worst_channel")
+    if not channel:
+        return percent(figure["rate"])
+    return f'<span style="font-size: 10pt;">{channel} </span>{percent(figure["by_channel"][channel]["rate"])}'
+
+
+def channels_text(figure: dict) -> str:
+    """Both channels' rates (each judged on its own against 1 %) and all orders together, as context."""
+    parts = [f"{channel} {percent(part['rate'])}" for channel, part in figure["by_channel"].items() if part["orders"]]
+    return " · ".join([*parts, f"all {percent(figure['rate'])}"])
+
+
+def coverage_text(data_through: dict, as_of: date, today: date | None = None) -> str:
+    """What the figures stand on, said when the orders end before the figures' day: the action first."""
+    orders_end = data_through.get("orders")
+    if not orders_end or date.fromisoformat(orders_end) >= as_of:
+        return ""
+    behind = (as_of - date.fromisoformat(orders_end)).days
+    days = f"{behind} day{'s' if behind != 1 else ''}"
+    when = f"{days} ago" if as_of == (today or as_of) else f"{days} before {short_day(as_of.isoformat())}"
+    text = (
+        f"<b>Your orders end {short_day(orders_end)}, {when}:</b> import a newer All Orders report. "
+        "Figures whose window runs past that day are missing orders."
+    )
+    others = [
+        f"{SOURCES[source][0]} {short_day(day) if day else 'none imported'}"
+        for source, day in data_through.items()
+        if source != "orders"
+    ]
+    return f"{text}<br>Latest in your other reports: {', '.join(others)}."
 
 
 class MetricCard(QFrame):
@@ -39,39 +84,65 @@ class MetricCard(QFrame):
         self.key = key
         self.setObjectName("card")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Never shorter than its words: the charts below give up height first.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.title = QLabel(CARD_TITLES[key])
         self.title.setStyleSheet("font-weight: 600; color: #333;")
         self.rate = QLabel("—")
-        self.rate.setStyleSheet("font-size: 22pt; font-weight: 600;")
+        self.rate.setTextFormat(Qt.TextFormat.RichText)
+        self.rate.setStyleSheet("font-size: 20pt; font-weight: 600;")
         self.status = QLabel("")
         self.target = QLabel(TARGETS[key])
         self.target.setStyleSheet("color: #666; font-size: 8pt;")
         self.window = QLabel("")
         self.window.setStyleSheet("color: #666; font-size: 8pt;")
+        self.channels = QLabel("")  # ODR: each channel's rate, and all orders together as context
+        self.channels.setStyleSheet("color: #333; font-size: 8pt;")
+        self.channels.setWordWrap(True)
+        self.channels.setVisible(key in ODR_KEYS)
         self.sentence = QLabel("")
         self.sentence.setWordWrap(True)
         self.sentence.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.sentence.setMinimumHeight(44)
-        top = QHBoxLayout()
-        top.addWidget(self.rate)
-        top.addStretch()
-        top.addWidget(self.status)
+        # The status on a line of its own: beside the rate it pushed "FBM 4.81 %" off a laptop-sized card.
+        verdict = QHBoxLayout()
+        verdict.addWidget(self.status)
+        verdict.addStretch()
+        for label in (self.title, self.window):
+            label.setWordWrap(True)  # a 1024-pixel screen leaves a card under 200 pixels
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 10, 8)
         layout.setSpacing(2)
         layout.addWidget(self.title)
-        layout.addLayout(top)
+        layout.addWidget(self.rate)
+        layout.addLayout(verdict)
         layout.addWidget(self.target)
+        layout.addWidget(self.channels)
         layout.addWidget(self.window)
         layout.addWidget(self.sentence, 1)
         self.show_status("insufficient_data")
 
     def set_figure(self, figure: dict) -> None:
-        self.rate.setText(percent(figure["rate"]))
-        self.window.setText(f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}")
+        self.rate.setText(rate_html(figure))
+        window = f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}"
+        incomplete = figure.get("complete") is False and figure["status"] != "insufficient_data"
+        self.window.setText(window + (" · data missing, see above" if incomplete else ""))
+        self.window.setStyleSheet(f"color: {'#b26a00' if incomplete else '#666'}; font-size: 8pt;")
+        if self.key in ODR_KEYS:
+            self.channels.setText(channels_text(figure))
         self.sentence.setText(SENTENCES[self.key](figure))
         self.show_status(figure["status"])
+        self._fit_sentence()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_sentence()
+
+    def _fit_sentence(self) -> None:
+        """As tall as its words at the card's width: the grid does not ask a wrapped label for that itself,
+        and a cut sentence loses the day the oldest defect leaves."""
+        needed = max(self.sentence.heightForWidth(self.sentence.width()), self.sentence.fontMetrics().lineSpacing())
+        if self.sentence.minimumHeight() != needed:
+            self.sentence.setMinimumHeight(needed)
 
     def show_status(self, status: str) -> None:
         if status == getattr(self, "shown_status", None):
@@ -86,13 +157,15 @@ class MetricCard(QFrame):
             f"QFrame#card {{ background: white; border: 1px solid #d8d8d8; border-left: 6px solid {colour};"
             " border-radius: 6px; }"
         )
-        self.rate.setStyleSheet(f"font-size: 22pt; font-weight: 600; color: {colour};")
+        self.rate.setStyleSheet(f"font-size: 20pt; font-weight: 600; color: {colour};")
 
 
 class DashboardView(QWidget):
-    """Cards, charts and the comparison with Amazon's own report; an empty state until orders exist."""
+    """Cards, charts and the comparison with Amazon's own report; an empty state until orders exist. The
+    seller may look at the figures as of any past day (`as_of_chosen`: a day, or None for today)."""
 
     import_requested = Signal()
+    as_of_chosen = Signal(object)
 
     def __init__(self):
         super().__init__()
@@ -110,20 +183,43 @@ class DashboardView(QWidget):
         self.reconciliation.setTextFormat(Qt.TextFormat.RichText)
         self.reconciliation.setStyleSheet("color: #333; padding: 2px 4px;")
 
+        self.coverage = QLabel("")
+        self.coverage.setWordWrap(True)
+        self.coverage.setTextFormat(Qt.TextFormat.RichText)
+        self.coverage.setStyleSheet("background: #fff1d6; color: #5d3a00; border-radius: 4px; padding: 4px 8px;")
+        self.coverage.hide()
+        self.as_of = QDateEdit()
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDisplayFormat("ddd d MMM yyyy")
+        self.as_of.setToolTip("Look at the figures as they stood at the end of another day")
+        self.as_of.dateChanged.connect(self._as_of_edited)
+        self.today = QPushButton("Today")
+        self.today.setEnabled(False)
+        self.today.clicked.connect(lambda: self.as_of_chosen.emit(None))
+        self.live_day: date | None = None
+
         figures = QWidget()
         layout = QVBoxLayout(figures)
         layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        header.addWidget(self.coverage, 1)
+        as_of_label = QLabel("Figures as of")
+        as_of_label.setBuddy(self.as_of)
+        header.addWidget(as_of_label, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.as_of, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.today, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
         cards = QGridLayout()
         cards.setSpacing(8)
         for column, card in enumerate(self.cards.values()):
             cards.addWidget(card, 0, column)
         layout.addLayout(cards)
         layout.addWidget(self.reconciliation)
-        self.odr_chart.setMinimumHeight(210)
+        self.odr_chart.setMinimumHeight(170)
         layout.addWidget(self.odr_chart, 3)
         small = QHBoxLayout()
         for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
-            chart.setMinimumHeight(150)
+            chart.setMinimumHeight(130)
             small.addWidget(chart)
         layout.addLayout(small, 2)
 
@@ -139,11 +235,17 @@ class DashboardView(QWidget):
         self.stack.addWidget(self.empty)
         self.figures_page = figures
 
-    def show_state(self, state: MonitorState) -> None:
+    def show_state(self, state: MonitorState, live_day: date | None = None) -> None:
+        """Show `state`'s figures; `live_day` is today (the latest day that can be chosen)."""
+        self.live_day = live_day or state.as_of
+        self._show_day(state.as_of)
         if not state.has_orders:
             self.stack.setCurrentWidget(self.empty)
             return
         self.stack.setCurrentWidget(self.figures_page)
+        text = coverage_text(state.metrics.get("data_through", {}), state.as_of, self.live_day)
+        self.coverage.setText(text)
+        self.coverage.setVisible(bool(text))
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key])
         self.odr_chart.set_points(state.series)
@@ -152,6 +254,17 @@ class DashboardView(QWidget):
         self.odr_chart.set_window(*window_bounds(state.metrics["order_defect_rate"]))
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
+
+    def _show_day(self, day: date) -> None:
+        self.as_of.blockSignals(True)  # showing a day is not the seller choosing one
+        self.as_of.setMaximumDate(QDate(self.live_day.year, self.live_day.month, self.live_day.day))
+        self.as_of.setDate(QDate(day.year, day.month, day.day))
+        self.as_of.blockSignals(False)
+        self.today.setEnabled(day != self.live_day)
+
+    def _as_of_edited(self, chosen: QDate) -> None:
+        day = date(chosen.year(), chosen.month(), chosen.day())
+        self.as_of_chosen.emit(None if day == self.live_day else day)
 
 
 def reconciliation_text(reconciliation: dict | None) -> str:

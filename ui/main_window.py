@@ -135,8 +135,12 @@ class MainWindow(QMainWindow):
 
     # --- showing ------------------------------------------------------------------------------------------------
 
-    def apply_state(self, state: MonitorState) -> None:
-        self.dashboard.show_state(state)
+    def apply_state(self, state: MonitorState, figures: bool = True) -> None:
+        """The live state; `figures` False keeps the dashboard on the past day the seller is looking at."""
+        if figures:
+            self.dashboard.show_state(state)
+        else:
+            self.dashboard.live_day = state.as_of
         self.messages.show_state(state)
         self.demo_banner.setVisible(state.demo)
         computed = state.as_of.strftime("%a %d %b %Y")

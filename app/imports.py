@@ -30,6 +30,7 @@ from app.importers import (
     parse,
     recognise,
 )
+from app.importers.common import Note
 from app.importers.source import read_prefix
 from app.settings import load_settings
 from storage.db import DatabaseFiles
@@ -137,7 +138,8 @@ def import_source(
         result = FileResult(file=source.name, outcome="refused", message=str(error))
         _log(db, result, now)
         return result
-    options = ImportOptions(date_order=load_settings(db).date_order)
+    settings = load_settings(db)
+    options = ImportOptions(date_order=settings.date_order, marketplace=settings.marketplace)
     while True:
         try:
             with write_transaction(db):
@@ -197,6 +199,9 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
             batch.clear()
 
     for _line, payload in parse(source, kind, encoding, options):
+        if type(payload) is Note:  # about the whole file (how its dates were read), not a row
+            result.notes.append(payload.text)
+            continue
         rows_seen += 1
         if isinstance(payload, Rejection):
             result.rejected += 1

@@ -249,12 +249,14 @@ def test_row_with_the_wrong_field_count_is_rejected(name, change, samples, tmp_p
     flat = Flat.read(samples / name)
     bad = len(flat.rows) // 3
     broken = flat.copy()
-    broken.rows[bad] = broken.rows[bad][:-1] if change < 0 else [*broken.rows[bad], "stray"]
+    # An All Orders row that only lacks optional trailing cells is read (a spreadsheet trims them, see
+    # tests/test_orders_quirks.py): there the row is cut before columns every row needs.
+    keep = 4 if name == "all-orders.txt" and change < 0 else len(flat.header) + change
+    broken.rows[bad] = broken.rows[bad][:keep] if change < 0 else [*broken.rows[bad], "stray"]
     result = import_one(db, broken.write(tmp_path / "report.txt"))
     assert result.outcome == "imported"
-    assert [(r.line, r.reason) for r in result.rejections] == [
-        (bad + 2, f"expected {len(flat.header)} fields as in the header, found {len(flat.header) + change}")
-    ]
+    assert [r.line for r in result.rejections] == [bad + 2]
+    assert result.rejections[0].reason.startswith(f"expected {len(flat.header)} fields as in the header, found {keep}")
     reference = new_db("reference.db")
     import_one(reference, flat.only_rows(i for i in range(len(flat.rows)) if i != bad).write(tmp_path / "rest.txt"))
     assert table_state(db) == table_state(reference)

@@ -1,8 +1,8 @@
-"""What every importer shares: the rejection record, options, and the loop over a flat file's rows."""
+"""What every importer shares: the rejection and note records, options, and the loop over a flat file's rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,6 +17,12 @@ class Rejection(NamedTuple):
     reason: str
 
 
+class Note(NamedTuple):
+    """What the seller should know about how a whole file was read (shown with its import result)."""
+
+    text: str
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """What an importer needs to know beyond the file.
@@ -24,32 +30,50 @@ class ImportOptions:
     Attributes:
         date_order: how to read slash dates in the feedback report when the file itself cannot tell
             (`MDY` for US, `DMY` for the UK and most of Europe, `YMD` for Japan).
+        marketplace: the marketplace setting `date_order` comes from, to name it to the seller.
     """
 
     date_order: str = "MDY"
+    marketplace: str | None = None
 
 
 Payload = tuple  # one record tuple (or None) per RecordSpec of the report kind
-Parsed = Iterator[tuple[int, Payload | Rejection]]
+Parsed = Iterator[tuple[int, Payload | Rejection | Note]]
 
 
-def flat_rows(lines: Iterable[str], header: Header, read_row: Callable[[list[str]], Payload]) -> Parsed:
+def flat_rows(
+    lines: Iterable[str],
+    header: Header,
+    read_row: Callable[[list[str]], Payload],
+    needed: Sequence[int] | None = None,
+) -> Parsed:
     """Each body row of a flat file through `read_row`, with line numbers; unreadable rows rejected.
 
     `lines` starts after the header line, so the first row is line 2 of the file. `read_row` raises
     ValueError with the reason a row cannot be used; blank rows are skipped, not rejected.
+
+    `needed`: the positions of the columns every row must reach. A row shorter than the header that
+    still reaches them is read with its missing cells empty: a spreadsheet saves a row without its
+    trailing empty cells. Without `needed`, a short row is rejected.
     """
     rows = reader(lines, header)
     expected = len(header.names)
+    reach = max(needed) + 1 if needed else None
     for row in rows:
         line = rows.line_num + 1
         if len(row) != expected:
             if is_blank(row):
                 continue
-            problem = field_count_problem(row, expected)
-            if problem:
-                yield line, Rejection(line, problem)
-                continue
+            if reach is not None and reach <= len(row) < expected:
+                row += [""] * (expected - len(row))
+            else:
+                problem = field_count_problem(row, expected)
+                if problem and reach is not None and len(row) < expected:
+                    missing = [header.names[p] for p in sorted(needed) if p >= len(row)]
+                    problem += f": the row ends before {names_text(missing)}, which every row needs"
+                if problem:
+                    yield line, Rejection(line, problem)
+                    continue
         try:
             payload = read_row(row)
         except ValueError as error:
@@ -57,6 +81,11 @@ def flat_rows(lines: Iterable[str], header: Header, read_row: Callable[[list[str
                 yield line, Rejection(line, str(error))
             continue
         yield line, payload
+
+
+def names_text(names: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def amount_at(row: list[str], position: int | None) -> float | None:

@@ -2,6 +2,13 @@
 
 Each row yields the order (its order-level fields repeat on every item row) and the item. Only the
 buyer's state and country are kept of the shipping address: no feature needs the city or postcode.
+
+An order is cancelled when Amazon says so, or when every one of its items is cancelled: metrics.md
+counts orders "with at least one item", and a cancelled item is one the buyer will never get. Such an
+order is stored as `Cancelled`, the status every rate already leaves out. An order with some items
+cancelled keeps its status and counts. Columns the rates do not need (`is-replacement-order`,
+`is-heavy-or-bulky`, `customized-url`, `ship-promotion-id`, …) are read past: a replacement order is a
+new order and counts as any other (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from app.importers.values import amazon_order_id, flag, instant, is_amazon_order
 LABEL = "All Orders report"
 CHANNELS = {"amazon": "FBA", "afn": "FBA", "merchant": "FBM", "mfn": "FBM"}
 SIGNATURE = ("amazon-order-id", "purchase-date", "order-status", "fulfillment-channel")
+CANCELLED = "Cancelled"
+# Amazon's reports write `Cancelled`; tools that rebuild them from the Selling Partner API write the US
+# `Canceled`. Both are stored one way, so that the rates' "not cancelled" test sees every cancellation.
+CANCELLED_SPELLINGS = frozenset(("cancelled", "canceled"))
 
 
 def recognises(header: Header) -> bool:
@@ -46,6 +57,14 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         )
     }
     o = optional
+    # A row cut short by a spreadsheet (its trailing empty cells dropped) is read if it still reaches
+    # every column a row needs: the four that identify the report and the first of sku and asin.
+    item_columns = [position for position in (p_sku, p_asin) if position is not None]
+    needed = [p_order, p_purchase, p_status, p_channel, *([min(item_columns)] if item_columns else [])]
+    # Whether the order being read (its item rows are consecutive in Amazon's reports) has an item that
+    # is not cancelled so far: until it has, the order is stored cancelled. When a later item row of
+    # the same order is live, its record (same last-updated instant, later in the file) replaces that.
+    current = ["", False]
 
     def read_row(row: list[str]) -> tuple:
         order_id = row[p_order].strip()
@@ -68,11 +87,36 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         status = row[p_status].strip()
         if not status:
             raise ValueError(f"order {order_id}: missing order-status")
+        if status.lower() in CANCELLED_SPELLINGS:
+            status = CANCELLED
         channel_text = row[p_channel].strip()
         channel = CHANNELS.get(channel_text.lower())
         if channel is None:
             raise ValueError(f"order {order_id}: fulfillment-channel '{channel_text}' is not Amazon or Merchant")
         business = cell(row, o["is-business-order"])
+        item_status = cell(row, o["item-status"])
+        if item_status is not None and item_status.lower() in CANCELLED_SPELLINGS:
+            item_status = CANCELLED
+        item = (
+            order_id,
+            sku,
+            updated_at,
+            cell(row, p_asin),
+            cell(row, o["product-name"]),
+            item_status,
+            quantity_at(row, o["quantity"]),
+            cell(row, o["currency"]),
+            amount_at(row, o["item-price"]),
+            amount_at(row, o["item-tax"]),
+            amount_at(row, o["shipping-price"]),
+            amount_at(row, o["item-promotion-discount"]),
+        )
+        if current[0] != order_id:
+            current[0], current[1] = order_id, False
+        if item_status != CANCELLED:
+            current[1] = True
+        elif not current[1]:
+            status = CANCELLED
         order = (
             order_id,
             cell(row, o["merchant-order-id"]),
@@ -86,20 +130,6 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             cell(row, o["ship-country"]),
             flag(business) if business else None,
         )
-        item = (
-            order_id,
-            sku,
-            updated_at,
-            cell(row, p_asin),
-            cell(row, o["product-name"]),
-            cell(row, o["item-status"]),
-            quantity_at(row, o["quantity"]),
-            cell(row, o["currency"]),
-            amount_at(row, o["item-price"]),
-            amount_at(row, o["item-tax"]),
-            amount_at(row, o["shipping-price"]),
-            amount_at(row, o["item-promotion-discount"]),
-        )
         return order, item
 
-    return flat_rows(lines, header, read_row)
+    return flat_rows(lines, header, read_row, needed)

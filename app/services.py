@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from app import demo_state, triage, triage_report
+from app.amazon import amazon_block
 from app.clocks import Clock, clocks_at
 from app.metrics import daily_series, metrics_as_of
 from app.reconcile import reconcile
@@ -33,10 +34,12 @@ def today(settings: Settings, now: Callable[[], float] = time.time) -> date:
 
 
 def compute_metrics(db: sqlite_utils.Database, as_of: date, settings: Settings | None = None) -> dict:
-    """Every figure as of the end of `as_of`, with Amazon's latest report beside the ODR."""
+    """Every figure as of the end of `as_of`; Amazon's own figures from its newest report of that time
+    (`amazon`, apart from the monitor's) and that report's ODR beside the monitor's (`reconciliation`)."""
     settings = settings or load_settings(db)
     figures = metrics_as_of(load_snapshot(db, as_of, as_of, settings), as_of)
-    figures["reconciliation"] = reconcile(db, settings)
+    figures["reconciliation"] = reconcile(db, settings, as_of)
+    figures["amazon"] = amazon_block(db, as_of, settings)
     return figures
 
 

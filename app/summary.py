@@ -108,8 +108,10 @@ def text_summary(metrics: dict) -> str:
             )
     reconciliation = metrics.get("reconciliation")
     if reconciliation:
+        from app.reconcile import verdict  # here: app.reconcile words its differences with this module
+
         lines.append("")
-        lines.append("Amazon's account health report: " + ("agrees." if reconciliation["agrees"] else "differs:"))
+        lines.append(verdict(reconciliation))
         for channel in reconciliation["channels"]:
             for difference in channel["differences"]:
                 lines.append(f"  {channel['channel']} {difference['figure']}: {difference['explanation']}")

@@ -344,11 +344,52 @@ def _v4_mail_sync_and_watch(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+# Amazon's figures, one row per imported account-health report and marketplace: a view over the kept
+# snapshots rather than a second copy, so every way a snapshot is written or deleted (an import, the demo,
+# clearing the demo) is reflected at once. (A table filled by triggers would also count its rows in the
+# import's added/updated figures: SQLite's total_changes, which the writer reads, includes trigger writes.)
+# Keys are matched without regard to case, as the importer checks them; the figures are read from
+# metrics_json in one place (app.amazon).
+#   position: the entry's place in performanceMetrics;
+#   reported_through: the latest day any of the entry's reporting ranges reaches, the only date the report
+#     carries; NULL when it gives no range at all.
+# A view's text is stored in the file, so a later change to it is a new migration, like any schema change.
+SCHEMA_V5 = (
+    """CREATE VIEW amazon_health_reports
+        (sha256, position, marketplace_id, imported_at, reported_through, account_status, metrics_json) AS
+    SELECT
+        snapshot.sha256,
+        entry.key,
+        (SELECT m.value FROM json_each(entry.value) AS m WHERE lower(m.key) = 'marketplaceid' AND m.type = 'text'),
+        snapshot.imported_at,
+        (SELECT max(substr(d.value, 1, 10)) FROM json_tree(entry.value) AS d
+          WHERE lower(d.key) = 'reportingdateto' AND d.type = 'text'
+            AND substr(d.value, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        (SELECT s.value FROM json_each(metrics.json) AS statuses, json_each(statuses.value) AS account,
+                json_each(account.value) AS s
+          WHERE lower(statuses.key) = 'accountstatuses' AND statuses.type = 'array' AND account.type = 'object'
+            AND lower(s.key) = 'status' AND s.type = 'text'
+            AND (SELECT a.value FROM json_each(account.value) AS a WHERE lower(a.key) = 'marketplaceid')
+                = (SELECT m.value FROM json_each(entry.value) AS m WHERE lower(m.key) = 'marketplaceid')),
+        entry.value
+    FROM account_health_snapshots AS snapshot,
+        json_each(CASE WHEN json_valid(snapshot.report_json) THEN snapshot.report_json ELSE '{}' END) AS metrics,
+        json_each(metrics.value) AS entry
+    WHERE lower(metrics.key) = 'performancemetrics' AND metrics.type = 'array' AND entry.type = 'object'""",
+)
+
+
+def _v5_amazon_health_reports(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V5:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
     ("triage: escalation matrix, sessions, resolutions, categories", _v3_triage),
     ("mailbox sync and watched folder", _v4_mail_sync_and_watch),
+    ("Amazon's account-health figures per report and marketplace", _v5_amazon_health_reports),
 ]
 
 

@@ -3,6 +3,7 @@ daily ODR chart against its 1 % line, and smaller charts for LRR, NFR and RDR.""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.reconcile import verdict
 from app.services import MonitorState
 from app.summary import METRIC_NAMES, SENTENCES, percent, short_day
 from ui.charts import OdrChart, RateChart, window_bounds
@@ -268,9 +270,14 @@ class DashboardView(QWidget):
 
 
 def reconciliation_text(reconciliation: dict | None) -> str:
-    """One line on Amazon's own figure: agreement, or each difference with its explanation."""
-    if not reconciliation or not reconciliation["channels"]:
+    """One line on Amazon's own figure: agreement, each difference with its explanation, or why nothing could
+    be compared (never "agrees" over nothing)."""
+    sentence = verdict(reconciliation)
+    if not sentence:
         return ""
+    head, _, rest = sentence.partition(" could not be compared")
+    if reconciliation["agrees"] is None:
+        return f"<b>{head} could not be compared</b>{html.escape(rest)}"
     if reconciliation["agrees"]:
         return "<b>Amazon's account health report agrees</b> with the monitor for its reporting range."
     lines = ["<b>Amazon's account health report differs from the monitor:</b>"]
@@ -279,10 +286,16 @@ def reconciliation_text(reconciliation: dict | None) -> str:
             if difference["figure"] == "defective_orders":
                 continue
             lines.append(
-                f"{channel['channel']} {difference['figure'].replace('_', ' ')}: Amazon {difference['amazon']}, "
-                f"monitor {difference['monitor']}. {difference['explanation']}"
+                f"{channel['channel']} {difference['figure'].replace('_', ' ')}: {difference_text(difference)}"
             )
     return "<br>".join(lines)
+
+
+def difference_text(difference: dict) -> str:
+    """A count as the two numbers and why; a rate or status through its explanation (which has percentages)."""
+    if difference["figure"] in ("rate", "status"):
+        return html.escape(difference["explanation"])
+    return html.escape(f"Amazon {difference['amazon']}, monitor {difference['monitor']}. {difference['explanation']}")
 
 
 class EmptyState(QWidget):

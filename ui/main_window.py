@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.services import MonitorState
+from ui.amazon_panel import AmazonHealthPanel
 from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.dashboard import DashboardView
 from ui.import_dialog import FILE_FILTER
@@ -30,12 +32,13 @@ from ui.settings_view import SettingsView
 from ui.tray import AlertBanner
 from ui.triage_view import TriageView
 
-VIEWS = ("dashboard", "messages", "triage", "settings")
+VIEWS = ("dashboard", "messages", "triage", "settings", "amazon")
 VIEW_TITLES = {
     "dashboard": "&Dashboard",
     "messages": "&Messages && clocks",
     "triage": "Tri&age",
     "settings": "Se&ttings",
+    "amazon": "Amazon's &report",
 }
 MIN_SIZE = (1024, 640)
 DEFAULT_SIZE = (1280, 760)
@@ -82,6 +85,16 @@ class MainWindow(QMainWindow):
         self.messages = MessagesView(now)
         self.triage = TriageView(now)
         self.settings_view = SettingsView(db_path)
+        # Amazon's own figures on a page of their own: apart from the monitor's, and with room to read.
+        self.amazon = AmazonHealthPanel()
+        holder = QWidget()  # the panel at its own height, the rest of the page empty below it
+        column = QVBoxLayout(holder)
+        column.addWidget(self.amazon)
+        column.addStretch(1)
+        amazon_page = QScrollArea()
+        amazon_page.setWidgetResizable(True)
+        amazon_page.setFrameShape(QFrame.Shape.NoFrame)
+        amazon_page.setWidget(holder)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.views: dict[str, QWidget] = {
@@ -89,6 +102,7 @@ class MainWindow(QMainWindow):
             "messages": self.messages,
             "triage": self.triage,
             "settings": self.settings_view,
+            "amazon": amazon_page,
         }
         for name, widget in self.views.items():
             self.tabs.addTab(widget, VIEW_TITLES[name])
@@ -142,6 +156,7 @@ class MainWindow(QMainWindow):
         else:
             self.dashboard.live_day = state.as_of
         self.messages.show_state(state)
+        self.amazon.show_amazon(state.metrics.get("amazon"), state.settings.zone)
         self.demo_banner.setVisible(state.demo)
         computed = state.as_of.strftime("%a %d %b %Y")
         self.status_text.setText(

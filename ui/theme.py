@@ -26,4 +26,3 @@ def urgency(remaining_s: float, amber_s: float = AMBER_S, red_s: float = RED_S) 
 
 def qcolor(name: str | None) -> QColor | None:
     return QColor(name) if name else None
-

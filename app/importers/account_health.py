@@ -5,10 +5,13 @@ Amazon's schema is inconsistent across versions (`ahrStatus` vs `accountHealthRa
 fields included, and read leniently when it is compared with the monitor's own figures. A snapshot is
 identified by its content, so saving the same report twice (even re-indented) stores it once.
 
-Before it is kept, the parts the comparison reads are checked: one entry per marketplace, ODR blocks
-that are objects, counts that are whole numbers, dates that are dates. Anything else would be stored and
-then read again on every refresh of the figures, so a file of another shape is refused instead, saying
-what was expected.
+Before it is kept, the parts the monitor reads are checked: one entry per marketplace; ODR, rate and
+rating blocks that are objects; counts that are whole numbers, rates that are fractions, scores and targets
+that are numbers, dates that are dates. Anything else would be stored and then read again on every refresh
+of the figures, so a file of another shape is refused instead, saying what was expected. A value that is
+null or missing is accepted: real reports leave out what does not apply (counts, dates, whole blocks).
+
+The names Amazon gives each figure are listed here, with the name the monitor shows it under.
 """
 
 from __future__ import annotations
@@ -33,6 +36,40 @@ EXPECTED = (
 # What the comparison with the monitor's ODR reads of each channel's block, under Amazon's known names.
 COUNTS = ("orderCount", "orderWithDefects", "claims", "aToZClaims", "chargebacks", "negativeFeedback")
 DATE_FIELDS = ("reportingDateFrom", "reportingDateTo")
+ODR_KEYS = ("orderDefectRate", "odr")
+RATING_KEYS = ("accountHealthRating", "ahr")
+SCORE_KEYS = ("ahrScore", "accountHealthRatingScore", "score")
+RATING_STATUS_KEYS = ("ahrStatus", "accountHealthRatingStatus", "status")
+MAX_SCORE = 1000  # Amazon's Account Health Rating runs from 0 to 1,000
+# The rates Amazon holds seller fulfilment to: the monitor's name, Amazon's names.
+RATE_METRICS = {
+    "late_shipment_rate": ("lateShipmentRate",),
+    "pre_fulfillment_cancel_rate": (
+        "preFulfillmentCancellationRate",
+        "prefulfillmentCancelRate",
+        "preFulfillmentCancelRate",
+    ),
+    "valid_tracking_rate": ("validTrackingRate",),
+    "on_time_delivery_rate": ("onTimeDeliveryRate",),
+    "invoice_defect_rate": ("invoiceDefectRate",),
+}
+# Amazon's policy counters. Any other block of an entry that carries `defectsCount` is one too (Amazon adds
+# policies over time).
+POLICIES = {
+    "listing_policy_violations": ("listingPolicyViolations",),
+    "received_intellectual_property_complaints": ("receivedIntellectualPropertyComplaints",),
+    "suspected_intellectual_property_violations": ("suspectedIntellectualPropertyViolations",),
+    "product_authenticity_customer_complaints": ("productAuthenticityCustomerComplaints",),
+    "product_condition_customer_complaints": ("productConditionCustomerComplaints",),
+    "product_safety_customer_complaints": ("productSafetyCustomerComplaints",),
+    "food_and_product_safety_issues": ("foodAndProductSafetyIssues",),
+    "restricted_product_policy_violations": ("restrictedProductPolicyViolations",),
+    "customer_product_reviews_policy_violations": ("customerProductReviewsPolicyViolations",),
+    "other_policy_violations": ("otherPolicyViolations",),
+    "document_requests": ("documentRequests", "documentRequest"),
+}
+POLICY_COUNT_KEYS = ("defectsCount", "defectCount", "count")
+WARNING_KEYS = ("warningStates", "warningState")
 # A whole JSON string (or the rest of the text when one is never closed) or a bracket: the brackets inside
 # strings are skipped, and each character is looked at once however the text is made.
 _TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|[\[\]{}]', re.DOTALL)
@@ -163,60 +200,140 @@ def _shape_problem(document: dict) -> str | None:
         if marketplace in seen:
             return f"{where} repeats marketplace {marketplace}"
         seen.add(marketplace)
-        odr = _field(entry, "orderDefectRate", "odr")
-        if odr is None:
-            continue
+        problem = _entry_problem(entry, where)
+        if problem:
+            return problem
+    return None
+
+
+def _present(mapping: dict, *names: str) -> tuple[str, Any] | None:
+    """Like `_field`, but a null value counts as absent (real reports write null for what does not apply)."""
+    found = _field(mapping, *names)
+    return found if found is not None and found[1] is not None else None
+
+
+def _entry_problem(entry: dict, where: str) -> str | None:
+    """What is wrong with one marketplace's figures, or None."""
+    odr = _present(entry, *ODR_KEYS)
+    if odr is not None:
         if not isinstance(odr[1], dict):
             return f"{where}.{odr[0]} is {_what(odr[1])}, not an object"
         for channel in ("afn", "mfn"):
-            block = _field(odr[1], channel)
+            block = _present(odr[1], channel)
             if block is None:
                 continue
             block_where = f"{where}.{odr[0]}.{block[0]}"
             if not isinstance(block[1], dict):
                 return f"{block_where} is {_what(block[1])}, not an object"
-            problem = _block_problem(block[1], block_where)
+            problem = _block_problem(block[1], block_where, COUNTS)
             if problem:
                 return problem
-    return None
+    rating = _present(entry, *RATING_KEYS)
+    if rating is not None:
+        if not isinstance(rating[1], dict):
+            return f"{where}.{rating[0]} is {_what(rating[1])}, not an object"
+        score = _present(rating[1], *SCORE_KEYS)
+        if score is not None and not (_is_number(score[1]) and 0 <= score[1] <= MAX_SCORE):
+            return f"{where}.{rating[0]}.{score[0]} is {_what(score[1])}; expected a score from 0 to {MAX_SCORE}"
+    for aliases in RATE_METRICS.values():
+        block = _present(entry, *aliases)
+        if block is None:
+            continue
+        if not isinstance(block[1], dict):
+            return f"{where}.{block[0]} is {_what(block[1])}, not an object"
+        problem = _block_problem(block[1], f"{where}.{block[0]}", _count_keys(block[1]))
+        if problem:
+            return problem
+    policies = {name.lower() for aliases in POLICIES.values() for name in aliases}
+    for key, value in entry.items():
+        is_counter = isinstance(value, dict) and _present(value, "defectsCount") is not None
+        if str(key).lower() in policies or is_counter:
+            problem = _policy_problem(value, f"{where}.{key}")
+            if problem:
+                return problem
+    return _dates_problem(entry, where)
 
 
-def _block_problem(block: dict, where: str) -> str | None:
-    """What is wrong with one channel's ODR block, or None."""
-    for name in COUNTS:
-        found = _field(block, name)
+def _count_keys(block: dict) -> tuple[str, ...]:
+    """The counts of a rate block, whatever the rate: `orderCount`, `lateShipmentCount`, `invoiceDefect`
+    ({count: 1}), …"""
+    return tuple(
+        str(key)
+        for key, value in block.items()
+        if str(key).lower().endswith("count") or (isinstance(value, dict) and _field(value, "count") is not None)
+    )
+
+
+def _policy_problem(value: Any, where: str) -> str | None:
+    """A policy counter is an object with a defect count, a bare count, or a list (of document requests)."""
+    if value is None or isinstance(value, list):
+        return None
+    if isinstance(value, dict):
+        found = _present(value, *POLICY_COUNT_KEYS)
+        if found is None or _is_count(found[1]):
+            return None
+        where, value = f"{where}.{found[0]}", found[1]
+    if _is_count(value):
+        return None
+    return f"{where} is {_what(value)}; expected a whole number of 0 or more"
+
+
+def _block_problem(block: dict, where: str, counts: tuple[str, ...]) -> str | None:
+    """What is wrong with one figure's block (an ODR channel, a rate), or None."""
+    for name in counts:
+        found = _present(block, name)
         if found is None:
             continue
         key, value = found
         if isinstance(value, dict):
-            found = _field(value, "count")
+            found = _present(value, "count")
             if found is None:
                 continue
             key, value = f"{key}.{found[0]}", found[1]
         if not _is_count(value):
             return f"{where}.{key} is {_what(value)}; expected a whole number of 0 or more"
-    rate = _field(block, "rate")
-    if rate is not None and not (_is_number(rate[1]) and rate[1] >= 0):
+    rate = _present(block, "rate")
+    if rate is not None and not (_is_number(rate[1]) and 0 <= rate[1] <= 1):
         return f"{where}.{rate[0]} is {_what(rate[1])}; expected a fraction like 0.0042"
-    span = _field(block, "reportingDateRange")
-    if span is None:
+    goal = _present(block, "targetValue")
+    if goal is not None and not (_is_number(goal[1]) and goal[1] >= 0):
+        return f"{where}.{goal[0]} is {_what(goal[1])}; expected a number like 0.01"
+    return None
+
+
+def _dates_problem(value: Any, where: str) -> str | None:
+    """Every reporting range anywhere in an entry: its dates are dates, and it does not end before it starts.
+
+    The report is dated by the latest of these days, so none may be something else.
+    """
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _dates_problem(item, f"{where}[{index}]")
+            if problem:
+                return problem
         return None
-    if not isinstance(span[1], dict):
-        return f"{where}.{span[0]} is {_what(span[1])}, not an object"
-    days = []
-    for name in DATE_FIELDS:
-        found = _field(span[1], name)
-        if found is None:
-            continue
-        day = _day(found[1])
-        if day is None:
-            return (
-                f"{where}.{span[0]}.{found[0]} is {_what(found[1])}; expected a date like 2026-08-27T00:00:00Z "
-                f"from {FIRST_YEAR} to {LAST_YEAR}"
-            )
-        days.append(day)
-    if len(days) == 2 and days[0] > days[1]:
-        return f"{where}.{span[0]} ends before it starts"
+    if not isinstance(value, dict):
+        return None
+    days = {}
+    for key, item in value.items():
+        name = str(key).lower()
+        if name in {field.lower() for field in DATE_FIELDS} and item is not None:
+            day = _day(item)
+            if day is None:
+                return (
+                    f"{where}.{key} is {_what(item)}; expected a date like 2026-08-27T00:00:00Z "
+                    f"from {FIRST_YEAR} to {LAST_YEAR}"
+                )
+            days[name] = day
+        elif name == "reportingdaterange" and item is not None and not isinstance(item, dict):
+            return f"{where}.{key} is {_what(item)}, not an object"
+        else:
+            problem = _dates_problem(item, f"{where}.{key}")
+            if problem:
+                return problem
+    start, end = days.get(DATE_FIELDS[0].lower()), days.get(DATE_FIELDS[1].lower())
+    if start and end and start > end:
+        return f"{where} ends before it starts"
     return None
 
 

@@ -3,7 +3,9 @@
 Clocks run in calendar hours (weekends and holidays count). A clock whose obligation outlives its
 deadline (a buyer still waiting for a reply, a return request still pending, a claim still unanswered)
 stays on the list with a negative remaining time; a clock that only opens a window (appeal, feedback
-removal) disappears once the window has closed, because nothing can be done any more.
+removal) disappears once the window has closed, because nothing can be done any more. A feedback removal
+clock runs only for feedback Amazon has a ground to remove (`app.removal`): for any other, asking breaks
+Amazon's rules, and the only path is the buyer.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from app import rules
+from app import removal, rules
 from app.model import Claim, Feedback, Message, Order, ReturnRequest
 from app.settings import Settings, load_settings
 from app.snapshot import (
@@ -26,6 +28,7 @@ from app.snapshot import (
 )
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
 from storage import queries
+from storage import triage as triage_store
 
 BUYER_REPLY = "buyer_reply"
 CSBA_INQUIRY = "csba_inquiry"
@@ -87,6 +90,7 @@ class ClockInputs:
     claims: list[Claim] = field(default_factory=list)
     negative_feedback: list[Feedback] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
+    product_names: dict[str, list[str]] = field(default_factory=dict)
 
 
 def open_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
@@ -176,6 +180,12 @@ def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list
         # A removal or a request dated after `at` had not happened yet.
         if start is None or (until is not None and until <= today) or (requested is not None and requested <= today):
             continue
+        # Asking Amazon to remove a feedback it has no ground to remove breaks its rules: without a ground
+        # there is no removal to request, only the buyer to answer (the escalation matrix's path).
+        channel = _channel(inputs, feedback.order_id)
+        names = inputs.product_names.get(feedback.order_id, [])
+        if removal.removal_ground(feedback.comments, channel, names, settings.marketplace) is None:
+            continue
         opened = day_start(feedback.day, zone)
         clocks.append(
             Clock(
@@ -185,7 +195,7 @@ def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list
                 opened + window,
                 feedback.order_id,
                 (feedback.comments or "")[:80],
-                _channel(inputs, feedback.order_id),
+                channel,
             )
         )
     return clocks
@@ -199,12 +209,17 @@ def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) 
     claims = [claim_from_row(row) for row in queries.claims(db)]
     feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), today.isoformat())]
     order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]
+    names: dict[str, list[str]] = {}
+    for row in triage_store.order_items(db, [f.order_id for f in feedback]):
+        if row["product_name"]:
+            names.setdefault(row["order_id"], []).append(row["product_name"])
     return ClockInputs(
         unanswered=messages,
         pending_returns=[return_from_row(row) for row in queries.pending_returns(db)],
         claims=claims,
         negative_feedback=feedback,
         orders=load_orders(db, zone, order_ids),
+        product_names=names,
     )
 
 

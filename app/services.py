@@ -13,7 +13,16 @@ import sqlite_utils
 
 from app import demo_state, triage, triage_report
 from app.amazon import amazon_block
-from app.clocks import Clock, clocks_at
+from app.clocks import (
+    A_TO_Z_RESPONSE,
+    BUYER_REPLY,
+    CHARGEBACK_RESPONSE,
+    CSBA_INQUIRY,
+    FEEDBACK_REMOVAL,
+    RETURN_RESPONSE,
+    Clock,
+    clocks_at,
+)
 from app.metrics import daily_series, metrics_as_of
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
@@ -189,8 +198,10 @@ _ITEM_TABLES = {
 def load_triage(
     db: sqlite_utils.Database, at: float, since: date | None = None, settings: Settings | None = None
 ) -> triage.TriageList:
-    """The triage list as of the instant `at`: items new since the last completed triage (or the last 7
-    days the first time, or since the day `since` when given), with the session and counts.
+    """The triage list as of the instant `at`: every item still open whatever its age (a clock running or
+    overdue, an undecided claim, a removable feedback), every item a completed triage showed and nobody
+    resolved since (carried over), and the items new since the last completed triage (or the last 7 days
+    the first time, or since the day `since` when given), with the session and counts.
 
     Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
     reopened since the last completed triage are listed again.
@@ -202,17 +213,24 @@ def load_triage(
     sessions = triage_store.sessions(db)
     last_completed = sessions[-1]["completed_at"] if sessions else None
     first, last, reason = triage.triage_window(as_of, zone, last_completed, since)
+    shown = {key: when for key, when in triage_store.first_shown(db).items() if when <= at}
     seen: set[str] = set()
     late_from = None
     if since is None and last_completed is not None:
-        seen = triage_store.seen_keys(db)
+        seen = set(shown)
         covered_from = date.fromisoformat(sessions[0]["window_start"])
         late_from = max(covered_from, first - timedelta(days=triage.LATE_ARRIVAL_DAYS))
     since_completed = last_completed if last_completed is not None else -1
-    keep = {key for key, r in load_resolutions(db).items() if r.resolved_at > since_completed}
+    resolutions = load_resolutions(db)
+    keep = {key for key, r in resolutions.items() if r.resolved_at > since_completed}
     keep |= triage_store.reopened_since(db, since_completed)
-    inputs = load_triage_inputs(db, at, settings, triage.load_from(first, late_from, keep), last)
-    items = triage.triage_items(inputs, at, settings, first, last, seen=seen, keep=keep, late_from=late_from)
+    clocks = clocks_at(db, at, settings)
+    carried = [key for key in shown if key not in resolutions]
+    reach = min(triage.load_from(first, late_from, keep), _open_reach(db, as_of, settings, clocks, carried))
+    inputs = load_triage_inputs(db, at, settings, reach, last, clocks)
+    items = triage.triage_items(
+        inputs, at, settings, first, last, seen=seen, keep=keep, late_from=late_from, shown=shown
+    )
     return triage.TriageList(
         at=at,
         as_of=as_of,
@@ -226,10 +244,29 @@ def load_triage(
     )
 
 
+def _open_reach(db: sqlite_utils.Database, as_of: date, settings: Settings, clocks: list[Clock], carried) -> date:
+    """The oldest day an open or carried item is dated: the records must be read from there, or an old
+    overdue clock or an undecided claim would never reach the list."""
+    zone = settings.zone
+    days = [local_day(clock.started_at, zone) for clock in clocks]
+    undecided = triage_store.earliest_undecided_claim(db, as_of.isoformat())
+    if undecided:
+        days.append(date.fromisoformat(undecided))
+    # An appeal clock starts at the decision, its claim's item is dated by the filing: read from the record.
+    stored_days, instants = triage_store.earliest_of_keys(db, [*carried, *(_clock_key(clock) for clock in clocks)])
+    days += [date.fromisoformat(day) for day in stored_days]
+    days += [local_day(instant, zone) for instant in instants]
+    return min(days, default=as_of)
+
+
 def resolve_item(
     db: sqlite_utils.Database, key: str, action: str, note: str = "", at: float | None = None
 ) -> triage.Resolution:
-    """Record what the seller did about an item (kept for good in the order's history).
+    """Record what the seller did about an item (kept for good in the order's history), and end the clock
+    it is on the way that clock ends (metrics.md, "Clocks"): a reply for a buyer message, a response for a
+    claim, chargeback or return request, the removal request for a removable feedback (the path the matrix
+    gives it). A clock that ends only on Amazon's side or on a record filed there (an appeal window) keeps
+    running, and the item says so (`TriageItem.clock_note`).
 
     Resolving an item already resolved replaces the resolution in force (the earlier one is kept, marked
     superseded). Raises LookupError for a key that names no record, ValueError without an action.
@@ -241,10 +278,38 @@ def resolve_item(
         raise ValueError("the action or note is too long")
     kind, order_id = _item_subject(db, key)
     when = int(time.time() if at is None else at)
+    settings = load_settings(db)
+    running = [clock for clock in clocks_at(db, when, settings) if _clock_key(clock) == key]
     row = {"item_key": key, "order_id": order_id, "item_kind": kind, "action": action, "note": note}
     with write_transaction(db):
         triage_store.insert_resolution(db, row | {"resolved_at": when})
+        for clock in running:
+            _end_clock(db, clock, when, settings)
     return triage.Resolution(key, action, note, when, order_id, kind)
+
+
+def _clock_key(clock: Clock) -> str:
+    """The key of the triage item a clock belongs to."""
+    if clock.kind in (BUYER_REPLY, CSBA_INQUIRY):
+        return f"message:{clock.item_id}"
+    if clock.kind == RETURN_RESPONSE:
+        return f"return:{clock.item_id}"
+    if clock.kind == FEEDBACK_REMOVAL:
+        return f"feedback:{clock.item_id}"
+    order_id, _, claim_type = clock.item_id.rpartition("/")
+    return f"claim:{order_id}:{claim_type}"
+
+
+def _end_clock(db: sqlite_utils.Database, clock: Clock, when: int, settings: Settings) -> None:
+    if clock.kind in (BUYER_REPLY, CSBA_INQUIRY):
+        triage_store.record_reply(db, clock.item_id, when)
+    elif clock.kind == RETURN_RESPONSE:
+        triage_store.record_return_response(db, clock.item_id, when)
+    elif clock.kind == FEEDBACK_REMOVAL:
+        triage_store.record_removal_request(db, clock.item_id, local_day(when, settings.zone).isoformat())
+    elif clock.kind in (A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE):
+        order_id, _, claim_type = clock.item_id.rpartition("/")
+        triage_store.record_claim_response(db, order_id, claim_type, when)
 
 
 def reopen_item(db: sqlite_utils.Database, key: str, at: float | None = None) -> bool:
@@ -254,8 +319,9 @@ def reopen_item(db: sqlite_utils.Database, key: str, at: float | None = None) ->
 
 
 def complete_session(db: sqlite_utils.Database, at: float | None = None, keys: list[str] | None = None) -> dict:
-    """Complete the current triage: its instant defines "new" next time, and the items it showed are not
-    shown again. `keys`: the items the seller saw (default: the list as of `at`).
+    """Complete the current triage: its instant defines "new" next time. The items it showed and left
+    unresolved are carried over to the next triage (with the instant they were first shown) until they are
+    resolved. `keys`: the items the seller saw (default: the list as of `at`).
 
     Raises ValueError when `at` is before the last completed triage.
     """

@@ -19,14 +19,24 @@ What is listed (metrics.md, "Escalation matrix" and "Feedback removal eligibilit
   delivery failures Amazon handles alone (NEVER_ARRIVED, UNDELIVERABLE_*) are not listed;
 - every change of a metric's status the app recorded (`app.alerts.status_history`).
 
+**Nothing is lost.** Every triage, the first included, lists every item still *open*, whatever its
+age: a clock still running or overdue (a buyer waiting for a reply, a pending return request, an
+unanswered claim or chargeback, an appeal or removal window still open), a claim Amazon has not decided,
+a feedback that can still be removed. A week with nothing new but ten overdue clocks is not an empty
+triage. Items a completed triage showed and the seller did not resolve are *carried over*, listed again
+with the instant they were first shown, until they are resolved.
+
 **New** means dated on or after the window's first day: the local day the last triage was completed
 (or, the first time, the 7 days ending today; or a day the seller gives). Records dated before that
 day but never shown in a completed triage are listed too when they are at most
-`LATE_ARRIVAL_DAYS` older (reports arrive late: an FBA return shows up weeks after the refund), and
-records a completed triage already showed are not shown again. An item the seller resolved in the
-current session stays on the list, marked resolved, even if it no longer qualifies (the message was
-answered since), until the session is completed; an item reopened comes back on the list (up to
+`LATE_ARRIVAL_DAYS` older (reports arrive late: an FBA return shows up weeks after the refund). An item
+resolved before the last completed triage is settled and not listed again. An item the seller resolved
+in the current session stays on the list, marked resolved, even if it no longer qualifies (the message
+was answered since), until the session is completed; an item reopened comes back on the list (up to
 `KEEP_REACH_DAYS` old) until it is resolved again and a triage completed.
+
+**One deadline per item**: its clock's due time, or, for an item on no clock, the matrix's response time
+counted from the event. The matrix's response time is not shown as a second deadline beside a clock.
 
 Every item has a stable `key` (`feedback:{order_id}`, `claim:{order_id}:{type}`, `message:{id}`,
 `return:{return_id}`, `fba_return:{return_key}`, `status:{metric}:{instant}`) so resolutions and
@@ -53,12 +63,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app import removal, rules
-from app.clocks import KIND_LABELS, Clock
+from app.clocks import A_TO_Z_APPEAL, FEEDBACK_REMOVAL, KIND_LABELS, Clock
 from app.model import FBA, Claim, Feedback, Order, ReturnRequest
 from app.settings import Settings
 from app.summary import METRIC_NAMES, STATUS_WORDS, percent
@@ -464,10 +474,39 @@ class TriageItem:
     removal: dict | None = None
     resolution: Resolution | None = None
     details: dict = field(default_factory=dict)
+    still_open: bool = False  # on a running clock, an undecided claim, a removable feedback
+    carried_since: int | None = None  # when a completed triage first showed it, unresolved since
+    clock_note: str | None = None  # why a resolution left the item's clock running, or the defect counting
 
     @property
     def resolved(self) -> bool:
         return self.resolution is not None
+
+    @property
+    def due_at(self) -> int:
+        """The item's one deadline: its clock's, else the matrix's response time from the event."""
+        return self.clock.due_at if self.clock is not None else self.suggestion.respond_by
+
+    @property
+    def deadline_source(self) -> str:
+        return "clock" if self.clock is not None else "matrix"
+
+    def passed(self, reference: float) -> bool:
+        return self.due_at <= reference
+
+    def carried_days(self, as_of: date, zone: ZoneInfo) -> int | None:
+        """Whole days since a completed triage first showed the item (None: not carried over)."""
+        if self.carried_since is None:
+            return None
+        return max(0, (as_of - local_day(self.carried_since, zone)).days)
+
+    def deadline_json(self, reference: float) -> dict:
+        return {
+            "due_at": to_iso(self.due_at),
+            "remaining_s": float(self.due_at - reference),
+            "passed": self.passed(reference),
+            "source": self.deadline_source,
+        }
 
     @property
     def status(self) -> str:
@@ -508,9 +547,13 @@ class TriageItem:
             "preapproved_amount": s.amount,
             "currency": s.currency,
             "amount_basis": s.amount_basis,
+            "deadline": self.deadline_json(reference),
             "removal": self.removal,
             "status": self.status,
+            "still_open": self.still_open,
+            "carried_since": to_iso(self.carried_since) if self.carried_since is not None else None,
             "resolution": self.resolution.to_json() if self.resolution else None,
+            "clock_note": self.clock_note,
             **({"details": self.details} if self.details else {}),
         }
 
@@ -539,7 +582,8 @@ class TriageList:
             "total": len(self.items),
             "open": len(self.open_items),
             "resolved": len(self.items) - len(self.open_items),
-            "overdue": sum(1 for i in self.open_items if i.clock and i.clock.remaining_s(self.at) < 0),
+            "overdue": sum(1 for i in self.open_items if i.passed(self.at)),
+            "carried": sum(1 for i in self.open_items if i.carried_since is not None),
             "removable": sum(1 for i in self.items if i.removal and i.removal["eligible"]),
             "by_category": dict(Counter(item.category for item in self.items)),
             "by_kind": dict(Counter(item.kind for item in self.items)),
@@ -554,6 +598,9 @@ class TriageList:
             "last_completed_at": to_iso(self.last_completed_at) if self.last_completed_at is not None else None,
         }
 
+    def carried_days(self, item: TriageItem) -> int | None:
+        return item.carried_days(self.as_of, ZoneInfo(self.timezone))
+
     def to_json(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(),
@@ -561,7 +608,7 @@ class TriageList:
             "timezone": self.timezone,
             "session": self.session_json(),
             "counts": self.counts,
-            "items": [item.to_json(self.at) for item in self.items],
+            "items": [item.to_json(self.at) | {"carried_days": self.carried_days(item)} for item in self.items],
         }
 
 
@@ -586,20 +633,25 @@ def triage_items(
     seen: frozenset[str] | set[str] = frozenset(),
     keep: frozenset[str] | set[str] = frozenset(),
     late_from: date | None = None,
+    shown: dict[str, int] | None = None,
 ) -> list[TriageItem]:
-    """Every item dated `first_day`..`last_day` (local days), most urgent first.
+    """Every item still open whatever its date, every item carried over, and every item dated
+    `first_day`..`last_day` (local days), most urgent first.
 
     Args:
         inputs: the records (read by `app.triage_inputs.load_triage_inputs`).
         at: the reference instant: nothing after it exists; clocks count down from it.
         settings: the seller's settings (zone, marketplace, feedback removal window).
         first_day, last_day: the window, in the marketplace time zone.
-        seen: keys a completed triage already showed: not listed again.
+        seen: keys a completed triage already showed: not listed again as new.
         keep: keys resolved in the current session or reopened since the last completed triage: listed
             whatever their date and even when they no longer qualify (the seller is working on them).
         late_from: records dated from this day up to `first_day` are listed too if not `seen`
             (they arrived after the triage that covered their day).
+        shown: key -> the instant a completed triage first showed it; such an item not resolved since
+            is carried over, whatever its date.
     """
+    shown = shown or {}
     builder = _Builder(inputs, at, settings, load_from(first_day, late_from, keep), last_day)
     candidates = builder.feedback() + builder.claims() + builder.returns() + builder.messages()
     candidates += builder.fba_returns() + builder.status_changes()
@@ -607,9 +659,18 @@ def triage_items(
     for item, qualifies in candidates:
         if item.at > at:
             continue
-        recent = item.day >= first_day or (late_from is not None and item.day >= late_from)
-        if item.key in keep or (qualifies and recent and item.key not in seen):
+        carried = item.key in shown and not item.resolved
+        item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=clock_note(item))
+        if item.key in keep:
             listed.append(item)
+        elif item.resolved:
+            continue  # settled in a completed triage: the resolution says what became of its clock
+        elif carried or item.still_open:
+            listed.append(item)
+        else:
+            recent = item.day >= first_day or (late_from is not None and item.day >= late_from)
+            if qualifies and recent and item.key not in seen:
+                listed.append(item)
     return sorted(listed, key=_urgency)
 
 
@@ -623,6 +684,30 @@ def load_from(first_day: date, late_from: date | None, keep: frozenset[str] | se
 def _urgency(item: TriageItem) -> tuple:
     due = item.clock.due_at if item.clock else math.inf
     return (due, item.at, item.key)
+
+
+# Why a resolution cannot close a clock: these end on Amazon's side or on a record the seller files there.
+_CLOCK_STAYS = {
+    A_TO_Z_APPEAL: "the appeal window stays open until it closes or you record an appeal filed in Seller Central",
+    FEEDBACK_REMOVAL: "the removal window stays open until a removal request or the removal is recorded",
+}
+
+
+def clock_note(item: TriageItem) -> str | None:
+    """For a resolved item: why its clock is still running, or why its defect still counts."""
+    if not item.resolved:
+        return None
+    if item.clock is not None:
+        why = _CLOCK_STAYS.get(item.clock.kind, "the record still shows it unanswered")
+        return f"Resolved, but “{item.clock.label}” is still running: {why}."
+    if item.kind == FEEDBACK and item.odr_effect.startswith("counts"):
+        return (
+            "Resolved, but the feedback is still on the record and counts toward ODR and NFR until Amazon removes "
+            "it or the buyer changes it; do not ask for removal without a removal ground."
+        )
+    if item.kind == A_TO_Z_CLAIM and item.details.get("status") == "open":
+        return "Resolved and answered, but Amazon has not decided the claim yet: it counts until then."
+    return None
 
 
 class _Builder:
@@ -642,7 +727,9 @@ class _Builder:
             self.clocks.setdefault((clock.kind, clock.item_id), []).append(clock)
 
     def in_window(self, day: date) -> bool:
-        return self.first <= day <= self.last and day <= self.as_of
+        # No lower bound: the records were read from the earliest day the list needs, and what is older
+        # than the window is listed only when still open or carried over (`triage_items`).
+        return day <= self.last and day <= self.as_of
 
     def clock(self, kinds: tuple[str, ...], item_id: str) -> Clock | None:
         found = [c for kind in kinds for c in self.clocks.get((kind, item_id), [])]
@@ -667,6 +754,7 @@ class _Builder:
         case: str = DEFAULT_CASE,
         qualifies: bool = True,
         details: dict | None = None,
+        still_open: bool = False,
     ) -> tuple[TriageItem, bool]:
         category = self.inputs.overrides.get(key, derived)
         if category not in CATEGORIES:
@@ -709,6 +797,7 @@ class _Builder:
             removal=removal_info,
             resolution=self.inputs.resolutions.get(key),
             details=details or {},
+            still_open=still_open or clock is not None,
         )
         return item, qualifies
 
@@ -760,6 +849,7 @@ class _Builder:
                     info,
                     REMOVABLE_CASE if info["eligible"] else DEFAULT_CASE,
                     details={"rating": fb.rating, "comments": fb.comments},
+                    still_open=info["eligible"],
                 )
             )
         return items
@@ -822,6 +912,7 @@ class _Builder:
                     self.clock(clock_kinds, f"{claim.order_id}/{claim.type}"),
                     case=FBA_FULFILMENT_CASE if fba_failure else DEFAULT_CASE,
                     details={"status": claim.status, "reason": claim.reason, "amount": claim.amount},
+                    still_open=_claim_status(claim, self.as_of) == "open",
                 )
             )
         return items

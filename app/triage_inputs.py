@@ -14,7 +14,7 @@ import sqlite_utils
 
 from app import rules
 from app.alerts import status_history
-from app.clocks import clocks_at
+from app.clocks import Clock, clocks_at
 from app.model import Reply
 from app.settings import Settings
 from app.snapshot import (
@@ -40,9 +40,15 @@ from storage import triage as store
 
 
 def load_triage_inputs(
-    db: sqlite_utils.Database, at: float, settings: Settings, first_day: date, last_day: date
+    db: sqlite_utils.Database,
+    at: float,
+    settings: Settings,
+    first_day: date,
+    last_day: date,
+    clocks: list[Clock] | None = None,
 ) -> TriageInputs:
-    """The records dated `first_day`..`last_day` that may be triage items, and what they refer to."""
+    """The records dated `first_day`..`last_day` that may be triage items, and what they refer to.
+    `clocks`: the open clocks at `at` when the caller already has them."""
     zone = settings.zone
     start, end = day_start(first_day, zone), min(end_of_day(last_day, zone), int(at) + 1)
     first, last = first_day.isoformat(), last_day.isoformat()
@@ -75,7 +81,7 @@ def load_triage_inputs(
         orders=orders,
         item_values=values,
         product_names=names,
-        clocks=clocks_at(db, at, settings),
+        clocks=clocks if clocks is not None else clocks_at(db, at, settings),
         resolutions=load_resolutions(db),
         overrides={k: v for k, v in store.category_overrides(db).items() if v in CATEGORIES},
         matrix=load_matrix(db),

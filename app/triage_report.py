@@ -13,6 +13,7 @@ import csv
 import html
 import io
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from app.summary import percent
 from app.timeutil import to_iso
@@ -33,8 +34,11 @@ CSV_COLUMNS = (
     ("what_happened", lambda item, at: item.what),
     ("odr_effect", lambda item, at: item.odr_effect),
     ("clock", lambda item, at: (item.clock_json(at) or {}).get("label", "")),
-    ("due_at", lambda item, at: to_iso(item.clock.due_at) if item.clock else ""),
-    ("remaining_s", lambda item, at: item.clock.remaining_s(at) if item.clock else ""),
+    # One deadline per item: the clock's, else the matrix's response time (deadline_source says which).
+    ("due_at", lambda item, at: to_iso(item.due_at)),
+    ("remaining_s", lambda item, at: float(item.due_at - at)),
+    ("deadline_source", lambda item, at: item.deadline_source),
+    ("deadline_passed", lambda item, at: _yes_no(item.passed(at))),
     ("suggested_action", lambda item, at: item.suggestion.action),
     ("who", lambda item, at: item.suggestion.who),
     ("response_hours", lambda item, at: item.suggestion.response_hours),
@@ -46,6 +50,8 @@ CSV_COLUMNS = (
     ("resolution_action", lambda item, at: item.resolution.action if item.resolution else ""),
     ("resolution_note", lambda item, at: item.resolution.note if item.resolution else ""),
     ("resolved_at", lambda item, at: to_iso(item.resolution.resolved_at) if item.resolution else ""),
+    ("clock_note", lambda item, at: item.clock_note or ""),
+    ("carried_since", lambda item, at: to_iso(item.carried_since) if item.carried_since is not None else ""),
     ("key", lambda item, at: item.key),
 )
 
@@ -188,8 +194,8 @@ def triage_html(listing: TriageList, series: list[dict]) -> str:
     e = html.escape
     counts = listing.counts
     window = f"{listing.window_start:%d %b %Y} – {listing.window_end:%d %b %Y}"
-    rows = "\n".join(_row(item, listing.at) for item in listing.items) or (
-        '<tr><td colspan="9">Nothing new: no defect or contact needs triage in this window.</td></tr>'
+    rows = "\n".join(_row(item, listing.at, ZoneInfo(listing.timezone)) for item in listing.items) or (
+        '<tr><td colspan="9">Nothing new and nothing still open: no defect or contact needs triage.</td></tr>'
     )
     last = _latest(series)
     figure = ""
@@ -204,11 +210,12 @@ def triage_html(listing: TriageList, series: list[dict]) -> str:
 <div class="sub">Session {listing.session_number} · as of {e(listing.as_of.isoformat())}
 ({e(listing.timezone)}){figure}</div>
 <div class="counts"><span>{counts["total"]} items</span><span>{counts["open"]} open</span>
-<span>{counts["resolved"]} resolved</span><span>{counts["overdue"]} overdue</span>
+<span>{counts["resolved"]} resolved</span><span>{counts["overdue"]} past their deadline</span>
+<span>{counts["carried"]} carried over</span>
 <span>{counts["removable"]} feedback removable</span></div>
 {odr_chart_svg(series)}
 <table class="items">
-<thead><tr><th>Status</th><th>Date</th><th>What happened</th><th>Order</th><th>Category</th><th>Clock</th>
+<thead><tr><th>Status</th><th>Date</th><th>What happened</th><th>Order</th><th>Category</th><th>Deadline</th>
 <th>ODR effect</th><th>Suggested action</th><th>Removal</th></tr></thead>
 <tbody>
 {rows}
@@ -221,14 +228,15 @@ def _latest(series: list[dict]) -> dict | None:
     return series[-1] if series else None
 
 
-def _row(item: TriageItem, at: float) -> str:
+def _row(item: TriageItem, at: float, zone: ZoneInfo) -> str:
     e = html.escape
     s = item.suggestion
     clock = ""
-    if item.clock is not None:
-        remaining = item.clock.remaining_s(at)
+    if not item.resolved:
+        remaining = item.due_at - at
         css = ' class="overdue"' if remaining < 0 else ""
-        clock = f"<span{css}>{e(item.clock.label)}: {e(_remaining(remaining))}</span>"
+        label = item.clock.label if item.clock is not None else f"Respond ({s.response_hours:g} h)"
+        clock = f"<span{css}>{e(label)}: {e(_remaining(remaining))}</span>"
     amount = ""
     if s.amount is not None:
         amount = f"; pre-approved up to {s.amount:.2f}{' ' + e(s.currency) if s.currency else ''}"
@@ -245,12 +253,16 @@ def _row(item: TriageItem, at: float) -> str:
     status = "Resolved" if item.resolved else "Open"
     if item.resolution:
         status += f": {e(item.resolution.action)}"
+    if item.clock_note:
+        status += f" <i>{e(item.clock_note)}</i>"
+    if item.carried_since is not None:
+        status += f" (carried over since {datetime.fromtimestamp(item.carried_since, zone):%d %b})"
     order = e(item.order_id or "—") + (f" ({e(item.channel)})" if item.channel else "")
     return (
         f'<tr class="{item.status}"><td>{status}</td><td>{e(item.day.isoformat())}</td>'
         f'<td title="{e(KIND_NAMES[item.kind])}">{e(item.what)}</td><td>{order}</td>'
         f"<td>{e(CATEGORIES[item.category])}</td><td>{clock}</td><td>{e(item.odr_effect)}</td>"
-        f"<td>{e(s.action)} <i>({e(s.who)}, within {s.response_hours:g} h{amount})</i></td><td>{removal}</td></tr>"
+        f"<td>{e(s.action)} <i>({e(s.who)}{amount})</i></td><td>{removal}</td></tr>"
     )
 
 

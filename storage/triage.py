@@ -197,3 +197,96 @@ def lookup_record(db: sqlite_utils.Database, table: str, column: str, value: str
 def claim_row(db: sqlite_utils.Database, order_id: str, claim_type: str) -> dict | None:
     rows = list(db.query("SELECT * FROM claims WHERE order_id = ? AND type = ?", [order_id, claim_type]))
     return rows[0] if rows else None
+
+
+# --- What the list must reach back to ---------------------------------------------------------------------------
+
+
+def first_shown(db: sqlite_utils.Database) -> dict[str, int]:
+    """Key -> the instant of the first completed triage that showed it."""
+    return {
+        row[0]: row[1]
+        for row in db.execute(
+            "SELECT i.item_key, MIN(s.completed_at) FROM triage_session_items i "
+            "JOIN triage_sessions s ON s.id = i.session_id GROUP BY i.item_key"
+        )
+    }
+
+
+def earliest_undecided_claim(db: sqlite_utils.Database, as_of: str) -> str | None:
+    """The filing day of the oldest claim or chargeback not decided by the end of `as_of`."""
+    row = db.execute(
+        "SELECT MIN(filed_on) FROM claims WHERE filed_on <= ? AND (status = 'open' OR decided_on > ?)", [as_of, as_of]
+    ).fetchone()
+    return row[0] if row else None
+
+
+_KEY_DAYS = {
+    "feedback": ("SELECT MIN(feedback_date) FROM feedback WHERE order_id IN ({})", "day"),
+    "return": ("SELECT MIN(request_date) FROM fbm_returns WHERE return_id IN ({})", "day"),
+    "message": ("SELECT MIN(received_at) FROM messages WHERE message_id IN ({})", "instant"),
+    "fba_return": ("SELECT MIN(returned_at) FROM fba_returns WHERE return_key IN ({})", "instant"),
+}
+
+
+def earliest_of_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> tuple[list[str], list[int]]:
+    """The oldest record date (days, as stored) and instant (epoch seconds) among the items `keys` name."""
+    by_prefix: dict[str, list[str]] = {}
+    for key in keys:
+        prefix, _, rest = key.partition(":")
+        by_prefix.setdefault(prefix, []).append(rest)
+    days: list[str] = []
+    instants: list[int] = []
+    for prefix, (sql, unit) in _KEY_DAYS.items():
+        for chunk in _chunks(by_prefix.get(prefix, [])):
+            value = db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchone()[0]
+            if value is not None:
+                (days if unit == "day" else instants).append(value)
+    claim_orders = [rest.rsplit(":", 1)[0] for rest in by_prefix.get("claim", []) if ":" in rest]
+    for chunk in _chunks(claim_orders):
+        marks = ", ".join("?" * len(chunk))
+        value = db.execute(f"SELECT MIN(filed_on) FROM claims WHERE order_id IN ({marks})", chunk).fetchone()[0]
+        if value is not None:
+            days.append(value)
+    instants += [
+        int(rest.rpartition(":")[2]) for rest in by_prefix.get("status", []) if rest.rpartition(":")[2].isdigit()
+    ]
+    return days, instants
+
+
+# --- Closing an item's clock on its record ----------------------------------------------------------------------
+
+
+def record_claim_response(db: sqlite_utils.Database, order_id: str, claim_type: str, at: int) -> int:
+    return db.execute(
+        "UPDATE claims SET responded_at = ? WHERE order_id = ? AND type = ? "
+        "AND (responded_at IS NULL OR responded_at > ?)",
+        [at, order_id, claim_type, at],
+    ).rowcount
+
+
+def record_return_response(db: sqlite_utils.Database, return_id: str, at: int) -> int:
+    return db.execute(
+        "UPDATE fbm_returns SET responded_at = ? WHERE return_id = ? AND (responded_at IS NULL OR responded_at > ?)",
+        [at, return_id, at],
+    ).rowcount
+
+
+def record_removal_request(db: sqlite_utils.Database, order_id: str, day: str) -> int:
+    return db.execute(
+        "UPDATE feedback SET removal_requested_on = ? WHERE order_id = ? "
+        "AND (removal_requested_on IS NULL OR removal_requested_on > ?)",
+        [day, order_id, day],
+    ).rowcount
+
+
+def record_reply(db: sqlite_utils.Database, message_id: str, at: int) -> int:
+    """A reply the seller recorded in triage, in the message's thread (as `services.mark_replied` does)."""
+    row = db.execute("SELECT thread_key, order_id FROM messages WHERE message_id = ?", [message_id]).fetchone()
+    if row is None:
+        return 0
+    return db.execute(
+        "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic, source) "
+        "VALUES (?, ?, ?, ?, 0, 'manual')",
+        [f"triage:{message_id}:{at}", row[0], row[1], at],
+    ).rowcount

@@ -171,7 +171,9 @@ def test_no_appeal_clock_for_a_denied_claim(db):
 def test_feedback_removal_window_is_a_setting(db):
     seller = Seller(db)
     order = seller.order()
-    seller.feedback(order, "2026-10-01", rating=2)
+    seller.feedback(
+        order, "2026-10-01", rating=2, comments="Zipper broke on day two"
+    )  # a removal ground: a product review
     seller.feedback(seller.order(), "2026-10-01", rating=3)  # neutral: nothing to remove
     assert due(db, "2026-10-02 00:00", "feedback_removal") == [(order, at("2026-12-30 00:00"))]  # 90 days
     seller.setting("feedback_removal_days", 60)
@@ -183,8 +185,17 @@ def test_feedback_removal_clock_closes_when_requested_or_removed(db):
     seller = Seller(db)
     requested = seller.order()
     removed = seller.order()
-    seller.feedback(requested, "2026-10-01", rating=1, removal_requested_on="2026-10-10")
-    seller.feedback(removed, "2026-10-01", rating=1, removal_status="removed", removed_on="2026-10-12")
+    seller.feedback(
+        requested, "2026-10-01", rating=1, comments="Zipper broke on day two", removal_requested_on="2026-10-10"
+    )
+    seller.feedback(
+        removed,
+        "2026-10-01",
+        rating=1,
+        comments="Zipper broke on day two",
+        removal_status="removed",
+        removed_on="2026-10-12",
+    )
     assert {c.order_id for c in clocks(db, "2026-10-05 00:00", "feedback_removal")} == {requested, removed}
     assert {c.order_id for c in clocks(db, "2026-10-11 00:00", "feedback_removal")} == {removed}
     assert clocks(db, "2026-10-12 00:00", "feedback_removal") == []
@@ -199,7 +210,7 @@ def test_most_urgent_first(db):
     chargeback = seller.order()
     feedback = seller.order()
     returned = seller.order()
-    seller.feedback(feedback, "2026-10-01", rating=1)  # due 12-30
+    seller.feedback(feedback, "2026-10-01", rating=1, comments="Zipper broke on day two")  # due 12-30
     seller.claim(chargeback, "2026-10-01", type="chargeback", reason="service")  # due 10-08
     seller.claim(claim, "2026-10-02")  # due 10-04
     seller.return_request(returned, "2026-10-02", status="Pending")  # due 10-04 00:00 as well

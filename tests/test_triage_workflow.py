@@ -336,11 +336,12 @@ def test_records_that_arrive_after_the_triage_of_their_days_are_listed_next_time
     assert keys(nxt) == [f"feedback:{late_order}"]  # the one from September is too old to be news
 
 
-def test_unresolved_items_a_completed_triage_showed_are_not_shown_again(db, week):
+def test_unresolved_items_a_completed_triage_showed_are_carried_over(db, week):
     first = services.load_triage(db, MONDAY)
     services.complete_session(db, MONDAY + 60)
-    # Same day as the completion: everything dated 9 Nov is inside next week's window too.
-    assert not set(keys(first)) & set(keys(services.load_triage(db, NEXT_MONDAY)))
+    nxt = services.load_triage(db, NEXT_MONDAY)
+    assert set(keys(nxt)) == set(keys(first))
+    assert all(i.carried_since == MONDAY + 60 and nxt.carried_days(i) == 7 for i in nxt.items)
 
 
 def test_completing_with_the_keys_the_seller_saw(db, week):
@@ -348,7 +349,9 @@ def test_completing_with_the_keys_the_seller_saw(db, week):
     shown = keys(first)[:3]
     done = services.complete_session(db, MONDAY + 60, keys=shown)
     assert done["items"] == 3
-    assert set(keys(services.load_triage(db, MONDAY + 120))) == set(keys(first)) - set(shown)
+    later = services.load_triage(db, MONDAY + 120)
+    assert set(keys(later)) == set(keys(first))
+    assert {i.key for i in later.items if i.carried_since is not None} == set(shown)
 
 
 def test_a_session_cannot_be_completed_before_the_last_one(db):

@@ -109,7 +109,7 @@ def test_filtering_by_category(desktop):
     assert view.proxy.rowCount() == expected > 0
 
 
-def test_completing_the_triage_starts_next_week_empty(qtbot, desktop, monkeypatch):
+def test_completing_the_triage_carries_the_open_items_over(qtbot, desktop, monkeypatch):
     asked = []
     monkeypatch.setattr(
         "ui.confirm.QMessageBox.question",
@@ -120,9 +120,10 @@ def test_completing_the_triage_starts_next_week_empty(qtbot, desktop, monkeypatc
     with qtbot.waitSignal(desktop.bridge.triage_ready, timeout=WAIT_MS):
         view.complete_button.click()
     assert asked and f"{open_before} items are still open" in asked[0]
+    assert "carried over" in asked[0]
     listing = desktop.triage_listing
-    assert listing.session_number == 2 and listing.items == []
-    assert view.stack.currentWidget() is view.empty
+    assert listing.session_number == 2 and listing.counts["open"] == listing.counts["carried"] == open_before
+    assert view.stack.currentWidget() is view.page and "carried over" in view.heading.text()
     with reading(desktop.db_path) as db:
         assert services.triage_sessions(db)[-1]["items"] == open_before
     assert "Triage 1 completed" in desktop.window.statusBar().currentMessage()

@@ -1,7 +1,9 @@
-"""Monday triage: every new defect and contact since the last completed triage, worked down one list.
+"""Monday triage: everything still open, whatever its age, what earlier triages left unresolved and
+every new defect and contact since the last completed triage, worked down one list.
 
-The list (left) shows each item's category, what happened, its effect on ODR, the clock it is on and,
-for feedback, whether Amazon would remove it. The panel (right) shows the suggested resolution path from
+The list (left) shows each item's category, what happened, its effect on ODR, its one deadline (the
+clock it is on, or the matrix's response time when it is on none) and, for feedback, whether Amazon
+would remove it. The panel (right) shows the suggested resolution path from
 the escalation matrix and records what the seller did. Writes go to the background worker through the
 signals; the view only shows the `TriageList` it is given.
 """
@@ -44,8 +46,19 @@ from ui.dashboard import EmptyState
 from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
-STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL = range(9)
-HEADERS = ("✓", "Date", "Category", "What happened", "Order", "Channel", "Effect on ODR", "Clock", "Removal ground")
+STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL, CARRIED = range(10)
+HEADERS = (
+    "✓",
+    "Date",
+    "Category",
+    "What happened",
+    "Order",
+    "Channel",
+    "Effect on ODR",
+    "Deadline",
+    "Removal ground",
+    "Carried",
+)
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 GROUND_SHORT = {
@@ -67,13 +80,31 @@ def removal_text(item: TriageItem) -> str:
     if not removal:
         return ""
     ground = GROUND_WORDS.get(removal.get("ground"), removal.get("ground"))
-    # `window_closes` is the first day it can no longer be asked: the seller needs the last day it can.
+    # `window_closes` is the first day it can no longer be asked: the seller needs the last day it can,
+    # the same day the removal clock's deadline (midnight at its end) is shown as.
     last_day = (date.fromisoformat(removal["window_closes"]) - timedelta(days=1)).strftime("%a %d %b %Y")
     if removal.get("ground") and removal.get("eligible"):
         return f"{ground} — request removal by {last_day}"
     if removal.get("ground"):
         return f"{ground} (the removal window ended {last_day})"
-    return "no removal ground"
+    return "no removal ground: never ask for removal; contact the buyer and resolve the problem"
+
+
+def deadline_text(item: TriageItem, zone: ZoneInfo) -> str:
+    """The item's one deadline as a moment: a local midnight is the end of the day before, so a removal
+    window's last day and its clock read the same."""
+    moment = datetime.fromtimestamp(item.due_at, tz=zone)
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return (moment - timedelta(days=1)).strftime("end of %a %d %b %Y")
+    return moment.strftime("%a %d %b %Y, %H:%M")
+
+
+def carried_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return "since today"
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 class TriageModel(CountdownTableModel):
@@ -82,9 +113,14 @@ class TriageModel(CountdownTableModel):
     HEADERS = HEADERS
     COUNTDOWN_COLUMN = CLOCK
 
-    def set_rows(self, items: Sequence[TriageItem]) -> None:
+    def __init__(self, now: Callable[[], float] = time.time):
+        super().__init__(now)
+        self.carried: dict[str, int | None] = {}
+
+    def set_rows(self, items: Sequence[TriageItem], carried: dict[str, int | None] | None = None) -> None:
         self.beginResetModel()
         self.rows = list(items)
+        self.carried = dict(carried or {})
         self._at = self._now()
         self.endResetModel()
 
@@ -103,8 +139,8 @@ class TriageModel(CountdownTableModel):
             return {WHAT: item.what, REMOVAL: removal_text(item), EFFECT: item.odr_effect}[column]
         if item.resolved:
             return qcolor("#7a7a7a") if role == Qt.ItemDataRole.ForegroundRole else None
-        if column == CLOCK and item.clock is not None:
-            level = urgency(item.clock.remaining_s(self._at))
+        if column == CLOCK:
+            level = urgency(item.due_at - self._at)
             if role == Qt.ItemDataRole.ForegroundRole:
                 return qcolor(URGENCY_COLOURS[level])
             if role == Qt.ItemDataRole.BackgroundRole:
@@ -129,7 +165,9 @@ class TriageModel(CountdownTableModel):
         if column == EFFECT:
             return item.odr_effect
         if column == CLOCK:
-            return countdown_text(item.clock.remaining_s(self._at)) if item.clock else ""
+            return "" if item.resolved else countdown_text(item.due_at - self._at)
+        if column == CARRIED:
+            return carried_text(self.carried.get(item.key))
         ground = (item.removal or {}).get("ground")
         return GROUND_SHORT.get(ground, ground or "") if item.removal else ""
 
@@ -137,7 +175,10 @@ class TriageModel(CountdownTableModel):
         if column == DATE:
             return item.at
         if column == CLOCK:
-            return item.clock.due_at if item.clock else float("inf")
+            return item.due_at
+        if column == CARRIED:
+            days = self.carried.get(item.key)
+            return -1 if days is None else days
         return self._text(item, column).lower()
 
 
@@ -277,9 +318,10 @@ class TriageView(QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
         self.empty = EmptyState(
-            "Nothing new to triage",
-            "New negative feedback, claims, chargebacks, return requests, late or open buyer messages and "
-            "defective FBA returns appear here every week, each with what to do about it.",
+            "Nothing to triage",
+            "No clock is running, no claim is undecided and nothing is new. Negative feedback, claims, "
+            "chargebacks, return requests, late or open buyer messages and defective FBA returns appear here, "
+            "and stay until you resolve them, each with what to do about it.",
             "Complete this week's triage",
         )
         self.empty.action.clicked.connect(self._complete)
@@ -297,24 +339,25 @@ class TriageView(QWidget):
         selected = self.selected_item()
         self.listing = listing
         self.zone = ZoneInfo(listing.timezone)
-        self.model.set_rows(listing.items)
+        self.model.set_rows(listing.items, {item.key: listing.carried_days(item) for item in listing.items})
         if listing.items and not self.columns_fitted:
             # Once: measuring every column through the Python model costs tens of milliseconds of the
             # window's time, and the seller may have dragged the columns since. The long texts are capped
             # so "What happened" keeps its room (they are whole in the tooltip and the panel).
             self.table.resizeColumnsToContents()
-            for column, widest in ((EFFECT, 170), (REMOVAL, 120), (CATEGORY, 130)):
+            for column, widest in ((EFFECT, 140), (REMOVAL, 112), (CATEGORY, 120), (CARRIED, 70), (CHANNEL, 64)):
                 self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
             self.columns_fitted = True
         counts = listing.counts  # computed on each access: read once
         since = {
-            "first": "the last 7 days (first triage)",
+            "first": "everything still open and the last 7 days (first triage)",
             "since_last": f"since your last triage on {listing.window_start.strftime('%a %d %b')}",
             "given": f"since {listing.window_start.strftime('%a %d %b')}",
         }.get(listing.window_reason, "")
         self.heading.setText(
             f"Triage {listing.session_number}: {since} — {counts['open']} open, {counts['resolved']} resolved"
-            + (f", {counts['overdue']} overdue" if counts["overdue"] else "")
+            + (f", {counts['overdue']} past their deadline" if counts["overdue"] else "")
+            + (f", {counts['carried']} carried over" if counts["carried"] else "")
         )
         self.stack.setCurrentWidget(self.page if listing.items else self.empty)
         self.empty.action.setVisible(listing.last_completed_at is None or bool(listing.items))
@@ -355,7 +398,8 @@ class TriageView(QWidget):
             self.detail.setHtml("<p style='color:#666'>Select an item to see what to do about it.</p>")
             return
         self.category_choice.setCurrentIndex(self.category_choice.findData(item.category))
-        self.detail.setHtml(item_html(item, self.zone, self.model._now()))
+        carried = self.listing.carried_days(item) if self.listing is not None else None
+        self.detail.setHtml(item_html(item, self.zone, self.model._now(), carried))
         if item.key != self.shown_key:  # a refresh of the same item keeps what the seller is typing
             self.action_taken.clear()
             self.note.clear()
@@ -397,8 +441,8 @@ class TriageView(QWidget):
         still_open = self.listing.counts["open"]
         if still_open:
             question = (
-                f"{still_open} item{'s are' if still_open != 1 else ' is'} still open. Completing the triage "
-                "means they are not listed next week unless you reopen them. Complete it anyway?"
+                f"{still_open} item{'s are' if still_open != 1 else ' is'} still open. They stay on the list, "
+                "carried over to the next triage, until you resolve them. Complete this triage?"
             )
             if not confirm(self, "Complete the triage?", question):
                 return
@@ -415,8 +459,9 @@ class TriageView(QWidget):
             self.export_report_requested.emit(path)
 
 
-def item_html(item: TriageItem, zone: ZoneInfo, at: float) -> str:
-    """The selected item: what happened, the clock, its effect on ODR, the path to take, removal grounds."""
+def item_html(item: TriageItem, zone: ZoneInfo, at: float, carried_days: int | None = None) -> str:
+    """The selected item: what happened, its one deadline, its effect on ODR, the path to take, removal
+    grounds, how long it has been carried over and what a resolution could not close."""
     e = html.escape
     s = item.suggestion
     parts = [f"<h3>{e(KIND_NAMES.get(item.kind, item.kind))} — {e(CATEGORIES[item.category])}</h3>"]
@@ -425,15 +470,23 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float) -> str:
     )
     parts.append(f"<p>{order} · {e(item.day.strftime('%a %d %b %Y'))}</p>")
     parts.append(f"<p>{e(item.what)}</p>")
-    if item.clock is not None:
-        due = datetime.fromtimestamp(item.clock.due_at, tz=zone).strftime("%a %d %b, %H:%M")
-        parts.append(f"<p><b>Clock:</b> {e(countdown_text(item.clock.remaining_s(at)))} (due {e(due)})</p>")
+    if carried_days is not None:
+        parts.append(f"<p><b>Carried over:</b> {e(carried_text(carried_days))} (listed by an earlier triage)</p>")
+    if not item.resolved:
+        remaining = item.due_at - at
+        label = item.clock.label if item.clock is not None else f"Respond ({s.response_hours:g} h)"
+        when = deadline_text(item, zone)
+        if remaining < 0:
+            style = "color:#c0392b;font-weight:600"
+            parts.append(
+                f"<p style='{style}'><b>Deadline passed:</b> {e(label)}, {e(when)} ({e(countdown_text(remaining))})</p>"
+            )
+        else:
+            parts.append(f"<p><b>Deadline:</b> {e(label)}, {e(when)} ({e(countdown_text(remaining))})</p>")
     parts.append(f"<p><b>Effect on ODR:</b> {e(item.odr_effect)}</p>")
     amount = f"{s.amount:.2f} {e(s.currency or '')}" if s.amount is not None else "—"
-    respond_by = datetime.fromtimestamp(s.respond_by, tz=zone).strftime("%a %d %b, %H:%M")
     parts.append(
-        f"<p><b>What to do:</b> {e(s.action)}<br><b>Who:</b> {e(s.who)} · <b>within</b> {s.response_hours:g} h "
-        f"(by {e(respond_by)}) · <b>pre-approved up to</b> {amount}</p>"
+        f"<p><b>What to do:</b> {e(s.action)}<br><b>Who:</b> {e(s.who)} · <b>pre-approved up to</b> {amount}</p>"
     )
     if item.removal:
         parts.append(f"<p><b>Feedback removal:</b> {e(removal_text(item))}</p>")
@@ -441,4 +494,6 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float) -> str:
         when = datetime.fromtimestamp(item.resolution.resolved_at, tz=zone).strftime("%a %d %b, %H:%M")
         note = f" — {e(item.resolution.note)}" if item.resolution.note else ""
         parts.append(f"<p style='color:#2e7d32'><b>Resolved {e(when)}:</b> {e(item.resolution.action)}{note}</p>")
+    if item.clock_note:
+        parts.append(f"<p style='color:#8a5a00'>{e(item.clock_note)}</p>")
     return "".join(parts)

@@ -19,9 +19,11 @@ scheduler run repeats nothing. A scheduler run looks like::
 
 and an import does::
 
-    known = known_defects(db)
+    known, latest = known_defects(db), latest_data_day(db)
     ...import...
-    deliver_new(db, sink, defect_alerts(new_defects(db, known)), at, paused_until)
+    deliver_new(db, sink, import_alerts(new_defects(db, known), latest), at, paused_until)
+
+(a defect dated after `latest` alerts on its own; imported history is one summary at most).
 
 Why a lookback and not "everything crossed since the last run": a clock that crossed its thresholds long
 before the app first saw it (history just imported, the first start) must not flood the seller, while a
@@ -90,6 +92,11 @@ _DEFECT_TITLES = {
     rules.A_TO_Z_CLAIM: "New A-to-z claim on order {order_id}",
     rules.CHARGEBACK: "New chargeback on order {order_id}",
 }
+_DEFECT_NAMES = {
+    rules.NEGATIVE_FEEDBACK: ("negative feedback", "negative feedback"),
+    rules.A_TO_Z_CLAIM: ("A-to-z claim", "A-to-z claims"),
+    rules.CHARGEBACK: ("chargeback", "chargebacks"),
+}
 _DEFECT_BODIES = {
     rules.NEGATIVE_FEEDBACK: "1–2 star feedback{day}. It counts toward your Order Defect Rate unless Amazon "
     "removes it or strikes it through.",
@@ -116,6 +123,8 @@ class Alert:
     item_id: str | None = None
     view: str = MESSAGES_VIEW
     covers: tuple[str, ...] = ()
+    # Set for the demo seller: a made-up buyer's deadline must not pop up on the desktop as if it were real.
+    window_only: bool = False
 
 
 class AlertSink(Protocol):
@@ -182,6 +191,22 @@ def clock_alerts(
         found.append((clock, _clock_alert(clock, label, hours, at, zone or UTC, covers)))
     found.sort(key=lambda pair: (pair[0].due_at, pair[0].kind, pair[0].item_id))
     return [alert for _, alert in found]
+
+
+def next_alert_at(clocks: Iterable[Clock], at: float, thresholds_hours: Sequence[float]) -> float | None:
+    """The first instant after `at` at which `clock_alerts` finds a step it did not find at `at`.
+
+    The scheduler checks the clocks then, so an alert comes when its threshold is crossed instead of at the
+    next periodic look (up to its interval late). None when no open clock has a step ahead.
+    """
+    hours_before = [float(hours) for hours in set(thresholds_hours) if hours > 0] + [0.0]
+    upcoming = [
+        crossing
+        for clock in clocks
+        for hours in hours_before
+        if (crossing := clock.due_at - hours * HOUR_S) > at and _step_due(clock, hours, crossing, 0.5)
+    ]
+    return min(upcoming, default=None)
 
 
 def _step_due(clock: Clock, hours: float, at: float, lookback_s: float) -> bool:
@@ -403,6 +428,60 @@ def _long_day(value: str | date | None) -> str:
         return ""
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
     return f"{day.day} {day:%b %Y}"
+
+
+def import_alerts(
+    new: Sequence[Mapping], latest_before: str | None, per_item: int = 3, *, first: bool = False
+) -> list[Alert]:
+    """What an import's new defects ({kind, order_id, day}, as `new_defects` gives them) are worth telling.
+
+    A report brings months of history, and history is not news: only a defect dated after `latest_before`
+    (the latest day the database held before the import) gets an alert of its own, and only while there
+    are at most `per_item` of them. Everything else is counted in one summary alert that covers each
+    defect's key, so none of them alerts later either.
+
+    Args:
+        new: the defects the import added.
+        latest_before: the ISO day of the newest record before the import; None for an empty database
+            (everything imported is then history).
+        per_item: the most defects alerted one by one.
+        first: the database held nothing before (the summary then does not speak of a last import).
+    """
+    news = [defect for defect in new if latest_before and defect.get("day") and str(defect["day"]) > latest_before]
+    single = defect_alerts(news) if len(news) <= per_item else []
+    alerted = {alert.key for alert in single}
+    rest = [defect for defect in new if f"{DEFECT}:{defect['kind']}:{defect['order_id']}" not in alerted]
+    return single + ([_defect_summary(rest, urgent=len(news) > len(single), first=first)] if rest else [])
+
+
+def _defect_summary(defects: Sequence[Mapping], *, urgent: bool, first: bool) -> Alert:
+    covers = tuple(sorted({f"{DEFECT}:{defect['kind']}:{defect['order_id']}" for defect in defects}))
+    count = len(covers)
+    noun = "defect" if count == 1 else "defects"
+    title = (
+        f"{count} {noun} in the imported history — open triage"
+        if first
+        else f"{count} new {noun} since your last import — open triage"
+    )
+    kinds: dict[str, int] = {}
+    for key in covers:
+        kind = key.split(":")[1]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    parts = [f"{number} {_DEFECT_NAMES.get(kind, (kind, kind))[number > 1]}" for kind, number in sorted(kinds.items())]
+    return Alert(
+        key="import:defects:" + hashlib.sha256("\n".join(covers).encode()).hexdigest()[:20],
+        kind=DEFECT,
+        title=title,
+        body=f"{', '.join(parts)}. Each one is listed in the triage view.",
+        severity=CRITICAL if urgent else WARNING,
+        view=TRIAGE_VIEW,
+        covers=covers,
+    )
+
+
+def latest_data_day(db: sqlite_utils.Database) -> str | None:
+    """The ISO day of the newest record the database holds (None when it holds none); see `import_alerts`."""
+    return store.latest_day(db)
 
 
 def known_defects(db: sqlite_utils.Database) -> set[tuple[str, str]]:

@@ -64,6 +64,7 @@ REQUESTS = frozenset(
         "cancel_import",
         "recompute_soon",
         "pause_alerts",
+        "resume_alerts",
         "sync_now",
         "save_settings",
         "check_mailbox",
@@ -314,6 +315,9 @@ class DatabaseHost:
 
     def pause_alerts(self, seconds: float) -> None:
         self._scheduler().pause_alerts(seconds)
+
+    def resume_alerts(self) -> None:
+        self._scheduler().resume_alerts()
 
     def sync_now(self) -> None:
         self._scheduler().sync_now()

@@ -14,6 +14,12 @@ second silently drops a run that was due while the laptop slept, so it is `None`
 did not see means the machine was asleep: the checks run at once instead of waiting for their next
 interval. They also run at once on start.
 
+The periodic clock check is only the safety net. After each recomputation and each check, the next instant
+a clock crosses a threshold (`alerts.next_alert_at`) gets a one-off check of its own on the same thread, so
+a deadline alert comes within a fraction of a second of its crossing, not up to 30 s later; a pause gets a
+recomputation at its end, so what it held back does not wait either. The demo seller's alerts are marked
+`window_only`: the window shows them in its banner, never as a desktop notification.
+
 Two optional jobs come and go with the settings (`reschedule_sync` applies a change): "mail-sync" polls
 the mailbox every `imap_poll_minutes` and, after failures, waits longer each time (`next_poll_delay`) by
 rescheduling itself; "watch-folder" looks at the watched folder every 5 s. Both run on the same worker
@@ -29,14 +35,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import alerts, mailsync, services
+from app import alerts, demo_state, mailsync, services
 from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
@@ -48,6 +55,11 @@ log = logging.getLogger(__name__)
 
 RECOMPUTE_JOB, CHECK_JOB, WATCH_JOB = "recompute", "check-clocks", "watch-for-resume"
 MAIL_JOB, FOLDER_JOB = "mail-sync", "watch-folder"
+# One-off jobs: the clock check at the next threshold crossing, and the look at the end of a pause.
+THRESHOLD_JOB, PAUSE_END_JOB = "check-at-threshold", "pause-end"
+# The one-off check runs this long after the crossing, so that the clock it reads is past it for sure.
+THRESHOLD_MARGIN_S = 0.01
+REAIM_S = 0.25
 CHECK_EXECUTOR = "checks"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
@@ -139,6 +151,8 @@ class MonitorScheduler:
         self.stopping = False
         self._delivery = threading.Lock()  # the worker and the clock check both deliver alerts
         self._unrecorded: dict[str, tuple] = {}  # delivered while an import held the write lock
+        self._aim = threading.Lock()  # the worker and the clock check both aim the next threshold check
+        self.next_check_at: float | None = None  # the crossing (on `now`'s clock) the one-off check is set for
         self.folder_watcher = FolderWatcher(now=now)
         self._folder_problem: str | None = None
         self._worker = OneWorker()
@@ -214,6 +228,19 @@ class MonitorScheduler:
 
     def pause_alerts(self, seconds: float) -> None:
         self.paused_until = self.now() + seconds
+        if self._scheduler.running:
+            # What was held back (status changes too, not only clocks) comes as the pause ends, not at the
+            # next periodic look.
+            run = datetime.now(UTC) + timedelta(seconds=seconds + THRESHOLD_MARGIN_S)
+            self._scheduler.add_job(self.recompute, "date", run_date=run, id=PAUSE_END_JOB, replace_existing=True)
+
+    def resume_alerts(self) -> None:
+        """End a pause now: what it held back is delivered by a recomputation queued at once."""
+        self.paused_until = None
+        if self._scheduler.running:
+            if self._scheduler.get_job(PAUSE_END_JOB):
+                self._scheduler.remove_job(PAUSE_END_JOB)
+            self.recompute_soon()
 
     @property
     def passwords(self) -> mailsync.PasswordStore:
@@ -280,19 +307,54 @@ class MonitorScheduler:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}
         # Only this thread delivers status changes: no race with the clock check, so no lock held while
         # their record waits for another program's write.
-        alerts.alert_status_changes(db, self.sink, figures, state.as_of.isoformat(), at, self.paused_until)
+        alerts.alert_status_changes(db, self._sink_for(db), figures, state.as_of.isoformat(), at, self.paused_until)
         settings = state.settings
         found = alerts.clock_alerts(state.clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
         self._deliver(db, found, at)
+        self._aim_next_check(state.clocks, at, settings)
 
-    def _deliver(self, db, found: list, at: float) -> list:
+    def _sink_for(self, db) -> alerts.AlertSink:
+        """The sink, or for the demo seller one that keeps every alert inside the window."""
+        return _WindowOnly(self.sink) if demo_state.is_active(db) else self.sink
+
+    def _aim_next_check(self, clocks: list, at: float, settings: Settings) -> None:
+        """Set a one-off clock check for the next threshold crossing, so its alert is not up to a periodic
+        interval late. `at` is on the injected clock; APScheduler runs on the real one, so the job is set
+        the same distance ahead of the real time. The periodic check stays as the safety net (a sleep, a
+        clock changed by hand)."""
+        target = alerts.next_alert_at(clocks, at, settings.alert_thresholds_hours)
+        with self._aim:
+            if target is None or not self._scheduler.running:
+                return
+            delay = target - at + THRESHOLD_MARGIN_S
+            if target == self.next_check_at:
+                if self._scheduler.get_job(THRESHOLD_JOB):
+                    return
+                # The check for it ran and found the crossing still ahead (the injected clock lags the real
+                # one): look again soon, but never in a tight loop when that clock does not move at all.
+                delay = max(delay, REAIM_S)
+            self.next_check_at = target
+            run = datetime.now(UTC) + timedelta(seconds=delay)
+            self._scheduler.add_job(
+                self.check_clocks,
+                "date",
+                run_date=run,
+                id=THRESHOLD_JOB,
+                executor=CHECK_EXECUTOR,
+                replace_existing=True,
+            )
+
+    def _deliver(self, db, found: list, at: float, bundle_over: int = 3) -> list:
         """Deliver the alerts not delivered before, then record them. The sink is told first: recording waits
         for a running import's write lock, and an alert must not. A delivery whose record could not be written
         yet is kept here and written with the next one."""
         with self._delivery:
             shown = {key for alert, _ in self._unrecorded.values() for key in (alert.key, *alert.covers)}
             fresh = [alert for alert in found if alert.key not in shown]
-            delivered = alerts.deliver_new(db, self.sink, fresh, at, self.paused_until, record=False)
+            sink = self._sink_for(db)
+            delivered = alerts.deliver_new(
+                db, sink, fresh, at, self.paused_until, bundle_over=bundle_over, record=False
+            )
             for alert in delivered:
                 self._unrecorded[alert.key] = (alert, at)
             with _not_waiting(db):  # never hold the lock (and the clock check) behind another writer
@@ -313,6 +375,7 @@ class MonitorScheduler:
                 clocks = services.open_clocks(db, at, settings)
                 found = alerts.clock_alerts(clocks, at, settings.alert_thresholds_hours, zone=settings.zone)
                 self._deliver(db, found, at)
+                self._aim_next_check(clocks, at, settings)
                 self._remind_triage(db, at, settings)
         except Exception as error:
             log.exception("clock check failed")
@@ -369,11 +432,11 @@ class MonitorScheduler:
         result = None
         try:
             with self.database() as db:
-                before = alerts.known_defects(db)
+                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
                 result, status = mailsync.run_sync(db, self.passwords, now=self.now, timeout=self.mail_timeout)
                 self.listener.sync_status(status)
                 if result.changed:
-                    self._alert_new_defects(db, before)
+                    self._alert_new_defects(db, before, latest)
             self._pace_mail(status)
         except Exception as error:  # a bug must not stop the timetable
             log.exception("mail sync failed")
@@ -396,11 +459,11 @@ class MonitorScheduler:
         outcome = None
         try:
             with self.database() as db:
-                before = alerts.known_defects(db)
+                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
                 outcome = self.folder_watcher.poll(db)
                 if outcome.imported:
                     self.listener.folder_imported(outcome.imported)
-                    self._alert_new_defects(db, before)
+                    self._alert_new_defects(db, before, latest)
             if outcome.problem != self._folder_problem:  # said once, not every 5 s
                 self._folder_problem = outcome.problem
                 if outcome.problem:
@@ -412,10 +475,12 @@ class MonitorScheduler:
             self.recompute()
         return outcome
 
-    def _alert_new_defects(self, db, before: set[tuple[str, str]]) -> None:
-        """After new data arrived (an import, the mailbox, the watched folder): alert for each new defect."""
-        found = alerts.defect_alerts(alerts.new_defects(db, before))
-        self._deliver(db, found, self.now())
+    def _alert_new_defects(self, db, before: set[tuple[str, str]], latest: str | None) -> None:
+        """After new data arrived (an import, the mailbox, the watched folder): one alert per defect dated
+        after `latest` (the newest day held before), one summary for the rest (`alerts.import_alerts`)."""
+        found = alerts.import_alerts(alerts.new_defects(db, before), latest, first=latest is None)
+        # Already at most a few and one summary: bundling them again would hide the summary's words.
+        self._deliver(db, found, self.now(), bundle_over=len(found))
 
     def _run_write(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
         try:
@@ -431,7 +496,7 @@ class MonitorScheduler:
     def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
         try:
             with self.database() as db:
-                before = alerts.known_defects(db)
+                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
             at = self.now()
             with self.database() as db:
                 results = import_files(
@@ -439,7 +504,7 @@ class MonitorScheduler:
                 )
             self.listener.import_finished(results)
             with self.database() as db:
-                self._alert_new_defects(db, before)
+                self._alert_new_defects(db, before, latest)
         except Exception as error:
             log.exception("import failed")
             self.listener.job_failed("Importing", str(error))
@@ -447,3 +512,13 @@ class MonitorScheduler:
             message = f"The import stopped before it finished ({error}). A file cut off this way keeps nothing."
             self.listener.import_finished([FileResult(Path(path).name, "refused", message=message) for path in paths])
         self.recompute()
+
+
+class _WindowOnly:
+    """A sink that marks each alert as for the window only (the demo seller's)."""
+
+    def __init__(self, sink: alerts.AlertSink):
+        self.sink = sink
+
+    def deliver(self, alert: alerts.Alert) -> None:
+        self.sink.deliver(replace(alert, window_only=True))

@@ -83,3 +83,22 @@ def defect_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
         "UNION ALL SELECT type, order_id, filed_on FROM claims"
     ).fetchall()
     return [tuple(row) for row in rows]
+
+
+def latest_day(db: sqlite_utils.Database) -> str | None:
+    """The ISO day of the newest dated record: orders, feedback, claims, returns, messages, replies.
+
+    Instants are read as UTC days: a day's difference at midnight only moves a defect between "history"
+    and "news" for the import that straddles it.
+    """
+    row = db.execute(
+        "SELECT MAX(day) FROM ("
+        " SELECT date(MAX(purchased_at), 'unixepoch') AS day FROM orders"
+        " UNION ALL SELECT MAX(feedback_date) FROM feedback"
+        " UNION ALL SELECT MAX(filed_on) FROM claims"
+        " UNION ALL SELECT MAX(request_date) FROM fbm_returns"
+        " UNION ALL SELECT date(MAX(returned_at), 'unixepoch') FROM fba_returns"
+        " UNION ALL SELECT date(MAX(received_at), 'unixepoch') FROM messages"
+        " UNION ALL SELECT date(MAX(sent_at), 'unixepoch') FROM replies)"
+    ).fetchone()
+    return row[0] if row and row[0] else None

@@ -60,10 +60,15 @@ def main(argv: list[str]) -> int:
     monitor = NotifyMonitor.start()  # before the app, so no Notify call can slip past
 
     from app.demo import load_demo
+    from app.demo_state import DEMO_FLAG
     from storage import open_db
+    from storage.settings import delete_setting
 
     db = open_db(db_path)
     found.note("demo data", load_demo(db))
+    # The demo seller's alerts stay in the window; without the flag the same data is a seller's own and
+    # its alerts go to the tray, which is what this probe is about.
+    delete_setting(db, DEMO_FLAG)
     db.close()
 
     from PySide6.QtCore import QSettings

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import demo_state, host, mailsync, services
 from app.alerts import Alert
-from app.clocks import Clock
+from app.clocks import CLOSES_WHEN_DUE, Clock
 from app.host_client import HostClient, HostGone, HostRefused
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
@@ -126,6 +126,9 @@ class DesktopApp:
         self.state: services.MonitorState | None = None
         self.as_of_choice = None  # a past day the dashboard shows instead of today, chosen by the seller
         self.delivered: list[Alert] = []
+        self.pause_timer = QTimer()
+        self.pause_timer.setSingleShot(True)
+        self.pause_timer.timeout.connect(self._pause_ended)
         self._connect()
 
     def _connect(self) -> None:
@@ -163,6 +166,7 @@ class DesktopApp:
             self.tray.open_requested.connect(window.bring_to_front)
             self.tray.import_requested.connect(self.choose_and_import)
             self.tray.pause_requested.connect(self.pause_alerts)
+            self.tray.resume_requested.connect(self.resume_alerts)
             self.tray.quit_requested.connect(self.quit)
             self.tray.alert_clicked.connect(self.open_alert)
 
@@ -248,8 +252,9 @@ class DesktopApp:
 
     def _update_tray(self) -> None:
         if self.tray and self.state is not None:
-            status, deadline = tray_status(self.state, self.now())
-            tooltip = status_tooltip(status, deadline)
+            at = self.now()
+            status, deadline = tray_status(self.state, at)
+            tooltip = status_tooltip(status, deadline, overdue_count(self.state, at))
             self.tray.set_status(status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""))
 
     @while_running
@@ -315,7 +320,7 @@ class DesktopApp:
     @while_running
     def show_alert(self, alert: Alert) -> None:
         self.delivered.append(alert)
-        if self.tray and self.tray.icon.isVisible():
+        if self.tray and self.tray.icon.isVisible() and not alert.window_only:
             self.tray.show_alert(alert)
         else:
             self.window.alert_banner.show_alert(alert)
@@ -423,7 +428,18 @@ class DesktopApp:
         if self.tray:
             zone = self.state.settings.zone if self.state else None
             self.tray.set_paused(datetime.fromtimestamp(self.paused_until, tz=zone).strftime("%H:%M"))
-            QTimer.singleShot(PAUSE_S * 1000, lambda: self.tray.set_paused(None))
+        self.pause_timer.start(int(PAUSE_S * 1000))
+
+    def resume_alerts(self) -> None:
+        """End the pause now; the database's process then delivers what the pause held back."""
+        self._ask("resume_alerts")
+        self._pause_ended()
+
+    def _pause_ended(self) -> None:
+        self.pause_timer.stop()
+        self.paused_until = None
+        if self.tray:
+            self.tray.set_paused(None)
 
     def open_timeline(self, order_id: str) -> None:
         answer = self._query("timeline", order_id)
@@ -479,6 +495,11 @@ def tray_status(state: services.MonitorState, at: float) -> tuple[str, str | Non
     status = worst_status(statuses)
     upcoming = [clock for clock in state.clocks if clock.remaining_s(at) >= 0]
     return status, next_deadline_text(min(upcoming, key=lambda c: c.due_at), at, state) if upcoming else None
+
+
+def overdue_count(state: services.MonitorState, at: float) -> int:
+    """Clocks past their deadline that still want an answer (a closed appeal window wants none)."""
+    return sum(1 for clock in state.clocks if clock.remaining_s(at) < 0 and clock.kind not in CLOSES_WHEN_DUE)
 
 
 def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) -> str:

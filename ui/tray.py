@@ -31,6 +31,7 @@ class Tray(QObject):
     open_requested = Signal()
     import_requested = Signal()
     pause_requested = Signal()
+    resume_requested = Signal()
     quit_requested = Signal()
     alert_clicked = Signal(object)
 
@@ -43,6 +44,7 @@ class Tray(QObject):
             ("open", "Open", self.open_requested),
             ("import", "Import…", self.import_requested),
             ("pause", "Pause alerts for 1 h", self.pause_requested),
+            ("resume", "Resume alerts", self.resume_requested),
             ("quit", "Quit", self.quit_requested),
         ):
             if key == "quit":
@@ -50,6 +52,7 @@ class Tray(QObject):
             action = self.menu.addAction(text)
             action.triggered.connect(signal)
             self.actions[key] = action
+        self.actions["resume"].setVisible(False)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self._message_clicked)
@@ -60,7 +63,9 @@ class Tray(QObject):
         self.gap.setSingleShot(True)
         self.gap.setInterval(ALERT_GAP_MS)
         self.gap.timeout.connect(self._show_next)
-        self.icon.setToolTip("Account Health Monitor")
+        self.paused_until_text: str | None = None
+        self.tooltip = "Account Health Monitor"
+        self._show_tooltip()
 
     @staticmethod
     def available() -> bool:
@@ -76,7 +81,13 @@ class Tray(QObject):
         if status != self.status:
             self.icon.setIcon(status_icon(status))
             self.status = status
-        self.icon.setToolTip(tooltip)
+        self.tooltip = tooltip
+        self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        # The pause is said here too: a seller who wonders why nothing pops up looks at the icon first.
+        paused = f"\nAlerts paused until {self.paused_until_text}" if self.paused_until_text else ""
+        self.icon.setToolTip(self.tooltip + paused)
 
     def show_alert(self, alert: Alert) -> None:
         """Show the alert now, or after the one on screen has had its time."""
@@ -97,6 +108,9 @@ class Tray(QObject):
         action = self.actions["pause"]
         action.setText(f"Alerts paused until {paused_until_text}" if paused_until_text else "Pause alerts for 1 h")
         action.setEnabled(paused_until_text is None)
+        self.actions["resume"].setVisible(paused_until_text is not None)
+        self.paused_until_text = paused_until_text
+        self._show_tooltip()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -138,7 +152,11 @@ class AlertBanner(QFrame):
         self.show()
 
 
-def status_tooltip(status: str, next_deadline: str | None) -> str:
+def status_tooltip(status: str, next_deadline: str | None, overdue: int = 0) -> str:
+    """The status, then the deadlines: overdue ones first, since they are already costing the account."""
     lines = [f"Account health: {STATUS_WORDS.get(status, status)}"]
-    lines.append(f"Next deadline: {next_deadline}" if next_deadline else "No open deadline")
+    if overdue:
+        lines.append(f"{overdue} overdue · next: {next_deadline}" if next_deadline else f"{overdue} overdue")
+    else:
+        lines.append(f"Next deadline: {next_deadline}" if next_deadline else "No open deadline")
     return "\n".join(lines)

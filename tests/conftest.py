@@ -83,6 +83,18 @@ def sample_copy(tmp_path: Path, samples: Path):
     return copy
 
 
+@pytest.fixture
+def demo_path(db_path):
+    """A database holding the demo seller as of SAMPLE_NOW (buyer messages with 1.5 h and 5 h left then)."""
+    from app.demo import load_demo
+    from tests.ui_support import SAMPLE_NOW
+
+    db = open_db(db_path)
+    load_demo(db, lambda: SAMPLE_NOW)
+    db.close()
+    return db_path
+
+
 @pytest.fixture(scope="session")
 def seller_file(tmp_path_factory) -> Path:
     """A closed database file holding the sample seller (built once; tests work on copies)."""

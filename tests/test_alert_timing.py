@@ -7,12 +7,9 @@ import shutil
 import time
 from datetime import UTC, datetime
 
-import pytest
-
 from app import alerts
 from app.alerts import DEFECT, RecordingSink, import_alerts, next_alert_at
 from app.clocks import A_TO_Z_APPEAL, BUYER_REPLY, Clock
-from app.demo import load_demo
 from app.demo_state import DEMO_FLAG
 from app.scheduler import THRESHOLD_JOB, MonitorScheduler
 from storage import open_db
@@ -57,14 +54,6 @@ def test_steps_that_never_alert_are_not_aimed_at():
     assert next_alert_at([late_start], START, (6, 2)) == START + 3 * HOUR
     assert next_alert_at([appeal], START + 30 * 24 * HOUR - HOUR, (6, 2)) is None
     assert next_alert_at([], START, (6, 2)) is None
-
-
-@pytest.fixture
-def demo_path(db_path):
-    db = open_db(db_path)
-    load_demo(db, lambda: SAMPLE_NOW)  # buyer messages with 1.5 h and 5 h left at SAMPLE_NOW
-    db.close()
-    return db_path
 
 
 def test_the_scheduler_aims_a_one_off_check_at_the_next_crossing(demo_path):

@@ -7,24 +7,13 @@ import itertools
 import threading
 import time
 
-import pytest
-
 from app.alerts import RecordingSink
-from app.demo import load_demo
 from app.scheduler import CHECK_JOB, RECOMPUTE_JOB, THRESHOLD_JOB, WATCH_JOB, MonitorScheduler, ResumeDetector
 from storage import open_db
 from tests.recording import RecordingListener
 from tests.ui_support import SAMPLE_NOW, FixedClock
 
 Listener = RecordingListener
-
-
-@pytest.fixture
-def demo_path(db_path):
-    db = open_db(db_path)
-    load_demo(db, lambda: SAMPLE_NOW)  # buyer messages with 1.5 h and 5 h left at SAMPLE_NOW
-    db.close()
-    return db_path
 
 
 def make(path, now=None, **kwargs):

@@ -284,7 +284,7 @@ class DatabaseHost:
 
         def read(db):
             state = services.refresh(db, self.now)
-            return state, services.load_triage(db, self.now(), settings=state.settings)
+            return state, services.load_triage(db, state.computed_at, settings=state.settings, clocks=state.clocks)
 
         return self._read(read)
 

@@ -298,7 +298,7 @@ class MonitorScheduler:
             except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
                 log.exception("the figures could not be kept for the next start")
             try:
-                listing = services.load_triage(db, at, settings=state.settings)
+                listing = services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
             except Exception as error:  # the figures still count when the triage cannot be listed
                 listing = error
         return state, listing

@@ -196,7 +196,11 @@ _ITEM_TABLES = {
 
 
 def load_triage(
-    db: sqlite_utils.Database, at: float, since: date | None = None, settings: Settings | None = None
+    db: sqlite_utils.Database,
+    at: float,
+    since: date | None = None,
+    settings: Settings | None = None,
+    clocks: list[Clock] | None = None,
 ) -> triage.TriageList:
     """The triage list as of the instant `at`: every item still open whatever its age (a clock running or
     overdue, an undecided claim, a removable feedback), every item a completed triage showed and nobody
@@ -204,7 +208,8 @@ def load_triage(
     the first time, or since the day `since` when given), with the session and counts.
 
     Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
-    reopened since the last completed triage are listed again.
+    reopened since the last completed triage are listed again. `clocks`: the clocks open at `at` when the
+    caller has them already (a recomputation does), so they are not computed twice.
     """
     settings = settings or load_settings(db)
     zone = settings.zone
@@ -224,7 +229,7 @@ def load_triage(
     resolutions = load_resolutions(db)
     keep = {key for key, r in resolutions.items() if r.resolved_at > since_completed}
     keep |= triage_store.reopened_since(db, since_completed)
-    clocks = clocks_at(db, at, settings)
+    clocks = clocks_at(db, at, settings) if clocks is None else clocks
     carried = [key for key in shown if key not in resolutions]
     reach = min(triage.load_from(first, late_from, keep), _open_reach(db, as_of, settings, clocks, carried))
     inputs = load_triage_inputs(db, at, settings, reach, last, clocks)

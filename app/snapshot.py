@@ -35,7 +35,6 @@ class SellerSnapshot:
     last_day: date
     order_counts: dict[str, dict[date, int]]
     first_order_day: date | None
-    last_order_day: date | None
     orders: dict[str, Order]
     events: list[rules.DefectEvent]
     orphan_events: list[rules.DefectEvent]
@@ -57,7 +56,7 @@ def load_snapshot(
     zone = settings.zone
     order_first = first_day - timedelta(days=ODR_REACH)
     counts = _order_counts(db, zone, order_first, last_day)
-    first_at, last_at = queries.order_span(db)
+    first_at = queries.first_order_at(db)
     claims = [claim_from_row(row) for row in queries.claims(db)]
     negative = [
         feedback_from_row(row) for row in queries.negative_feedback(db, order_first.isoformat(), last_day.isoformat())
@@ -77,7 +76,6 @@ def load_snapshot(
         last_day=last_day,
         order_counts=counts,
         first_order_day=local_day(first_at, zone) if first_at is not None else None,
-        last_order_day=local_day(last_at, zone) if last_at is not None else None,
         orders=orders,
         events=events,
         orphan_events=orphans,

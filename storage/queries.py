@@ -37,14 +37,10 @@ def order_counts_by_day(
     return [tuple(row) for row in db.execute(sql, [start, end]).fetchall()]
 
 
-def order_span(db: sqlite_utils.Database) -> tuple[int | None, int | None]:
-    """The first and last purchase instants imported.
-
-    Two queries: SQLite answers a lone min() or max() from the index, but both in one query scan the table.
-    """
-    first = db.execute("SELECT min(purchased_at) FROM orders").fetchone()[0]
-    last = db.execute("SELECT max(purchased_at) FROM orders").fetchone()[0]
-    return first, last
+def first_order_at(db: sqlite_utils.Database) -> int | None:
+    """The first purchase instant imported (a lone min(), answered from the index). The last day orders cover
+    is `latest_seen`'s, which counts only what existed by the day asked about."""
+    return db.execute("SELECT min(purchased_at) FROM orders").fetchone()[0]
 
 
 LATEST_SEEN = {  # (query, whether the column holds an instant rather than a local day)

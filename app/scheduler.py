@@ -432,11 +432,11 @@ class MonitorScheduler:
         result = None
         try:
             with self.database() as db:
-                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
+                before = _data_held(db)
                 result, status = mailsync.run_sync(db, self.passwords, now=self.now, timeout=self.mail_timeout)
                 self.listener.sync_status(status)
                 if result.changed:
-                    self._alert_new_defects(db, before, latest)
+                    self._alert_new_defects(db, before)
             self._pace_mail(status)
         except Exception as error:  # a bug must not stop the timetable
             log.exception("mail sync failed")
@@ -459,11 +459,11 @@ class MonitorScheduler:
         outcome = None
         try:
             with self.database() as db:
-                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
+                before = _data_held(db)
                 outcome = self.folder_watcher.poll(db)
                 if outcome.imported:
                     self.listener.folder_imported(outcome.imported)
-                    self._alert_new_defects(db, before, latest)
+                    self._alert_new_defects(db, before)
             if outcome.problem != self._folder_problem:  # said once, not every 5 s
                 self._folder_problem = outcome.problem
                 if outcome.problem:
@@ -475,10 +475,12 @@ class MonitorScheduler:
             self.recompute()
         return outcome
 
-    def _alert_new_defects(self, db, before: set[tuple[str, str]], latest: str | None) -> None:
+    def _alert_new_defects(self, db, before: tuple[set[tuple[str, str]], str | None]) -> None:
         """After new data arrived (an import, the mailbox, the watched folder): one alert per defect dated
-        after `latest` (the newest day held before), one summary for the rest (`alerts.import_alerts`)."""
-        found = alerts.import_alerts(alerts.new_defects(db, before), latest, first=latest is None)
+        after the newest day held before (`before`, from `_data_held`), one summary for the rest
+        (`alerts.import_alerts`)."""
+        known, latest = before
+        found = alerts.import_alerts(alerts.new_defects(db, known), latest, first=latest is None)
         # Already at most a few and one summary: bundling them again would hide the summary's words.
         self._deliver(db, found, self.now(), bundle_over=len(found))
 
@@ -496,7 +498,7 @@ class MonitorScheduler:
     def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
         try:
             with self.database() as db:
-                before, latest = alerts.known_defects(db), alerts.latest_data_day(db)
+                before = _data_held(db)
             at = self.now()
             with self.database() as db:
                 results = import_files(
@@ -504,7 +506,7 @@ class MonitorScheduler:
                 )
             self.listener.import_finished(results)
             with self.database() as db:
-                self._alert_new_defects(db, before, latest)
+                self._alert_new_defects(db, before)
         except Exception as error:
             log.exception("import failed")
             self.listener.job_failed("Importing", str(error))
@@ -512,6 +514,11 @@ class MonitorScheduler:
             message = f"The import stopped before it finished ({error}). A file cut off this way keeps nothing."
             self.listener.import_finished([FileResult(Path(path).name, "refused", message=message) for path in paths])
         self.recompute()
+
+
+def _data_held(db) -> tuple[set[tuple[str, str]], str | None]:
+    """What the database held before new data arrives: the defects known, and the newest day of any data."""
+    return alerts.known_defects(db), alerts.latest_data_day(db)
 
 
 class _WindowOnly:

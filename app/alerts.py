@@ -267,7 +267,7 @@ def _lead(clock: Clock) -> str:
     A feedback clock's detail is the buyer's comment, which may hold a phone number or an e-mail address:
     notifications are kept by the desktop outside the app's private database, so it is left out.
     """
-    detail = "" if clock.kind == FEEDBACK_REMOVAL else (clock.detail or "").strip().rstrip(".")
+    detail = "" if clock.kind == FEEDBACK_REMOVAL else (clock.detail_text or "").strip().rstrip(".")
     if clock.order_id and detail:
         return f"Order {clock.order_id}: {detail}."
     if clock.order_id:
@@ -327,9 +327,10 @@ def _status_severity(old: str, new: str) -> str:
 def _status_title(name: str, old: str, new: str, rate: float | None) -> str:
     if new == "insufficient_data":
         return f"{name} has no figure now"
+    figure = f" ({percent(rate)})" if rate is not None else ""
     if new == "good" and old in ("at_risk", "breach"):
-        return f"{name} is back to good ({percent(rate)})"
-    return f"{name} is now {_STATUS_WORDS.get(new, new)} ({percent(rate)})"
+        return f"{name} is back to good{figure}"
+    return f"{name} is now {_STATUS_WORDS.get(new, new)}{figure}"
 
 
 def _status_body(old: str, new: str, figure: Mapping, as_of: str) -> str:

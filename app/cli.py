@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app import demo_state, removal, services, triage
 from app.imports import FileResult, import_files
-from app.settings import SETTINGS, load_settings, save_setting
+from app.settings import SETTINGS, SettingError, load_settings, save_setting
 from app.summary import text_summary
 from app.timeutil import end_of_day, parse_instant, to_iso
 from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, default_db_path, is_read_only, open_db
@@ -286,7 +286,7 @@ def cmd_clocks(args: argparse.Namespace) -> int:
         print("No open clocks.")
     for clock in clocks:
         order = clock.order_id or "(no order: a question before buying)"
-        print(f"{describe_remaining(clock.remaining_s(at)):>18}  {clock.label:<36} {order}  {clock.detail}")
+        print(f"{describe_remaining(clock.remaining_s(at)):>18}  {clock.label:<36} {order}  {clock.detail_text}")
     return 0
 
 
@@ -316,6 +316,9 @@ def cmd_config(args: argparse.Namespace) -> int:
         value = args.value
     try:
         stored = save_setting(db, args.key, value)
+    except SettingError as error:  # the command line names a setting by the key typed, the window by its label
+        print(f"error: {error.key}: {error.problem}", file=sys.stderr)
+        return 2
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

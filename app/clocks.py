@@ -17,6 +17,7 @@ import sqlite_utils
 
 from app import removal, rules
 from app.model import Claim, Feedback, Message, Order, ReturnRequest
+from app.reasons import reason_words
 from app.settings import Settings, load_settings
 from app.snapshot import (
     claim_from_row,
@@ -47,6 +48,8 @@ KIND_LABELS = {
     FEEDBACK_REMOVAL: "Request feedback removal",
 }
 CLOSES_WHEN_DUE = (A_TO_Z_APPEAL, FEEDBACK_REMOVAL)
+# Clocks whose detail is a reason code (a return's, a claim's) rather than a topic or a comment.
+REASON_KINDS = (RETURN_RESPONSE, A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE, A_TO_Z_APPEAL)
 CHARGEBACK_RESPONSE_S = 7 * DAY_S
 APPEAL_S = 30 * DAY_S
 
@@ -68,6 +71,16 @@ class Clock:
     def label(self) -> str:
         return KIND_LABELS[self.kind]
 
+    @property
+    def reason_code(self) -> str | None:
+        """The reason code of a return or claim clock, as its report gave it (None for other clocks)."""
+        return (self.detail or None) if self.kind in REASON_KINDS else None
+
+    @property
+    def detail_text(self) -> str:
+        """The detail as the seller reads it: a reason code in words, a topic or comment as it is."""
+        return reason_words(self.detail) if self.kind in REASON_KINDS else self.detail
+
     def to_json(self, at: float) -> dict:
         return {
             "kind": self.kind,
@@ -76,7 +89,8 @@ class Clock:
             "remaining_s": self.remaining_s(at),
             "started_at": to_iso(self.started_at),
             "item_id": self.item_id,
-            "detail": self.detail,
+            "detail": self.detail_text,
+            "reason_code": self.reason_code,
             "channel": self.channel,
         }
 

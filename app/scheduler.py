@@ -275,10 +275,12 @@ class MonitorScheduler:
             return None
         try:
             at = self.now()
-            state, listing = self._refresh(at)
+            state = self._refresh(at)
             self.listener.state_ready(state)
             with self.database() as db:
                 self._alert_after_refresh(db, state, at)
+                # After the status changes are recorded: the triage lists the change this figure just made.
+                listing = self._list_triage(db, state, at)
         except Exception as error:  # a bug must not stop the timetable; it is logged and shown
             log.exception("recomputation failed")
             self.listener.job_failed("Recomputing the figures", str(error))
@@ -289,19 +291,23 @@ class MonitorScheduler:
             self.listener.triage_ready(listing)
         return state
 
-    def _refresh(self, at: float) -> tuple:
-        """The figures, series and clocks as of `at` (saved for the next start), and the triage list."""
+    def _refresh(self, at: float) -> services.MonitorState:
+        """The figures, series and clocks as of `at` (saved for the next start)."""
         with self.database() as db:
             state = services.refresh(db, lambda: at)
             try:
                 services.save_last_state(db, state)
             except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
                 log.exception("the figures could not be kept for the next start")
-            try:
-                listing = services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
-            except Exception as error:  # the figures still count when the triage cannot be listed
-                listing = error
-        return state, listing
+        return state
+
+    @staticmethod
+    def _list_triage(db, state: services.MonitorState, at: float):
+        """The triage list, or the error that kept it from being listed (the figures still count)."""
+        try:
+            return services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
+        except Exception as error:
+            return error
 
     def _alert_after_refresh(self, db, state: services.MonitorState, at: float) -> None:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}

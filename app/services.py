@@ -158,30 +158,6 @@ def state_as_of(
     )
 
 
-def mark_replied(db: sqlite_utils.Database, message_id: str, at: float) -> None:
-    """The seller answered a buyer message outside the imported mail: record a manual reply in its thread."""
-    row = db.execute("SELECT thread_key, order_id FROM messages WHERE message_id = ?", [message_id]).fetchone()
-    if row is None:
-        raise LookupError(f"no buyer message {message_id}")
-    with write_transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic, source) "
-            "VALUES (?, ?, ?, ?, 0, 'manual')",
-            [f"manual:{message_id}", row[0], row[1], int(at)],
-        )
-
-
-def mark_no_response_needed(db: sqlite_utils.Database, message_id: str, at: float) -> None:
-    """The seller marked a message *no response needed*: it leaves the reply clock and LRR."""
-    with write_transaction(db):
-        cursor = db.execute(
-            "UPDATE messages SET no_response_needed_at = ? WHERE message_id = ? AND no_response_needed_at IS NULL",
-            [int(at), message_id],
-        )
-    if cursor.rowcount == 0 and not db.execute("SELECT 1 FROM messages WHERE message_id = ?", [message_id]).fetchone():
-        raise LookupError(f"no buyer message {message_id}")
-
-
 # --- Triage -----------------------------------------------------------------------------------------------------
 # The use-cases behind the triage view and `main.py triage`. The list is recomputed from the records each
 # time; what the seller decides (resolutions, categories, matrix edits, completed sessions) is stored.

@@ -252,6 +252,8 @@ SETTINGS = {
         ),
         Setting("watch_enabled", False, "Import reports that appear in the watched folder", _boolean),
         Setting("watch_folder", default_watch_folder(), "The folder watched for downloaded reports", _folder_path),
+        # None until the seller chooses: the first import of their own reports turns it on (app.autostart).
+        Setting("start_at_login", None, "Start the monitor in the tray when you log in", _boolean),
     )
 }
 
@@ -278,6 +280,7 @@ class Settings:
     imap_ca_file: str = ""
     watch_enabled: bool = False
     watch_folder: str = field(default_factory=default_watch_folder)
+    start_at_login: bool | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -288,14 +291,53 @@ class Settings:
         return MARKETPLACE_DATE_ORDER.get(self.marketplace, "MDY")
 
 
+# Each setting named as the Settings view names it: a refused value is explained in the seller's words.
+SETTING_LABELS = {
+    "timezone": "Marketplace time zone",
+    "marketplace": "Marketplace (feedback dates)",
+    "csba_periods": "Customer Service by Amazon periods",
+    "a_to_z_response_hours": "A-to-z claim response time",
+    "warning_levels": "Turns amber at",
+    "feedback_removal_days": "Feedback removal window",
+    "alert_thresholds_hours": "Alert before a deadline (hours)",
+    "demo_on_empty": "Start with demo data while nothing has been imported",
+    "triage_reminder": "Remind me of the triage on",
+    "imap_enabled": "Read buyer messages from my mailbox",
+    "imap_host": "Mail server",
+    "imap_port": "Mail server port",
+    "imap_security": "Encryption",
+    "imap_user": "User name",
+    "imap_inbox": "Buyer messages arrive in",
+    "imap_sent": "Your replies are kept in",
+    "imap_poll_minutes": "Look for new mail every (minutes)",
+    "imap_ca_file": "Certificate authority file",
+    "watch_enabled": "Import reports that appear in this folder",
+    "watch_folder": "Watched folder",
+}
+
+
+def setting_label(key: str) -> str:
+    return SETTING_LABELS.get(key) or SETTINGS[key].description
+
+
+class SettingError(ValueError):
+    """A refused value: said with the setting's label (the window); `key` and `problem` stay apart for the
+    command line, where the seller typed the key."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{setting_label(key)}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
 def check_setting(key: str, value: Any) -> Any:
-    """The value as it will be stored, or ValueError saying what is expected."""
+    """The value as it will be stored, or ValueError (SettingError for a known key) saying what is expected."""
     if key not in SETTINGS:
         raise ValueError(f"'{key}' is not a setting. Settings: {', '.join(SETTINGS)}")
     try:
         return SETTINGS[key].check(value)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{key}: {error}") from None
+        raise SettingError(key, str(error)) from None
 
 
 def load_settings(db: sqlite_utils.Database) -> Settings:

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from app.marks import NO_RESPONSE_NEEDED, Mark, reply_mark
+from app.reasons import reason_words
 from app.timeutil import day_start, parse_day
 from storage import triage as triage_store
 
@@ -23,6 +25,7 @@ class TimelineEvent:
     what: str
     detail: str
     has_time: bool = True
+    mark: Mark | None = None  # the seller's own mark, which the timeline can take back
 
     def when(self, zone: ZoneInfo) -> str:
         moment = datetime.fromtimestamp(self.at, tz=zone)
@@ -50,29 +53,27 @@ def order_timeline(db: sqlite_utils.Database, order_id: str, zone: ZoneInfo) -> 
         kind = "Message from Customer Service by Amazon" if row["kind"] == "csba" else "Buyer message"
         events.append(TimelineEvent(row["received_at"], f"{kind}: {row['topic'] or ''}", row["body"] or ""))
         if row["no_response_needed_at"]:
-            events.append(TimelineEvent(row["no_response_needed_at"], "Marked: no response needed", ""))
+            mark = Mark(NO_RESPONSE_NEEDED, row["message_id"], row["order_id"], row["no_response_needed_at"])
+            events.append(TimelineEvent(mark.at, f"{mark.words} by you", "", mark=mark))
     marks = ", ".join("?" * len(threads))
     replies = db.query(
         f"SELECT * FROM replies WHERE order_id = ? OR (order_id IS NULL AND thread_key IN ({marks}))",
         [order_id, *sorted(threads)],
     )
     for row in replies:
-        what = "Automatic acknowledgement" if row["automatic"] else "Your reply"
-        events.append(
-            TimelineEvent(row["sent_at"], what + (" (marked by hand)" if row["source"] == "manual" else ""), "")
-        )
+        events.append(_reply_event(row))
     for row in db.query("SELECT * FROM feedback WHERE order_id = ?", [order_id]):
         stars = "★" * row["rating"] + "☆" * (5 - row["rating"])
         events.append(TimelineEvent(on_day(row["feedback_date"]), f"Feedback {stars}", row["comments"] or "", False))
     for row in db.query("SELECT * FROM fbm_returns WHERE order_id = ?", [order_id]):
-        detail = f"{row['reason'] or ''} · status {row['status']}"
+        detail = " · ".join(filter(None, (reason_words(row["reason"]), f"status {row['status']}")))
         events.append(TimelineEvent(on_day(row["request_date"]), "Return requested", detail, False))
     for row in db.query("SELECT * FROM fba_returns WHERE order_id = ?", [order_id]):
-        detail = " · ".join(filter(None, (row["reason"], row["customer_comments"])))
+        detail = " · ".join(filter(None, (reason_words(row["reason"]), row["customer_comments"])))
         events.append(TimelineEvent(row["returned_at"], "Returned to Amazon (FBA)", detail))
     for row in db.query("SELECT * FROM claims WHERE order_id = ?", [order_id]):
         name = "A-to-z claim" if row["type"] == "a-to-z" else "Chargeback"
-        events.append(TimelineEvent(on_day(row["filed_on"]), f"{name} filed", row["reason"], False))
+        events.append(TimelineEvent(on_day(row["filed_on"]), f"{name} filed", reason_words(row["reason"]), False))
         if row["decided_on"]:
             events.append(TimelineEvent(on_day(row["decided_on"]), f"{name} {row['status']}", "", False))
     # What the seller recorded doing in triage: the evidence an appeal needs, in its place in time.
@@ -81,3 +82,14 @@ def order_timeline(db: sqlite_utils.Database, order_id: str, zone: ZoneInfo) -> 
         if row["ended_by"] == "reopened":
             events.append(TimelineEvent(row["ended_at"], "Triage: reopened", row["action"]))
     return sorted(events, key=lambda event: (event.at, not event.has_time))
+
+
+def _reply_event(row: dict) -> TimelineEvent:
+    """A reply found in the e-mails is evidence; a reply the seller marked is their word, and can be undone."""
+    mark = reply_mark(row["message_id"], row["source"], row["order_id"], row["sent_at"])
+    if mark is not None:
+        return TimelineEvent(mark.at, f"{mark.words} by you", "", mark=mark)
+    if row["automatic"]:
+        return TimelineEvent(row["sent_at"], "Automatic acknowledgement", "")
+    recorded_in_triage = row["source"] == "manual"  # a reply of a triage resolution
+    return TimelineEvent(row["sent_at"], "Your reply (recorded in triage)" if recorded_in_triage else "Your reply", "")

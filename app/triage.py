@@ -70,6 +70,7 @@ from zoneinfo import ZoneInfo
 from app import removal, rules
 from app.clocks import A_TO_Z_APPEAL, FEEDBACK_REMOVAL, KIND_LABELS, Clock
 from app.model import FBA, Claim, Feedback, Order, ReturnRequest
+from app.reasons import reason_in_sentence
 from app.settings import Settings
 from app.summary import METRIC_NAMES, STATUS_WORDS, percent
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
@@ -481,6 +482,11 @@ class TriageItem:
     @property
     def resolved(self) -> bool:
         return self.resolution is not None
+
+    @property
+    def reason_code(self) -> str | None:
+        """The report's reason code behind the words of `what` (a claim, a return), None without one."""
+        return self.details.get("reason") or None
 
     @property
     def due_at(self) -> int:
@@ -895,8 +901,9 @@ class _Builder:
                 and claim.reason in rules.FBA_FULFILLMENT_REASONS
             )
             money = f", {claim.amount:.2f}" if claim.amount is not None else ""
-            name = "A-to-z claim" if is_claim else f"{claim.reason.capitalize()} chargeback"
-            reason = f" ({claim.reason.replace('-', ' ')})" if is_claim else ""
+            name = "A-to-z claim" if is_claim else "Chargeback"
+            why = reason_in_sentence(claim.reason)
+            reason = f" ({why})" if why else ""
             what = f"{name} filed{reason}{money}; {_claim_status(claim, self.as_of)}."
             clock_kinds = ("a_to_z_response", "a_to_z_appeal") if is_claim else ("chargeback_response",)
             items.append(
@@ -927,7 +934,8 @@ class _Builder:
             status = request.status.strip()
             pending = request.pending and (request.responded_at is None or request.responded_at > self.at)
             rejected = status.lower().startswith("rejected")
-            reason = f" ({request.reason})" if request.reason else ""
+            why = reason_in_sentence(request.reason)
+            reason = f" ({why})" if why else ""
             state = "still waiting for your answer" if pending else f"{status.lower()}"
             items.append(
                 self.item(
@@ -997,7 +1005,7 @@ class _Builder:
                 continue
             comment = (returned.customer_comments or "").strip()
             product = returned.product_name or returned.sku or "an item"
-            what = f"Amazon took back {product} ({reason_code(returned.reason)})"
+            what = f"Amazon took back {product} ({reason_in_sentence(returned.reason)})"
             what += f": “{_clip(comment)}”." if comment else "."
             items.append(
                 self.item(
@@ -1024,13 +1032,14 @@ class _Builder:
             name = METRIC_NAMES.get(change.metric, change.metric)
             old = STATUS_WORDS.get(change.old_status, change.old_status)
             new = STATUS_WORDS.get(change.new_status, change.new_status)
+            rate = f" ({percent(change.rate)})" if change.rate is not None else ""
             items.append(
                 self.item(
                     f"status:{change.metric}:{change.at}",
                     STATUS_CHANGE,
                     None,
                     change.at,
-                    f"{name} went from {old} to {new} ({percent(change.rate)}).",
+                    f"{name} went from {old} to {new}{rate}.",
                     METRIC_STATUS,
                     "not an ODR defect",
                     (),

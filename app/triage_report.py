@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.reasons import code_note
 from app.summary import percent
 from app.timeutil import to_iso
 from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
@@ -32,11 +34,13 @@ CSV_COLUMNS = (
     ("channel", lambda item, at: item.channel or ""),
     ("category", lambda item, at: CATEGORIES[item.category]),
     ("what_happened", lambda item, at: item.what),
+    # The words above name the reason; Amazon's own code stays beside them for a search in Seller Central.
+    ("reason_code", lambda item, at: item.reason_code or ""),
     ("odr_effect", lambda item, at: item.odr_effect),
     ("clock", lambda item, at: (item.clock_json(at) or {}).get("label", "")),
     # One deadline per item: the clock's, else the matrix's response time (deadline_source says which).
     ("due_at", lambda item, at: to_iso(item.due_at)),
-    ("remaining_s", lambda item, at: float(item.due_at - at)),
+    ("remaining_s", lambda item, at: remaining_whole_s(item.due_at, at)),
     ("deadline_source", lambda item, at: item.deadline_source),
     ("deadline_passed", lambda item, at: _yes_no(item.passed(at))),
     ("suggested_action", lambda item, at: item.suggestion.action),
@@ -54,6 +58,12 @@ CSV_COLUMNS = (
     ("carried_since", lambda item, at: to_iso(item.carried_since) if item.carried_since is not None else ""),
     ("key", lambda item, at: item.key),
 )
+
+
+def remaining_whole_s(due_at: float, at: float) -> int:
+    """Whole seconds left, rounded down: a sheet never shows more time than there is, and a deadline
+    passed by a fraction of a second already reads as -1 (overdue), not 0."""
+    return math.floor(due_at - at)
 
 
 def _yes_no(flag: bool) -> str:
@@ -111,11 +121,11 @@ def odr_chart_svg(series: list[dict], width: int = 720, height: int = 220) -> st
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#eee"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="10">{value * 100:g} %</text>'
         )
+    # The limit line is named in the legend, below the plot: a label on the line would sit where the ODR
+    # is worth reading, right at the limit.
     parts.append(
         f'<line class="limit" x1="{left}" x2="{left + plot_w}" y1="{y(ODR_LIMIT):.1f}" y2="{y(ODR_LIMIT):.1f}" '
         'stroke="#c0392b" stroke-dasharray="5 4"/>'
-        f'<text x="{left + plot_w - 4}" y="{y(ODR_LIMIT) - 4:.1f}" text-anchor="end" font-size="10" '
-        'fill="#c0392b">1 % limit</text>'
     )
     for key, colour in (("odr", "#1f5fa8"), ("live_odr", "#e69b00")):
         for segment in _segments([row.get(key) for row in series]):
@@ -137,6 +147,9 @@ def odr_chart_svg(series: list[dict], width: int = 720, height: int = 220) -> st
         f'<text x="{left + 16}" y="{legend_y}" font-size="10">ODR (Amazon\'s lagging window)</text>'
         f'<rect x="{left + 200}" y="{legend_y - 8}" width="12" height="3" fill="#e69b00"/>'
         f'<text x="{left + 216}" y="{legend_y}" font-size="10">Live ODR</text>'
+        f'<line x1="{left + 290}" x2="{left + 309}" y1="{legend_y - 6.5}" y2="{legend_y - 6.5}" stroke="#c0392b" '
+        'stroke-width="1.5" stroke-dasharray="5 2"/>'
+        f'<text class="limit-label" x="{left + 316}" y="{legend_y}" font-size="10" fill="#c0392b">1 % limit</text>'
     )
     if not values:
         parts.append(
@@ -183,6 +196,8 @@ table { border-collapse: collapse; width: 100%; margin-top: 8px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 4px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 tr.resolved td { color: #777; }
+td.order, td.date { white-space: nowrap; }
+.code { color: #777; white-space: nowrap; }
 .overdue { color: #c0392b; font-weight: 600; }
 .removable { color: #1e7d32; font-weight: 600; }
 @media print { .odr-chart { max-width: 100%; } tr { page-break-inside: avoid; } }
@@ -258,9 +273,11 @@ def _row(item: TriageItem, at: float, zone: ZoneInfo) -> str:
     if item.carried_since is not None:
         status += f" (carried over since {datetime.fromtimestamp(item.carried_since, zone):%d %b})"
     order = e(item.order_id or "—") + (f" ({e(item.channel)})" if item.channel else "")
+    code = code_note(item.reason_code)
+    what = e(item.what) + (f' <span class="code">(code {e(code)})</span>' if code else "")
     return (
-        f'<tr class="{item.status}"><td>{status}</td><td>{e(item.day.isoformat())}</td>'
-        f'<td title="{e(KIND_NAMES[item.kind])}">{e(item.what)}</td><td>{order}</td>'
+        f'<tr class="{item.status}"><td>{status}</td><td class="date">{e(item.day.isoformat())}</td>'
+        f'<td title="{e(KIND_NAMES[item.kind])}">{what}</td><td class="order">{order}</td>'
         f"<td>{e(CATEGORIES[item.category])}</td><td>{clock}</td><td>{e(item.odr_effect)}</td>"
         f"<td>{e(s.action)} <i>({e(s.who)}{amount})</i></td><td>{removal}</td></tr>"
     )

@@ -281,7 +281,7 @@ def record_removal_request(db: sqlite_utils.Database, order_id: str, day: str) -
 
 
 def record_reply(db: sqlite_utils.Database, message_id: str, at: int) -> int:
-    """A reply the seller recorded in triage, in the message's thread (as `services.mark_replied` does)."""
+    """A reply the seller recorded in triage, in the message's thread (as `app.marks.mark_replied` does)."""
     row = db.execute("SELECT thread_key, order_id FROM messages WHERE message_id = ?", [message_id]).fetchone()
     if row is None:
         return 0

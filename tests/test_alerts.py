@@ -115,7 +115,7 @@ def test_other_kinds_use_the_clock_labels():
     claim = Clock(A_TO_Z_RESPONSE, ORDER, DUE - 2 * DAY, DUE, f"{ORDER}/a-to-z", "not-received", "FBM")
     [warning] = clock_alerts([claim], DUE - 6 * HOUR, THRESHOLDS)
     assert warning.title == "6 h left to respond to A-to-z claim"
-    assert warning.body == f"Order {ORDER}: not-received. Respond to A-to-z claim by 14:05 UTC on 26 Nov."
+    assert warning.body == f"Order {ORDER}: Item not received. Respond to A-to-z claim by 14:05 UTC on 26 Nov."
     [overdue] = clock_alerts([claim], DUE + HOUR, THRESHOLDS)
     assert overdue.title == "A-to-z claim response overdue"
 

@@ -8,9 +8,12 @@ import threading
 import time
 
 from app.alerts import RecordingSink
+from app.marks import mark_no_response_needed
 from app.scheduler import CHECK_JOB, RECOMPUTE_JOB, THRESHOLD_JOB, WATCH_JOB, MonitorScheduler, ResumeDetector
+from app.triage import STATUS_CHANGE
 from storage import open_db
 from tests.recording import RecordingListener
+from tests.test_mark_undo import DEMO_ORDER_MESSAGE
 from tests.ui_support import SAMPLE_NOW, FixedClock
 
 Listener = RecordingListener
@@ -257,3 +260,20 @@ def test_every_write_asked_for_before_a_shutdown_is_done(demo_path):
         db.close()
     assert marks == 25
     assert [what for what, _ in listener.done].count("Marking") == 25
+
+
+def test_the_triage_a_recomputation_sends_lists_the_status_change_it_made(demo_path):
+    scheduler, listener, _ = make(demo_path)
+    scheduler.recompute()  # the first statuses, recorded
+    assert listener.states[-1].metrics["late_response_rate"]["status"] == "breach"
+    message = next(clock for clock in listener.states[-1].clocks if clock.order_id == DEMO_ORDER_MESSAGE)
+    db = open_db(demo_path)
+    try:
+        assert mark_no_response_needed(db, message.item_id, SAMPLE_NOW) is not None
+    finally:
+        db.close()
+    scheduler.recompute()  # out of the LRR, that message takes the LRR under its target
+    assert listener.states[-1].metrics["late_response_rate"]["status"] == "good"
+    changes = [item for item in listener.triage[-1].items if item.kind == STATUS_CHANGE]
+    assert [item.details["metric"] for item in changes] == ["late_response_rate"]
+    assert "Late Response Rate went from" in changes[0].what

@@ -22,7 +22,7 @@ def test_the_setting_defaults_to_monday_nine_and_is_checked(db):
     assert check_setting("triage_reminder", "Tue 18.05") == "Tue 18:05"
     assert check_setting("triage_reminder", "Off") == "off"
     for bad in ("Mon", "Funday 09:00", "Mon 25:00", "Mon 09:75", "09:00", "M 09:00"):
-        with pytest.raises(ValueError, match="triage_reminder"):
+        with pytest.raises(ValueError, match=r"^Remind me of the triage on: "):
             check_setting("triage_reminder", bad)
 
 

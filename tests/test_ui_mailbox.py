@@ -58,5 +58,5 @@ def test_saving_turns_on_the_sync_and_the_window_shows_it(qtbot, launch, db_path
         stored = db.execute("SELECT value FROM settings WHERE value LIKE ?", [f"%{password}%"]).fetchall()
     assert stored == []  # and never in the database
     qtbot.waitUntil(lambda: desktop.window.mail_status.isVisible(), timeout=WAIT_MS)
-    assert desktop.window.mail_status.text().startswith("Mailbox: Mailbox checked")
+    assert desktop.window.mail_status.text().startswith("Mailbox checked")
     qtbot.waitUntil(lambda: desktop.state is not None and desktop.window.messages.model.rowCount() > 0, timeout=WAIT_MS)

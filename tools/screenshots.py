@@ -1,4 +1,6 @@
-"""Render the README's screenshots: the demo seller in every view, offscreen, into docs/screenshots/.
+"""Render the README's screenshots into docs/screenshots/, offscreen: the demo seller in every view at a
+laptop's 1366×768, the dashboard and the triage again at 1024×768 (`dashboard-1024.png`), and the sample
+seller's reports, weeks old by now, on the dashboard (`dashboard-stale-reports*.png`).
 
 QT_QPA_PLATFORM=offscreen python tools/screenshots.py
 """
@@ -16,19 +18,46 @@ sys.path.insert(0, str(ROOT))
 
 from ui.main_window import VIEWS  # noqa: E402
 
+LAPTOP = "1366x768"
+SMALL = "1024x768"
+SMALL_TOO = ("dashboard", "triage")  # the views a small screen crowds most
+SAMPLES = ROOT / "tests" / "samples"
+SAMPLE_FILES = (
+    "all-orders.txt",
+    "seller-feedback.txt",
+    "fbm-returns.txt",
+    "fba-customer-returns.txt",
+    "claims.csv",
+    "account-health.json",
+    "Inbox.mbox",
+    "Sent.mbox",
+)
+ENVIRONMENT = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+
+def run(*arguments: str) -> None:
+    subprocess.run([sys.executable, "main.py", *arguments], cwd=ROOT, check=True, env=ENVIRONMENT)
+
+
+def shoot(db: Path, view: str, size: str, png: Path) -> None:
+    run("--db", str(db), "--screenshot", str(png), "--view", view, "--size", size)
+    print(f"wrote {png.relative_to(ROOT)}")
+
 
 def main() -> int:
     target = ROOT / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     with tempfile.TemporaryDirectory(prefix="ahm-shots-") as folder:
-        db = str(Path(folder) / "demo.db")
-        subprocess.run([sys.executable, "main.py", "demo", "--db", db], cwd=ROOT, check=True, env=environment)
+        demo = Path(folder) / "demo.db"
+        run("demo", "--db", str(demo))
         for view in VIEWS:
-            png = target / f"{view}.png"
-            command = [sys.executable, "main.py", "--db", db, "--screenshot", str(png), "--view", view]
-            subprocess.run(command, cwd=ROOT, check=True, env=environment)
-            print(f"wrote {png.relative_to(ROOT)}")
+            shoot(demo, view, LAPTOP, target / f"{view}.png")
+            if view in SMALL_TOO:
+                shoot(demo, view, SMALL, target / f"{view}-1024.png")
+        sample = Path(folder) / "sample.db"
+        run("import", "--db", str(sample), *(str(SAMPLES / name) for name in SAMPLE_FILES))
+        shoot(sample, "dashboard", LAPTOP, target / "dashboard-stale-reports.png")
+        shoot(sample, "dashboard", SMALL, target / "dashboard-stale-reports-1024.png")
     return 0
 
 

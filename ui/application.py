@@ -26,17 +26,19 @@ from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import demo_state, host, mailsync, services
+from app import autostart, demo_state, host, mailsync, marks, services
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
 from app.host_client import HostClient, HostGone, HostRefused
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
+from ui import single_instance, start_at_login
 from ui.bridge import Bridge
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
 from ui.main_window import MainWindow
-from ui.matrix_dialog import MatrixDialog
+from ui.matrix_dialog import MatrixDialog, listing_currency
+from ui.single_instance import database_path
 from ui.theme import AMBER_S, RED_S, urgency
 from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, status_tooltip
@@ -51,6 +53,19 @@ CHECK_MAILBOX = "Testing the mailbox connection"
 REMOVE_DEMO = "Removing the demo data"
 COMPLETE_TRIAGE = "Completing the triage"
 FIGURES_AS_OF = "Computing the figures as of that day"
+RECOMPUTING = "Recomputing the figures"
+UPDATING = "; updating…"
+# What a finished job says in the status bar, in place of its "…" (jobs with a result of their own say it).
+DONE_WORDS = {
+    "Saving settings": "Settings saved.",
+    REMOVE_DEMO: "Demo data removed.",
+    "Resolving the item": "Item marked resolved.",
+    "Reopening the item": "Item reopened.",
+    "Changing the category": "Category changed.",
+    "Saving the escalation matrix": "Escalation matrix saved.",
+    "Resetting the escalation matrix": "Escalation matrix back to the defaults.",
+}
+UNDO_MARK = "Taking the mark back"
 
 
 def while_running(handler):
@@ -64,6 +79,13 @@ def while_running(handler):
         return None
 
     return guarded
+
+
+def open_in_browser(path) -> bool:
+    """Open a saved file in the seller's browser; False when none could (tests render offscreen: none)."""
+    if QGuiApplication.platformName() == "offscreen":
+        return False
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 class StartRefused(Exception):
@@ -82,6 +104,8 @@ class DesktopApp:
         own_process: run the database's host in a process of its own (the app); False runs the same host on
             a thread of this process (tests that move the clock by hand).
         load_demo: put the demo seller in an empty database (the app's first start).
+        login_item: the file that starts the monitor at login (`app.autostart`); None leaves the seller's
+            login alone (tests, screenshots) while the choice is still saved.
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -98,8 +122,10 @@ class DesktopApp:
         own_process: bool = True,
         load_demo: bool = False,
         check_seconds: float = 30,
+        login_item: autostart.LoginItem | None = None,
     ):
         self.db_path = Path(db_path)
+        self.login_item = login_item
         self.now = now
         self.qsettings = settings or QSettings()
         self.bridge = Bridge()
@@ -148,14 +174,15 @@ class DesktopApp:
         window.dashboard.as_of_chosen.connect(self.choose_as_of)
         messages = window.messages
         messages.mark_replied.connect(
-            lambda message_id: self._write("Marking the message replied", services.mark_replied, message_id, self.now())
+            lambda message_id: self._write("Marking the message replied", marks.mark_replied, message_id, self.now())
         )
         messages.mark_no_response_needed.connect(
             lambda message_id: self._write(
-                "Marking the message as needing no response", services.mark_no_response_needed, message_id, self.now()
+                "Marking the message as needing no response", marks.mark_no_response_needed, message_id, self.now()
             )
         )
         messages.timeline_requested.connect(self.open_timeline)
+        window.undo_offer.undo_requested.connect(self.undo_mark)
         self._connect_triage()
         self._connect_arrivals()
         settings = window.settings_view
@@ -204,13 +231,14 @@ class DesktopApp:
         checks the clocks at once)."""
         view = self.host.call("startup_view")
         self.window.settings_view.show_settings(view.settings, view.demo_active, view.password_note)
+        start_at_login.restore(self)
         if view.sync_status is not None:
             self.show_sync_status(view.sync_status)
         last = view.last_state
         if last is not None:
             self.apply_state(last)
             when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
-            self.window.status_text.setText(f"Figures from {when}; updating…")
+            self.window.status_text.setText(f"Figures from {when}{UPDATING}")
         # Everything built so far lives as long as the app: out of the garbage collector's way, its full
         # collections stop rescanning it (tens of milliseconds each on the GUI thread).
         gc.freeze()
@@ -276,7 +304,7 @@ class DesktopApp:
         zone = self.state.settings.zone if self.state else None
         text = status.describe(zone)
         self.window.settings_view.mailbox.show_status(text, status.ok)
-        self.window.mail_status.setText(("Mailbox: " if status.ok else "Mailbox problem: ") + text)
+        self.window.mail_status.setText(text if status.ok else f"Mailbox problem: {text}")  # "Mailbox checked …"
         self.window.mail_status.setStyleSheet("" if status.ok else "color: #c62828;")
         self.window.mail_status.show()
         self.sync_problem = None if status.ok else text
@@ -291,6 +319,7 @@ class DesktopApp:
         rejected = sum(result.rejected for result in results)
         text = f"Imported from the watched folder: {names} ({rows:,} rows, {rejected} rejected)."
         self.window.notify(text)
+        start_at_login.after_import(self, results, self._query("demo_active"))
         dialog = ImportDialog([result.file for result in results], self.window)
         dialog.on_finished(results)
         self.folder_dialog = dialog
@@ -301,17 +330,25 @@ class DesktopApp:
 
     @while_running
     def _job_finished(self, what: str, result) -> None:
+        self._progress_done(what)
         if what == CHECK_MAILBOX and result is not None:
             self.window.settings_view.mailbox.show_check(result)
         elif what == REMOVE_DEMO:
             self.show_settings()  # "start with demo data" is off now
         elif what == SAVE_REPORT and result:
-            self.window.notify(f"Report saved: {result}")
-            if QGuiApplication.platformName() != "offscreen":  # tests render offscreen: no browser to open
-                QDesktopServices.openUrl(QUrl.fromLocalFile(str(result)))
+            if open_in_browser(result):
+                self.window.notify(f"Report saved and opened in your browser: {result}")
+            else:
+                self.window.notify(
+                    f"Report saved to {result}. No browser could open it: open that file to print it.", seconds=60
+                )
         elif what == FIGURES_AS_OF and result is not None and result.as_of == self.as_of_choice:
             self.window.dashboard.show_state(result, self.state.as_of if self.state else None)
             self.window.notify(f"Figures as of the end of {result.as_of.strftime('%a %d %b %Y')}.")
+        elif isinstance(result, marks.Mark):
+            self.window.undo_offer.offer(result)
+        elif what == UNDO_MARK:
+            self._mark_taken_back(result)
         elif what == COMPLETE_TRIAGE and result:
             self.window.notify(
                 f"Triage {result['number']} completed: {result['resolved']} of {result['items']} items resolved."
@@ -327,7 +364,9 @@ class DesktopApp:
 
     @while_running
     def _host_stopped(self, message: str) -> None:
-        self.window.notify(f"The monitor cannot reach its database: {message}. Quit and start it again.", error=True)
+        self.window.notify(
+            f"The monitor cannot reach its database: {message}. Quit and start it again.", error=True, seconds=0
+        )
         if self.import_dialog is not None and self.import_dialog.results is None:
             self.import_dialog.on_finished([])
 
@@ -336,6 +375,19 @@ class DesktopApp:
         if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
             self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
         self.window.notify(f"{what} failed: {message}", error=True)
+        status = self.window.status_text
+        if what == RECOMPUTING and status.text().endswith(UPDATING):  # the last figures stay, no longer "updating"
+            status.setText(status.text().removesuffix(UPDATING) + "; they could not be updated")
+
+    def _progress_done(self, what: str) -> None:
+        """A "Saving settings…" still showing when its work ends says it is done, or goes."""
+        bar = self.window.statusBar()
+        if bar.currentMessage() != f"{what}…":
+            return
+        if what in DONE_WORDS:
+            self.window.notify(DONE_WORDS[what])
+        else:
+            bar.clearMessage()
 
     def open_alert(self, alert: Alert | None) -> None:
         """Bring the window up on the alert's item: its clock in Messages & clocks, its defect in Triage."""
@@ -396,7 +448,9 @@ class DesktopApp:
     def _import_finished(self, results) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_finished(results)
-        self.window.settings_view.clear_demo.setEnabled(bool(self._query("demo_active")))
+        demo_active = self._query("demo_active")
+        self.window.settings_view.clear_demo.setEnabled(bool(demo_active))
+        start_at_login.after_import(self, results, demo_active)
 
     def save_settings(self, values: dict) -> None:
         typed = self.window.settings_view.mailbox.password.text()
@@ -404,6 +458,8 @@ class DesktopApp:
         self.window.notify("Saving settings…")
         self._ask("save_settings", "Saving settings", values, typed)
         self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
+        if "start_at_login" in values:
+            start_at_login.apply_choice(self, values["start_at_login"])
 
     def clear_demo(self) -> None:
         self._write(REMOVE_DEMO, demo_state.remove)
@@ -445,7 +501,30 @@ class DesktopApp:
         answer = self._query("timeline", order_id)
         if answer is not None:
             events, zone = answer
-            TimelineDialog(order_id, events, zone, self.window).show()
+            dialog = TimelineDialog(order_id, events, zone, self.window, now=self.now)
+            dialog.undo_requested.connect(self.undo_mark)
+            dialog.show()
+
+    def undo_mark(self, mark: marks.Mark) -> None:
+        """Take a mark back, from the status bar or an order's timeline; the figures are recomputed."""
+        self.window.undo_offer.withdraw(mark)
+        self._write(UNDO_MARK, marks.undo_mark, mark, self.now())
+
+    def _mark_taken_back(self, undone: marks.Undone | None) -> None:
+        if undone is None:
+            self.window.notify("That mark was already taken back.")
+        else:
+            self.window.notify(f"Undone — {undone.mark.words.lower()}: {undone.mark.subject}.")
+            banner = self.window.alert_banner  # an alert about a flip only the mark caused is no longer true
+            if banner.alert is not None and banner.alert.key in undone.forgotten_alerts:
+                banner.hide()
+        self._refresh_timelines()
+
+    def _refresh_timelines(self) -> None:
+        for dialog in self.window.findChildren(TimelineDialog):
+            answer = self._query("timeline", dialog.order_id)
+            if answer is not None:
+                dialog.show_events(answer[0])
 
     def export_triage_csv(self, path: str) -> None:
         if self.triage_listing is None:
@@ -466,7 +545,7 @@ class DesktopApp:
         entries = self._query("matrix")
         if entries is None:
             return
-        dialog = MatrixDialog(entries, self.window)
+        dialog = MatrixDialog(entries, self.window, listing_currency(self.triage_listing))
         dialog.save_requested.connect(
             lambda entries: self._write("Saving the escalation matrix", host.save_matrix, entries)
         )
@@ -511,16 +590,6 @@ def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) ->
 # --- starting --------------------------------------------------------------------------------------------------
 
 
-def database_path(args: argparse.Namespace, settings: QSettings) -> Path:
-    """`--db`, then `$AHM_DB`, then the file chosen in Settings, then the platform's data folder."""
-    if args.db:
-        return Path(args.db)
-    if os.environ.get(DB_ENV):
-        return default_db_path()
-    chosen = settings.value("database/path")
-    return Path(chosen) if chosen else default_db_path()
-
-
 def run_desktop(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -530,24 +599,39 @@ def run_desktop(args: argparse.Namespace) -> int:
         return screenshot(args)
     qsettings = QSettings()
     path = database_path(args, qsettings)
+    files = [str(file) for file in getattr(args, "open", None) or []]
+    instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
+    if instance is None:
+        return 0
+    login_item = start_at_login.login_item(path, chosen=bool(args.db or os.environ.get(DB_ENV)))
     try:
         try:
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True)
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item)
         except StartRefused as error:
             if error.lost or not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
             # The file chosen in Settings is gone (a USB drive) or broken: say so, use the usual place.
             qsettings.remove("database/path")
             path = default_db_path()
+            instance.close()
+            instance = single_instance.start(path, files)
+            if instance is None:
+                return 0
             QMessageBox.warning(None, APP_NAME, f"{error}\n\nThe app uses {path} instead.")
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True)
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item)
     except StartRefused as error:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
     quit_on_signals(desktop)
     app.aboutToQuit.connect(desktop.quit)  # the session ending (logout) quits Qt itself: stop the same way
+    instance.activated.connect(lambda files: single_instance.bring_forward(desktop, files))
     try:
-        desktop.start()
+        minimized = getattr(args, "minimized", False)
+        desktop.start(show=not minimized)
+        if minimized and desktop.tray is None:  # no tray to wait in: a minimised window instead
+            desktop.window.showMinimized()
+        if files:
+            desktop.import_paths(files)
     except (HostGone, HostRefused) as error:
         QMessageBox.critical(None, APP_NAME, f"The monitor could not start: {error}")
         desktop.quit()

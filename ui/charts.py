@@ -8,6 +8,7 @@ Rates are plotted in percent.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -36,20 +37,28 @@ def percent_values(values: Sequence[float | None]) -> list[float]:
     return [math.nan if value is None else value * 100 for value in values]
 
 
+def legend_html(series: Sequence[tuple[str, str, str]]) -> str:
+    """The series' names in their colours, after the title: a legend inside the plot covered the latest days,
+    the ones that matter most."""
+    if len(series) < 2:
+        return ""
+    names = (f'<span style="color: {colour};">&#9644;&nbsp;{html.escape(name)}</span>' for _, name, colour in series)
+    return "&nbsp;&nbsp;&nbsp;" + "&nbsp;&nbsp;".join(names)
+
+
 class RateChart(pg.PlotWidget):
     """One or more daily rate series with a labelled, fixed threshold line and a hover read-out."""
 
     def __init__(self, title: str, limit_percent: float, limit_label: str, series: Sequence[tuple[str, str, str]]):
         """`series`: (key in the daily points, legend name, colour)."""
         super().__init__(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
-        self.setTitle(title, size="10pt")
+        self.setTitle(title + legend_html(series), size="10pt")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.showGrid(y=True, alpha=0.15)
         self.getAxis("left").setLabel("%")
         self.keys = [key for key, _, _ in series]
-        self.legend = self.addLegend(offset=(-10, 10), labelTextSize="8pt") if len(series) > 1 else None
         self.curves = {
             key: self.plot([], [], name=name, pen=pg.mkPen(colour, width=2.4 if key == self.keys[0] else 1.4))
             for key, name, colour in series

@@ -21,6 +21,7 @@ from app.clocks import (
     RETURN_RESPONSE,
     Clock,
 )
+from app.reasons import code_note
 from ui.table_model import CountdownTableModel, Index
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
@@ -122,8 +123,15 @@ class ClocksModel(CountdownTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return qcolor(URGENCY_BACKGROUNDS[level])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{clock.label}: due {self._when(clock.due_at)}"
+            return self._tooltip(clock, column)
         return None
+
+    def _tooltip(self, clock: Clock, column: int) -> str:
+        """The topic or reason in full (the column may elide it), with the reason code behind the words."""
+        if column == TOPIC and clock.detail_text:
+            code = code_note(clock.reason_code)
+            return clock.detail_text + (f"\nReason code: {code}" if code else "")
+        return f"{clock.label}: due {self._when(clock.due_at)}"
 
     def _when(self, instant: float) -> str:
         return datetime.fromtimestamp(instant, tz=self.zone).strftime("%a %d %b, %H:%M")
@@ -138,7 +146,7 @@ class ClocksModel(CountdownTableModel):
         if column == CHANNEL:
             return clock.channel or ""
         if column == TOPIC:
-            return clock.detail
+            return clock.detail_text
         if column == STARTED:
             return self._when(clock.started_at)
         return self._when(clock.due_at)

@@ -4,9 +4,10 @@ daily ODR chart against its 1 % line, and smaller charts for LRR, NFR and RDR.""
 from __future__ import annotations
 
 import html
+import math
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QFrame,
@@ -14,8 +15,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedLayout,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +36,7 @@ TARGETS = {
     "negative_feedback_rate": "warning 5 %, limit 10 %",
     "return_dissatisfaction_rate": "target under 10 %",
 }
+CARD_MIN_WIDTH = 220  # "Over the limit" and "FBA 1.09 % · FBM 2.96 %" on one line each
 CARD_TITLES = {**METRIC_NAMES, "live_order_defect_rate": "Live ODR (last 60 days)"}
 ODR_KEYS = ("order_defect_rate", "live_order_defect_rate")
 SOURCES = {  # data_through's sources, in the seller's words, with the report that brings each up to date
@@ -78,6 +82,29 @@ def coverage_text(data_through: dict, as_of: date, today: date | None = None) ->
     return f"{text}<br>Latest in your other reports: {', '.join(others)}."
 
 
+class WrappingLabel(QLabel):
+    """A word-wrapped label that keeps the height its words need at its width: a grid does not ask a
+    wrapped label for that itself, and a cut sentence loses the day the oldest defect leaves."""
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.fitted_height = 0
+
+    def minimumSizeHint(self) -> QSize:
+        # Not setMinimumHeight: QLabel counts its minimum in its own heightForWidth, so a height needed
+        # once at a narrow width would stay when the label widens.
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), max(hint.height(), self.heightForWidth(self.width())))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed != self.fitted_height:
+            self.fitted_height = needed
+            self.updateGeometry()
+
+
 class MetricCard(QFrame):
     """A metric at a glance; the left edge and the status word carry its colour."""
 
@@ -88,7 +115,7 @@ class MetricCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         # Never shorter than its words: the charts below give up height first.
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-        self.title = QLabel(CARD_TITLES[key])
+        self.title = WrappingLabel(CARD_TITLES[key])
         self.title.setStyleSheet("font-weight: 600; color: #333;")
         self.rate = QLabel("—")
         self.rate.setTextFormat(Qt.TextFormat.RichText)
@@ -96,21 +123,17 @@ class MetricCard(QFrame):
         self.status = QLabel("")
         self.target = QLabel(TARGETS[key])
         self.target.setStyleSheet("color: #666; font-size: 8pt;")
-        self.window = QLabel("")
+        self.window = WrappingLabel("")  # a 1024-pixel screen may leave a card under 200 pixels
         self.window.setStyleSheet("color: #666; font-size: 8pt;")
-        self.channels = QLabel("")  # ODR: each channel's rate, and all orders together as context
+        self.channels = WrappingLabel("")  # ODR: each channel's rate, and all orders together as context
         self.channels.setStyleSheet("color: #333; font-size: 8pt;")
-        self.channels.setWordWrap(True)
         self.channels.setVisible(key in ODR_KEYS)
-        self.sentence = QLabel("")
-        self.sentence.setWordWrap(True)
+        self.sentence = WrappingLabel("")
         self.sentence.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         # The status on a line of its own: beside the rate it pushed "FBM 4.81 %" off a laptop-sized card.
         verdict = QHBoxLayout()
         verdict.addWidget(self.status)
         verdict.addStretch()
-        for label in (self.title, self.window):
-            label.setWordWrap(True)  # a 1024-pixel screen leaves a card under 200 pixels
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 10, 8)
         layout.setSpacing(2)
@@ -133,18 +156,6 @@ class MetricCard(QFrame):
             self.channels.setText(channels_text(figure))
         self.sentence.setText(SENTENCES[self.key](figure))
         self.show_status(figure["status"])
-        self._fit_sentence()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit_sentence()
-
-    def _fit_sentence(self) -> None:
-        """As tall as its words at the card's width: the grid does not ask a wrapped label for that itself,
-        and a cut sentence loses the day the oldest defect leaves."""
-        needed = max(self.sentence.heightForWidth(self.sentence.width()), self.sentence.fontMetrics().lineSpacing())
-        if self.sentence.minimumHeight() != needed:
-            self.sentence.setMinimumHeight(needed)
 
     def show_status(self, status: str) -> None:
         if status == getattr(self, "shown_status", None):
@@ -160,6 +171,47 @@ class MetricCard(QFrame):
             " border-radius: 6px; }"
         )
         self.rate.setStyleSheet(f"font-size: 20pt; font-weight: 600; color: {colour};")
+
+
+class ScrolledPage(QWidget):
+    """The page inside the scroll area: scrolled when its minimum does not fit, never stretched to the
+    charts' preferred height (the scroll area asks for that when the page has wrapped labels)."""
+
+    def heightForWidth(self, width: int) -> int:
+        return self.layout().minimumHeightForWidth(width)
+
+
+class CardRows(QWidget):
+    """The cards in as many columns as the width holds, in balanced rows: 3 + 2 on a 1024-pixel screen
+    rather than 4 + 1, one row on a wide one."""
+
+    def __init__(self, cards: list[MetricCard]):
+        super().__init__()
+        self.cards = cards
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(8)
+        self.columns = 0
+        self._place(len(cards))
+
+    def fit(self, width: int) -> None:
+        """Choose the columns for `width`: each card at least as wide as its widest unbreakable line."""
+        narrowest = max(CARD_MIN_WIDTH, *(card.minimumSizeHint().width() for card in self.cards))
+        spacing = self.grid.spacing()
+        fitting = min(len(self.cards), max(1, (width + spacing) // (narrowest + spacing)))
+        rows = math.ceil(len(self.cards) / fitting)
+        self._place(math.ceil(len(self.cards) / rows))
+
+    def _place(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for card in self.cards:
+            self.grid.removeWidget(card)
+        for place, card in enumerate(self.cards):
+            self.grid.addWidget(card, place // columns, place % columns)
+        for column in range(len(self.cards)):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
 
 
 class DashboardView(QWidget):
@@ -200,8 +252,8 @@ class DashboardView(QWidget):
         self.today.clicked.connect(lambda: self.as_of_chosen.emit(None))
         self.live_day: date | None = None
 
-        figures = QWidget()
-        layout = QVBoxLayout(figures)
+        content = ScrolledPage()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
         header.addWidget(self.coverage, 1)
@@ -211,11 +263,8 @@ class DashboardView(QWidget):
         header.addWidget(self.as_of, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.today, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
-        cards = QGridLayout()
-        cards.setSpacing(8)
-        for column, card in enumerate(self.cards.values()):
-            cards.addWidget(card, 0, column)
-        layout.addLayout(cards)
+        self.card_rows = CardRows(list(self.cards.values()))
+        layout.addWidget(self.card_rows)
         layout.addWidget(self.reconciliation)
         self.odr_chart.setMinimumHeight(170)
         layout.addWidget(self.odr_chart, 3)
@@ -232,10 +281,17 @@ class DashboardView(QWidget):
             "Import reports…",
         )
         self.empty.action.clicked.connect(self.import_requested)
+        # A laptop's 768 pixels cannot hold two rows of cards and readable charts: the page scrolls down
+        # rather than cut a card's words or squash a chart.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
         self.stack = QStackedLayout(self)
-        self.stack.addWidget(figures)
+        self.stack.addWidget(self.scroll)
         self.stack.addWidget(self.empty)
-        self.figures_page = figures
+        self.figures_page = self.scroll
 
     def show_state(self, state: MonitorState, live_day: date | None = None) -> None:
         """Show `state`'s figures; `live_day` is today (the latest day that can be chosen)."""
@@ -250,12 +306,23 @@ class DashboardView(QWidget):
         self.coverage.setVisible(bool(text))
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key])
+        self._reflow_cards()
         self.odr_chart.set_points(state.series)
         for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
             chart.set_points(state.series)
         self.odr_chart.set_window(*window_bounds(state.metrics["order_defect_rate"]))
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow_cards()
+
+    def _reflow_cards(self) -> None:
+        # Columns follow the page's whole width, scroll bar or not: a bar that comes and goes with the
+        # cards' height must not change their columns back and forth.
+        bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.card_rows.fit(self.width() - bar)
 
     def _show_day(self, day: date) -> None:
         self.as_of.blockSignals(True)  # showing a day is not the seller choosing one

@@ -98,8 +98,8 @@ def results_html(results: Sequence[FileResult]) -> str:
             )
             continue
         if result.outcome in ("no_rows", "cancelled"):
-            label = html.escape(result.kind_label or "")
-            parts.append(f"<p><b>{name}</b> ({label}): {html.escape(result.message or '')}</p>")
+            label = f" ({html.escape(result.kind_label)})" if result.kind_label else ""
+            parts.append(f"<p><b>{name}</b>{label}: {html.escape(result.message or '')}</p>")
             continue
         counts = (
             f"{result.rows:,} rows: {result.added:,} added, {result.updated:,} updated, "

@@ -27,6 +27,7 @@ from ui.amazon_panel import AmazonHealthPanel
 from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.dashboard import DashboardView
 from ui.import_dialog import FILE_FILTER
+from ui.mark_undo import UndoOffer
 from ui.messages_view import MessagesView
 from ui.settings_view import SettingsView
 from ui.tray import AlertBanner
@@ -41,6 +42,8 @@ VIEW_TITLES = {
     "amazon": "Amazon's &report",
 }
 MIN_SIZE = (1024, 640)
+NOTICE_SHOWN_S = 10
+ERROR_SHOWN_S = 60
 DEFAULT_SIZE = (1280, 760)
 
 
@@ -115,6 +118,10 @@ class MainWindow(QMainWindow):
         self.mail_status.hide()
         self.statusBar().addPermanentWidget(self.mail_status)
         self.statusBar().addPermanentWidget(self.status_text)
+        self.statusBar().messageChanged.connect(self._message_changed)
+        # Permanent, so a passing message does not cover the Undo of a mark just made.
+        self.undo_offer = UndoOffer(self)
+        self.statusBar().insertPermanentWidget(0, self.undo_offer)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 4)
@@ -164,10 +171,18 @@ class MainWindow(QMainWindow):
             f"{len(state.clocks)} open clocks{' · demo data' if state.demo else ''}"
         )
 
-    def notify(self, text: str, error: bool = False) -> None:
-        """A passing message in the status bar (an error stays until the next message)."""
+    def notify(self, text: str, error: bool = False, seconds: float | None = None) -> None:
+        """A passing message in the status bar: 10 s, an error a minute; `seconds` 0 keeps it until the next
+        message (for what stays true, like a database that cannot be reached)."""
+        if seconds is None:
+            seconds = ERROR_SHOWN_S if error else NOTICE_SHOWN_S
         self.statusBar().setStyleSheet("QStatusBar { color: #c62828; }" if error else "")
-        self.statusBar().showMessage(text, 0 if error else 10000)
+        self.statusBar().showMessage(text, int(seconds * 1000))
+
+    def _message_changed(self, text: str) -> None:
+        # The red of an error colours the whole bar; it goes with the message, not with the next one.
+        if not text:
+            self.statusBar().setStyleSheet("")
 
     def show_view(self, name: str) -> None:
         self.tabs.setCurrentWidget(self.views[name])

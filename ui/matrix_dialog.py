@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -22,9 +22,20 @@ from app.triage import MatrixEntry, check_matrix_entry
 from ui.confirm import confirm
 
 LABEL, ACTION, WHO, HOURS, AMOUNT = range(5)
-HEADERS = ("Category", "What to do", "Who", "Within (hours)", "Pre-approved up to")
+HEADERS = ("Category", "What to do", "Who", "Within", "Pre-approved up to")
 ITEM_VALUE = "the order's item value"
+AMOUNT_TIP = "A fixed amount is in the order's own currency; empty: the order's item value"
+MOST_LINES = 3  # a row shows this many lines of what to do; the rest is in its tooltip
+ROW_PADDING = 8
+LABEL_WIDTH = 190  # the longest category wraps on two lines
 Index = QModelIndex | QPersistentModelIndex
+
+
+def listing_currency(listing) -> str | None:
+    """The one currency the triage list's orders are in, for the matrix's amounts; None when there is none
+    or there are several (a fixed amount is then in each order's own currency)."""
+    currencies = {item.suggestion.currency for item in listing.items if item.suggestion.currency} if listing else ()
+    return next(iter(currencies)) if len(currencies) == 1 else None
 
 
 class MatrixModel(QAbstractTableModel):
@@ -32,9 +43,10 @@ class MatrixModel(QAbstractTableModel):
 
     rejected = Signal(str)
 
-    def __init__(self, entries: list[MatrixEntry]):
+    def __init__(self, entries: list[MatrixEntry], currency: str | None = None):
         super().__init__()
         self.entries = list(entries)
+        self.currency = currency
         self.edited: dict[tuple[str, str], MatrixEntry] = {}
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -44,8 +56,12 @@ class MatrixModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return {HOURS: "Hours to respond within", AMOUNT: AMOUNT_TIP}.get(section)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -60,8 +76,8 @@ class MatrixModel(QAbstractTableModel):
         entry = self.entries[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._value(entry, index.column(), role == Qt.ItemDataRole.EditRole)
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == ACTION:
-            return entry.action
+        if role == Qt.ItemDataRole.ToolTipRole:  # whole, whatever the row's few lines cut
+            return self._value(entry, index.column(), False)
         if role == Qt.ItemDataRole.FontRole and entry.customised and index.column() == LABEL:
             from PySide6.QtGui import QFont
 
@@ -78,10 +94,12 @@ class MatrixModel(QAbstractTableModel):
         if column == WHO:
             return entry.who
         if column == HOURS:
-            return f"{entry.response_hours:g}"
+            return f"{entry.response_hours:g}" if editing else f"{entry.response_hours:g} h"
         if entry.amount is None:
             return "" if editing else ITEM_VALUE
-        return f"{entry.amount:.2f}"
+        if editing or not self.currency:
+            return f"{entry.amount:.2f}"
+        return f"{entry.amount:.2f} {self.currency}"
 
     def setData(self, index: Index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
@@ -96,8 +114,10 @@ class MatrixModel(QAbstractTableModel):
         elif column == WHO:
             fields["who"] = text
         elif column == HOURS:
-            fields["response_hours"] = text.replace(",", ".")
+            fields["response_hours"] = text.removesuffix("h").strip().replace(",", ".")
         elif column == AMOUNT:
+            if self.currency and text.upper().endswith(self.currency.upper()):
+                text = text[: -len(self.currency)].strip()  # the amount as shown, currency and all
             amount = None if not text or text == ITEM_VALUE else text.replace(",", ".")
         try:
             checked = check_matrix_entry(entry.category, entry.case, amount=amount, **fields)
@@ -117,21 +137,27 @@ class MatrixDialog(QDialog):
     save_requested = Signal(list)
     reset_requested = Signal()
 
-    def __init__(self, entries: list[MatrixEntry], parent=None):
+    def __init__(self, entries: list[MatrixEntry], parent=None, currency: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("Escalation matrix")
-        self.resize(1100, 520)
-        self.model = MatrixModel(entries)
+        room = self.screen().availableGeometry().size() * 0.95
+        self.resize(QSize(1100, 680).boundedTo(room))
+        self.model = MatrixModel(entries, currency)
         self.model.rejected.connect(lambda message: QMessageBox.warning(self, "Not changed", message))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setWordWrap(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(LABEL, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ACTION, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeRowsToContents()
+        self.table.setColumnWidth(LABEL, LABEL_WIDTH)
+        # Rows follow the width "What to do" gets, once the dialog has its size and whenever it changes.
+        header.sectionResized.connect(lambda *_: self._fit_rows())
+        self.model.dataChanged.connect(lambda *_: self._fit_rows())
         intro = QLabel(
             "What to do about each kind of item, who does it, within how many hours, and the refund or "
             "replacement you approve in advance (empty: the order's item value). Double-click a cell to edit."
@@ -147,6 +173,25 @@ class MatrixDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_rows()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Each row as tall as its words at the columns' widths, up to MOST_LINES lines or its share of the
+        table if that is more: every row of advice stays in view, none a quarter of the screen tall."""
+        rows = self.model.rowCount()
+        share = self.table.viewport().height() // rows if rows else 0
+        most = max(MOST_LINES * self.table.fontMetrics().lineSpacing() + ROW_PADDING, share)
+        for row in range(rows):
+            height = min(self.table.sizeHintForRow(row), most)
+            if self.table.rowHeight(row) != height:
+                self.table.setRowHeight(row, height)
 
     def _save(self) -> None:
         if self.model.edited:

@@ -68,10 +68,16 @@ class MessagesView(QWidget):
         self.summary = QLabel("")
 
         self.replied_button = QPushButton("Mark &replied")
-        self.replied_button.setToolTip("You answered this buyer outside the imported e-mails (Ctrl+R)")
+        self.replied_button.setToolTip(
+            "You answered this buyer outside the imported e-mails (Ctrl+R). Undo in the status bar or the "
+            "order's timeline takes it back."
+        )
         self.replied_button.clicked.connect(lambda: self._mark(self.mark_replied))
         self.no_response_button = QPushButton("&No response needed")
-        self.no_response_button.setToolTip("The message needs no answer: it leaves the clock and the LRR")
+        self.no_response_button.setToolTip(
+            "The message needs no answer: it leaves the clock and the LRR. Undo in the status bar or the order's "
+            "timeline takes it back."
+        )
         self.no_response_button.clicked.connect(lambda: self._mark(self.mark_no_response_needed))
         self.timeline_button = QPushButton("Order &timeline…")
         self.timeline_button.clicked.connect(self._open_timeline)

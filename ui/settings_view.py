@@ -7,7 +7,8 @@ import zoneinfo
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,12 +23,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting
+from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting, setting_label
 from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.mailbox_settings import MailboxSettings
 
@@ -45,6 +47,38 @@ def qdate(day: date) -> QDate:
 
 def pydate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
+
+
+class PathLabel(QLabel):
+    """A file path on one line: elided in the middle when the window is narrow, so the folder's start and the
+    file's name both stay in view; the whole path is the tooltip (and what Copy copies)."""
+
+    MINIMUM_WIDTH = 160
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.setToolTip(path)
+        self.setAccessibleName(path)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self.path) + margins.left() + margins.right() + 2
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(self.MINIMUM_WIDTH, self.sizeHint().width()), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        self.setText(self.fontMetrics().elidedText(self.path, Qt.TextElideMode.ElideMiddle, width))
 
 
 class PeriodRow(QWidget):
@@ -161,9 +195,11 @@ class SettingsView(QWidget):
         self.demo_on_empty = QCheckBox("Start with demo data while nothing has been imported")
         self.clear_demo = QPushButton("Remove the demo data now…")
         self.clear_demo.clicked.connect(self._confirm_clear_demo)
-        self.database = QLabel(str(db_path))
-        self.database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.database.setWordWrap(True)
+        self.database = PathLabel(str(db_path))
+        self.start_at_login = QCheckBox("Start the monitor in the tray when I log in")
+        self.start_at_login.setToolTip(
+            "The monitor warns only while it runs. On after your first import of your own reports."
+        )
         self.mailbox = MailboxSettings()
         change_db = QPushButton("Use another database file…")
         change_db.clicked.connect(self._choose_database)
@@ -179,8 +215,9 @@ class SettingsView(QWidget):
             levels.addRow(f"{WARNING_NAMES[key]} turns amber at", box)
         levels.addRow("Alert before a deadline (hours)", self.thresholds)
         levels.addRow("Remind me of the triage on", self.reminder)
+        levels.addRow("", self.start_at_login)
         data = QFormLayout()
-        data.addRow("Database file", self.database)
+        data.addRow("Database file", self._database_row())
         data.addRow("", change_db)
         data.addRow("", self.demo_on_empty)
         data.addRow("", self.clear_demo)
@@ -220,6 +257,22 @@ class SettingsView(QWidget):
         outer.addWidget(scroll)
         outer.addLayout(buttons)
 
+    def _database_row(self) -> QWidget:
+        """The path, and buttons to copy it or open its folder (for a backup, or to find the file again)."""
+        copy = QPushButton("Copy path")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.database.path))
+        open_folder = QPushButton("Open folder")
+        open_folder.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.database.path).parent)))
+        )
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.database, 1)
+        layout.addWidget(copy)
+        layout.addWidget(open_folder)
+        return row
+
     def _percent_box(self) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
         box.setRange(0.01, 99.0)
@@ -242,6 +295,7 @@ class SettingsView(QWidget):
         self.thresholds.setText(", ".join(f"{hours:g}" for hours in settings.alert_thresholds_hours))
         self.reminder.setText(settings.triage_reminder)
         self.demo_on_empty.setChecked(settings.demo_on_empty)
+        self.start_at_login.setChecked(bool(settings.start_at_login))
         self.clear_demo.setEnabled(demo_active)
 
     def values(self) -> dict:
@@ -249,7 +303,9 @@ class SettingsView(QWidget):
         try:
             hours = [float(part) for part in self.thresholds.text().replace(";", ",").split(",") if part.strip()]
         except ValueError:
-            raise ValueError("alert thresholds: expected hours separated by commas, like 6, 2") from None
+            raise ValueError(
+                f"{setting_label('alert_thresholds_hours')}: hours separated by commas, like 6, 2"
+            ) from None
         raw = {
             "timezone": self.timezone.currentText().strip(),
             "marketplace": self.marketplace.currentText(),
@@ -262,6 +318,9 @@ class SettingsView(QWidget):
             "demo_on_empty": self.demo_on_empty.isChecked(),
             **self.mailbox.values(),
         }
+        # Left unsaved while the seller has never ticked it: the first import of their reports decides then.
+        if self.settings.start_at_login is not None or self.start_at_login.isChecked():
+            raw["start_at_login"] = self.start_at_login.isChecked()
         return {key: check_setting(key, value) for key, value in raw.items()}
 
     def save(self) -> None:
@@ -282,7 +341,7 @@ class SettingsView(QWidget):
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Use another database file",
-            self.database.text(),
+            self.database.path,
             "Database (*.db);;All files (*)",
             options=QFileDialog.Option.DontConfirmOverwrite,
         )

@@ -17,11 +17,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
+    QEvent,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -39,14 +41,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.reasons import code_note
 from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
 from ui.clocks_model import countdown_text
 from ui.confirm import confirm
-from ui.dashboard import EmptyState
+from ui.dashboard import EmptyState, WrappingLabel
 from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
 STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL, CARRIED = range(10)
+WIDEST = {EFFECT: 140, REMOVAL: 112, CATEGORY: 120, CARRIED: 70, CHANNEL: 64}  # measured widths are capped at
+# How the list makes room, in order, when it is too narrow: a column the panel repeats is folded away
+# (None), a long one is elided down to a width (whole in its tooltip and the panel).
+GIVE_WAY = ((CARRIED, None), (EFFECT, 120), (CATEGORY, 118), (CHANNEL, None), (REMOVAL, None), (EFFECT, 90))
+WHAT_LEAST = 220  # "What happened" keeps room for a few words of the buyer's message
+PANEL_WIDTH = 320
+PANEL_BELOW_WIDTH = 1180  # narrower than this, the panel goes under the list
+BESIDE_SIZES, BELOW_SIZES = (1000, PANEL_WIDTH), (600, 360)
+QWIDGETSIZE_MAX = (1 << 24) - 1
 HEADERS = (
     "✓",
     "Date",
@@ -135,8 +147,8 @@ class TriageModel(CountdownTableModel):
             return item
         if role == SORT_ROLE:
             return self._sort_value(item, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (WHAT, REMOVAL, EFFECT):
-            return {WHAT: item.what, REMOVAL: removal_text(item), EFFECT: item.odr_effect}[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(item, column)
         if item.resolved:
             return qcolor("#7a7a7a") if role == Qt.ItemDataRole.ForegroundRole else None
         if column == CLOCK:
@@ -148,6 +160,12 @@ class TriageModel(CountdownTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == EFFECT and item.odr_effect == "counts":
             return qcolor(URGENCY_COLOURS["red"])
         return None
+
+    def _tooltip(self, item: TriageItem, column: int) -> str | None:
+        """Whatever a narrow column cuts, whole: the long texts in their full form, the others as shown."""
+        if column in (WHAT, REMOVAL, EFFECT):
+            return {WHAT: item.what, REMOVAL: removal_text(item), EFFECT: item.odr_effect}[column]
+        return self._text(item, column) or None
 
     def _text(self, item: TriageItem, column: int) -> str:
         if column == STATUS:
@@ -234,7 +252,7 @@ class TriageView(QWidget):
         header.setResizeContentsPrecision(50)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_selected())
 
-        self.heading = QLabel("")
+        self.heading = WrappingLabel("")  # whole on two lines rather than cut beside the buttons
         self.heading.setStyleSheet("font-weight: 600;")
         self.category_filter = QComboBox()
         self.category_filter.addItem("All categories", None)
@@ -255,7 +273,7 @@ class TriageView(QWidget):
         matrix = QPushButton("Escalation matrix…")
         matrix.clicked.connect(self.matrix_requested)
         top = QHBoxLayout()
-        top.addWidget(self.heading, 1)
+        top.addWidget(self.heading, 1, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(matrix)
         top.addWidget(export_csv)
         top.addWidget(report)
@@ -292,14 +310,21 @@ class TriageView(QWidget):
         buttons.addWidget(self.reopen_button)
         buttons.addStretch()
         buttons.addWidget(self.timeline_button)
+        self.controls = QWidget()
+        controls = QVBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addLayout(form)
+        controls.addLayout(buttons)
+        controls.addStretch()
         panel = QWidget()
-        side = QVBoxLayout(panel)
-        side.setContentsMargins(6, 0, 0, 0)
-        side.addWidget(self.detail, 1)
-        side.addLayout(form)
-        side.addLayout(buttons)
+        self.side = QBoxLayout(QBoxLayout.Direction.TopToBottom, panel)
+        self.side.setContentsMargins(6, 0, 0, 0)
+        self.side.addWidget(self.detail, 1)
+        self.side.addWidget(self.controls)
+        self.panel = panel
 
         splitter = QSplitter()
+        self.splitter = splitter
         list_side = QWidget()
         listing = QVBoxLayout(list_side)
         listing.setContentsMargins(0, 0, 0, 0)
@@ -309,8 +334,8 @@ class TriageView(QWidget):
         splitter.addWidget(panel)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1000, 340])
-        panel.setMinimumWidth(320)
+        splitter.setSizes(list(BESIDE_SIZES))
+        panel.setMinimumWidth(PANEL_WIDTH)
 
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -331,6 +356,8 @@ class TriageView(QWidget):
         self.page = page
 
         self.timer = countdown_timer(self, self.model)
+        self.ideal_widths: dict[int, int] = {}
+        self.table.viewport().installEventFilter(self)
         self._show_selected()
 
     # --- showing ------------------------------------------------------------------------------------------------
@@ -342,12 +369,16 @@ class TriageView(QWidget):
         self.model.set_rows(listing.items, {item.key: listing.carried_days(item) for item in listing.items})
         if listing.items and not self.columns_fitted:
             # Once: measuring every column through the Python model costs tens of milliseconds of the
-            # window's time, and the seller may have dragged the columns since. The long texts are capped
-            # so "What happened" keeps its room (they are whole in the tooltip and the panel).
+            # window's time. The long texts are capped so "What happened" keeps its room (they are whole
+            # in the tooltip and the panel).
             self.table.resizeColumnsToContents()
-            for column, widest in ((EFFECT, 140), (REMOVAL, 112), (CATEGORY, 120), (CARRIED, 70), (CHANNEL, 64)):
-                self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
+            self.ideal_widths = {
+                column: min(self.table.columnWidth(column), WIDEST.get(column, 1000))
+                for column in range(len(HEADERS))
+                if column != WHAT
+            }
             self.columns_fitted = True
+            self._fit_columns()
         counts = listing.counts  # computed on each access: read once
         since = {
             "first": "everything still open and the last 7 days (first triage)",
@@ -364,6 +395,52 @@ class TriageView(QWidget):
         if selected is None or not self.select_item(selected.key):
             self._select_first_open()
         self._show_selected()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(below=self.width() < PANEL_BELOW_WIDTH)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
+
+    def _arrange(self, below: bool) -> None:
+        """The panel beside the list on a wide window; under it on a narrow one, its text and its form side
+        by side, so the list keeps the whole width for what happened."""
+        orientation = Qt.Orientation.Vertical if below else Qt.Orientation.Horizontal
+        if self.splitter.orientation() == orientation:
+            return
+        self.splitter.setOrientation(orientation)
+        self.side.setDirection(QBoxLayout.Direction.LeftToRight if below else QBoxLayout.Direction.TopToBottom)
+        self.panel.setMinimumWidth(0 if below else PANEL_WIDTH)
+        self.controls.setMinimumWidth(PANEL_WIDTH if below else 0)
+        self.controls.setMaximumWidth(PANEL_WIDTH if below else QWIDGETSIZE_MAX)
+        self.splitter.setSizes(list(BELOW_SIZES if below else BESIDE_SIZES))
+
+    def _fit_columns(self) -> None:
+        """No sideways scrolling: when the list is too narrow for every column at its measured width, columns
+        give way (GIVE_WAY) until "What happened" has its room."""
+        if not self.ideal_widths:
+            return
+        widths = dict(self.ideal_widths)
+        hidden: set[int] = set()
+        available = self.table.viewport().width()
+
+        def excess() -> int:
+            return sum(width for column, width in widths.items() if column not in hidden) + WHAT_LEAST - available
+
+        for column, least in GIVE_WAY:
+            if excess() <= 0:
+                break
+            if least is None:
+                hidden.add(column)
+            else:
+                widths[column] = max(min(least, widths[column]), widths[column] - excess())
+        for column, width in widths.items():
+            self.table.setColumnHidden(column, column in hidden)
+            if column not in hidden and self.table.columnWidth(column) != width:
+                self.table.setColumnWidth(column, width)
 
     def show_all(self) -> None:
         """Clear the filters (an alert's item must be listed to be selected)."""
@@ -466,10 +543,14 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float, carried_days: int | N
     s = item.suggestion
     parts = [f"<h3>{e(KIND_NAMES.get(item.kind, item.kind))} — {e(CATEGORIES[item.category])}</h3>"]
     order = (
-        f"Order {e(item.order_id)} ({e(item.channel or '')})" if item.order_id else "No order (question before buying)"
+        f"Order {e(item.order_id)}" + (f" ({e(item.channel)})" if item.channel else "")
+        if item.order_id
+        else "No order (question before buying)"
     )
     parts.append(f"<p>{order} · {e(item.day.strftime('%a %d %b %Y'))}</p>")
-    parts.append(f"<p>{e(item.what)}</p>")
+    code = code_note(item.reason_code)  # the words name the reason; its code stays at hand, in grey
+    shown_code = f"<br><span style='color:#777'>Reason code: {e(code)}</span>" if code else ""
+    parts.append(f"<p>{e(item.what)}{shown_code}</p>")
     if carried_days is not None:
         parts.append(f"<p><b>Carried over:</b> {e(carried_text(carried_days))} (listed by an earlier triage)</p>")
     if not item.resolved:
@@ -484,10 +565,10 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float, carried_days: int | N
         else:
             parts.append(f"<p><b>Deadline:</b> {e(label)}, {e(when)} ({e(countdown_text(remaining))})</p>")
     parts.append(f"<p><b>Effect on ODR:</b> {e(item.odr_effect)}</p>")
-    amount = f"{s.amount:.2f} {e(s.currency or '')}" if s.amount is not None else "—"
-    parts.append(
-        f"<p><b>What to do:</b> {e(s.action)}<br><b>Who:</b> {e(s.who)} · <b>pre-approved up to</b> {amount}</p>"
-    )
+    amount = ""
+    if s.amount is not None:
+        amount = f" · <b>pre-approved up to</b> {s.amount:.2f}{' ' + e(s.currency) if s.currency else ''}"
+    parts.append(f"<p><b>What to do:</b> {e(s.action)}<br><b>Who:</b> {e(s.who)}{amount}</p>")
     if item.removal:
         parts.append(f"<p><b>Feedback removal:</b> {e(removal_text(item))}</p>")
     if item.resolution:

@@ -199,11 +199,11 @@ def test_window_remembers_its_size(qtbot, tmp_path, db_path):
     first = desktop_app(db_path, tmp_path, use_tray=False)
     qtbot.addWidget(first.window)
     first.window.show()
-    first.window.resize(1100, 700)
+    first.window.resize(760, 700)  # within the offscreen screen's 800×800: a larger size is brought onto it
     first.quit()
     second = desktop_app(db_path, tmp_path, use_tray=False)
     qtbot.addWidget(second.window)
-    assert (second.window.width(), second.window.height()) == (1100, 700)
+    assert (second.window.width(), second.window.height()) == (760, 700)
     second.quit()
 
 
@@ -245,6 +245,23 @@ def test_importing_into_demo_replaces_it(qtbot, launch, db_path, samples):
     assert "demo data was cleared" in desktop.import_dialog.summary.toPlainText()
     assert table_count(db_path, "orders") == 600
     assert not desktop.window.demo_banner.isVisible()
+
+
+def test_a_demo_alert_leaves_the_window_with_the_demo(qtbot, launch, db_path, samples):
+    from app.demo import load_demo
+    from storage import open_db
+
+    seeded = open_db(db_path)
+    load_demo(seeded, FixedClock(SAMPLE_NOW))
+    seeded.close()
+    desktop = launch(db_path)
+    banner = desktop.window.alert_banner
+    qtbot.waitUntil(lambda: banner.isVisible(), timeout=WAIT_MS)  # a made-up buyer's deadline, in the window
+    assert banner.alert.window_only
+    with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
+        desktop.import_paths([str(samples / "all-orders.txt")])
+    qtbot.waitUntil(lambda: desktop.import_dialog.results is not None, timeout=WAIT_MS)
+    assert not banner.isVisible()
 
 
 def test_import_files_helper_is_the_same_use_case(db, samples):

@@ -1,5 +1,6 @@
-"""The window on a laptop: at 1024×768 and 1366×768 every card shows its whole text, the tables need no
-sideways scrolling and every cut cell carries its full text, and the escalation matrix has compact rows.
+"""The window on a laptop: at 1024×768 and 1366×768, and at half of a laptop's screen (683×720, 640×720),
+every card shows its whole text, the tables need no sideways scrolling and every cut cell carries its full
+text, Amazon's report reflows instead of running off the edge, and the escalation matrix has compact rows.
 
 Real widgets on the demo seller, offscreen, at a fixed instant."""
 
@@ -11,10 +12,13 @@ from PySide6.QtWidgets import QApplication, QLabel, QStyleOptionViewItem, QTable
 
 from app import services
 from tests.ui_support import SAMPLE_NOW, WAIT_MS
+from ui.clocks_model import CLOCK_ROLE, ORDER, TOPIC
+from ui.clocks_model import WHAT as WHAT_COLUMN
 from ui.dashboard import DashboardView
+from ui.messages_view import TOPIC_LEAST
 from ui.triage_view import WHAT
 
-SIZES = [(1024, 768), (1366, 768)]
+SIZES = [(640, 720), (683, 720), (1024, 768), (1366, 768)]  # half a 1280- and a 1366-pixel screen, then whole
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
@@ -99,6 +103,9 @@ def test_the_charts_stay_readable_and_nothing_scrolls_sideways(qtbot, desktop, s
     for chart in (dashboard.lrr_chart, dashboard.nfr_chart, dashboard.rdr_chart):
         assert chart.height() >= 130 and chart.width() >= 250
     assert not dashboard.scroll.horizontalScrollBar().isVisible()
+    for chart in (dashboard.odr_chart, dashboard.lrr_chart, dashboard.nfr_chart, dashboard.rdr_chart):
+        title = chart.getPlotItem().titleLabel  # with the ODR chart's legend: the names of its lines
+        assert title.item.boundingRect().width() <= chart.width(), title.text
     # What does not fit at once is reached by scrolling down, never cut off.
     content = dashboard.scroll.widget()
     bottom = dashboard.rdr_chart.mapTo(content, dashboard.rdr_chart.rect().bottomRight())
@@ -166,6 +173,23 @@ def assert_no_sideways_scrolling(table: QTableView) -> None:
     assert not table.horizontalScrollBar().isVisible()
 
 
+def clipped_titles(table: QTableView) -> list[str]:
+    """Column titles wider than their column (the header cuts them at both ends: "hat happene"). Qt counts
+    room for the sort arrow in every title; only the sorted column shows one, and none is sorted here."""
+    header = table.horizontalHeader()
+    assert header.sortIndicatorSection() == -1  # the model's own order
+    header.setSortIndicatorShown(False)
+    try:
+        needed = {column: header.sectionSizeFromContents(column).width() for column in range(header.count())}
+    finally:
+        header.setSortIndicatorShown(True)
+    return [
+        table.model().headerData(column, Qt.Orientation.Horizontal)
+        for column in range(header.count())
+        if not header.isSectionHidden(column) and needed[column] > header.sectionSize(column)
+    ]
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_the_triage_list_fits_and_what_happened_is_whole_in_its_tooltip(qtbot, desktop, size):
     window = show_window(qtbot, desktop, size, "triage")
@@ -173,6 +197,7 @@ def test_the_triage_list_fits_and_what_happened_is_whole_in_its_tooltip(qtbot, d
     table = view.table
     assert_no_sideways_scrolling(table)
     assert table.columnWidth(WHAT) >= 200  # the column that says what happened keeps the room
+    assert not clipped_titles(table)
     cut = 0
     for row in range(view.proxy.rowCount()):
         index = view.proxy.index(row, WHAT)
@@ -196,9 +221,40 @@ def test_the_triage_list_fits_and_what_happened_is_whole_in_its_tooltip(qtbot, d
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_messages_and_clocks_fit_and_cut_cells_keep_their_text(qtbot, desktop, size):
     window = show_window(qtbot, desktop, size, "messages")
-    table = window.messages.table
+    view = window.messages
+    table = view.table
     assert_no_sideways_scrolling(table)
     assert not cut_cells_without_their_text(table)
+    assert table.columnWidth(TOPIC) >= TOPIC_LEAST  # a few words of what the buyer wrote, never "…"
+    assert table.textElideMode() == Qt.TextElideMode.ElideRight
+    assert not clipped_titles(table)
+    for row in range(view.proxy.rowCount()):  # an order id is whole, or it cannot be looked up
+        if view.proxy.index(row, 0).data(CLOCK_ROLE).order_id:
+            assert needed_width(table, row, ORDER) <= table.columnWidth(ORDER), row
+    # A folded column's words are still in each row's tooltip.
+    header = table.horizontalHeader()
+    for column in (c for c in range(header.count()) if header.isSectionHidden(c)):
+        for row in range(view.proxy.rowCount()):
+            text = view.proxy.index(row, column).data()
+            assert text in view.proxy.index(row, WHAT_COLUMN).data(TOOLTIP), (column, text)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_amazons_report_reflows_and_cuts_no_words(qtbot, desktop, size):
+    window = show_window(qtbot, desktop, size, "amazon")
+    page, panel = window.views["amazon"], window.amazon
+    assert not panel.body.isHidden()  # the demo seller has Amazon's report: tiles and counters are shown
+    assert not page.horizontalScrollBar().isVisible()
+    assert panel.width() <= page.viewport().width()
+    labels = shown_labels(panel)
+    assert len(labels) >= 30  # the rating, seven tiles and the policy counters
+    problems = [problem for label in labels for problem in label_problems(label)]
+    assert not problems, "\n".join(problems)
+    for tile in panel.tiles.values():
+        assert visible_rect(tile) == tile.rect(), tile.key
+    # At a laptop's full width the tiles stand three or more in a row; at half of it, at least two.
+    rows = {tile.y() for tile in panel.tiles.values()}
+    assert len(rows) <= (3 if size[0] >= 1024 else 4), rows
 
 
 def test_the_escalation_matrix_is_compact_and_fits_a_small_screen(qtbot, desktop):

@@ -8,9 +8,11 @@ mistakes one for the other. Statuses are Amazon's own words (GOOD, BAD, GREAT…
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.summary import percent, short_day
@@ -24,7 +26,10 @@ FIGURES = {
     "on_time_delivery_rate": "On-Time Delivery Rate",
     "invoice_defect_rate": "Invoice Defect Rate",
 }
-TILE_COLUMNS, POLICY_COLUMNS = 3, 3  # fits a 1024-pixel screen without scrolling sideways
+# The most columns, as on a laptop's whole screen; a narrower window gets fewer (FlowGrid).
+TILE_COLUMNS, POLICY_COLUMNS = 3, 3
+TILE_MIN_WIDTH = 170  # "Pre-fulfilment Cancel Rate" on one line, the rate and its status word beside each other
+COUNT_WIDTH = 70  # a policy count and its status word: "2 (Bad)"
 POLICY_NAMES = {
     "listing_policy_violations": "Listing policy violations",
     "received_intellectual_property_complaints": "IP complaints received",
@@ -111,6 +116,75 @@ def _small(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("color: #555; font-size: 8pt;")
     return label
+
+
+class FlowGrid(QWidget):
+    """Cells (a widget, or a name and its count) in as many columns as the width holds, at most `most`, in
+    balanced rows. The width the page gives decides the columns, never the other way round, so half a
+    laptop's screen gets fewer columns instead of a sideways scrollbar.
+
+    `share`: the cells share the width (tiles); otherwise they keep to the left, the spare width after them."""
+
+    def __init__(self, most: int, spacing: int, least: int = 0, share: bool = True):
+        super().__init__()
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(spacing)
+        self.most, self.least, self.share = most, least, share
+        self.cells: list[tuple[QWidget, ...]] = []
+        self.columns = 0
+
+    def set_cells(self, cells: Sequence[tuple[QWidget, ...]]) -> None:
+        for cell in self.cells:
+            for widget in cell:
+                self.grid.removeWidget(widget)
+        self.cells, self.columns = list(cells), 0
+        self._place(self._fitting(self.width()) if self.isVisible() else self.most)
+
+    def minimumSizeHint(self) -> QSize:
+        # One cell wide: a row of three must not hold the page wider than the window.
+        return QSize(self._cell_width(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place(self._fitting(self.width()))
+
+    def _cell_width(self) -> int:
+        """The width of the widest cell at its narrowest (its parts side by side)."""
+        spacing = self.grid.horizontalSpacing()
+        widths = [sum(part.minimumSizeHint().width() + spacing for part in cell) - spacing for cell in self.cells]
+        return max([self.least, *widths])
+
+    def _fitting(self, width: int) -> int:
+        if not self.cells:
+            return self.most
+        spacing = self.grid.horizontalSpacing()
+        fitting = min(self.most, len(self.cells), max(1, (width + spacing) // (self._cell_width() + spacing)))
+        rows = math.ceil(len(self.cells) / fitting)
+        return math.ceil(len(self.cells) / rows)  # 3 + 3 + 1 rather than 4 + 3 + … with a stray
+
+    def _place(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        parts = max((len(cell) for cell in self.cells), default=1)
+        for cell in self.cells:
+            for widget in cell:
+                self.grid.removeWidget(widget)
+        for place, cell in enumerate(self.cells):
+            row, column = divmod(place, columns)
+            self.grid.addWidget(cell[0], row, column * parts)
+            for part, widget in enumerate(cell[1:], start=1):  # a count keeps beside its name
+                self.grid.addWidget(widget, row, column * parts + part, Qt.AlignmentFlag.AlignLeft)
+        self._share_width(columns * parts, parts)
+
+    def _share_width(self, used: int, parts: int) -> None:
+        """Tiles share the width; pairs keep to the left, the spare width after the last one."""
+        for column in range(self.most * parts + 1):
+            stretch = column < used if self.share else column == used
+            self.grid.setColumnStretch(column, int(stretch))
+            is_count = not self.share and column < used and column % parts == 1
+            self.grid.setColumnMinimumWidth(column, COUNT_WIDTH if is_count else 0)
 
 
 class AmazonFigureTile(QFrame):
@@ -202,20 +276,13 @@ class AmazonHealthPanel(QFrame):
         self.rating = rating
 
         self.tiles = {key: AmazonFigureTile(key) for key in FIGURES}
-        tiles = QGridLayout()
-        tiles.setSpacing(6)
-        for index, tile in enumerate(self.tiles.values()):
-            tiles.addWidget(tile, index // TILE_COLUMNS, index % TILE_COLUMNS)
+        self.tile_grid = FlowGrid(TILE_COLUMNS, 6, least=TILE_MIN_WIDTH)
+        self.tile_grid.set_cells([(tile,) for tile in self.tiles.values()])
 
         self.policy_title = QLabel("Policy compliance (Amazon's counts)")
         self.policy_title.setStyleSheet("font-weight: 600; color: #333; font-size: 8pt;")
-        self.policy_grid = QGridLayout()
-        self.policy_grid.setHorizontalSpacing(8)
-        self.policy_grid.setVerticalSpacing(1)
-        for column in range(POLICY_COLUMNS):
-            self.policy_grid.setColumnMinimumWidth(column * 2 + 1, 70)
-        # The pairs keep to the left; the spare width goes to the last column.
-        self.policy_grid.setColumnStretch(POLICY_COLUMNS * 2, 1)
+        self.policy_grid = FlowGrid(POLICY_COLUMNS, 8, share=False)
+        self.policy_grid.grid.setVerticalSpacing(1)
         self.policy_labels: dict[str, QLabel] = {}
         self.policy_counts: dict[str, QLabel] = {}
         policy = QWidget()
@@ -223,7 +290,7 @@ class AmazonHealthPanel(QFrame):
         policy_layout.setContentsMargins(0, 2, 0, 0)
         policy_layout.setSpacing(2)
         policy_layout.addWidget(self.policy_title)
-        policy_layout.addLayout(self.policy_grid)
+        policy_layout.addWidget(self.policy_grid)
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(f"color: {RED}; font-weight: 600;")
@@ -231,7 +298,7 @@ class AmazonHealthPanel(QFrame):
         figures = QHBoxLayout()
         figures.setSpacing(6)
         figures.addWidget(rating)
-        figures.addLayout(tiles, 1)
+        figures.addWidget(self.tile_grid, 1)
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
@@ -297,20 +364,17 @@ class AmazonHealthPanel(QFrame):
             self.rating_note.setText("out of 1,000; 200 and up is healthy")
 
     def _show_policies(self, policy: dict, statuses: dict) -> None:
-        for key in list(self.policy_labels):
-            if key not in policy:
-                for label in (self.policy_labels.pop(key), self.policy_counts.pop(key)):
-                    self.policy_grid.removeWidget(label)
-                    label.deleteLater()
-        columns = POLICY_COLUMNS
-        for index, (key, count) in enumerate(policy.items()):
+        gone = [key for key in self.policy_labels if key not in policy]
+        for key in policy:
             if key not in self.policy_labels:
                 self.policy_labels[key] = QLabel(policy_name(key))
                 self.policy_counts[key] = QLabel("")
+        self.policy_grid.set_cells([(self.policy_labels[key], self.policy_counts[key]) for key in policy])
+        for key in gone:
+            self.policy_labels.pop(key).deleteLater()
+            self.policy_counts.pop(key).deleteLater()
+        for key, count in policy.items():
             name, value = self.policy_labels[key], self.policy_counts[key]
-            row, column = index // columns, (index % columns) * 2
-            self.policy_grid.addWidget(name, row, column)
-            self.policy_grid.addWidget(value, row, column + 1, Qt.AlignmentFlag.AlignLeft)
             status = statuses.get(key)
             value.setText(("—" if count is None else str(count)) + (f" ({status_word(status)})" if status else ""))
             value.setToolTip(NOT_IN_REPORT if count is None else "")

@@ -335,6 +335,7 @@ class DesktopApp:
             self.window.settings_view.mailbox.show_check(result)
         elif what == REMOVE_DEMO:
             self.show_settings()  # "start with demo data" is off now
+            self._forget_demo_alert()
         elif what == SAVE_REPORT and result:
             if open_in_browser(result):
                 self.window.notify(f"Report saved and opened in your browser: {result}")
@@ -450,7 +451,15 @@ class DesktopApp:
             self.import_dialog.on_finished(results)
         demo_active = self._query("demo_active")
         self.window.settings_view.clear_demo.setEnabled(bool(demo_active))
+        if not demo_active:
+            self._forget_demo_alert()
         start_at_login.after_import(self, results, demo_active)
+
+    def _forget_demo_alert(self) -> None:
+        """The demo seller is gone: an alert about one of its made-up buyers no longer stays in the window."""
+        banner = self.window.alert_banner
+        if banner.alert is not None and banner.alert.window_only:
+            banner.hide()
 
     def save_settings(self, values: dict) -> None:
         typed = self.window.settings_view.mailbox.password.text()

@@ -15,9 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 
 from ui.theme import ALL_COLOUR, FBA_COLOUR, FBM_COLOUR, LIMIT_COLOUR
+
+LEGEND_GAP = "&nbsp;" * 3
+TITLE_MARGIN = 40  # the plot's own margins around its title
 
 DAY_S = 86400
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
@@ -43,7 +46,7 @@ def legend_html(series: Sequence[tuple[str, str, str]]) -> str:
     if len(series) < 2:
         return ""
     names = (f'<span style="color: {colour};">&#9644;&nbsp;{html.escape(name)}</span>' for _, name, colour in series)
-    return "&nbsp;&nbsp;&nbsp;" + "&nbsp;&nbsp;".join(names)
+    return LEGEND_GAP + "&nbsp;&nbsp;".join(names)
 
 
 class RateChart(pg.PlotWidget):
@@ -52,7 +55,10 @@ class RateChart(pg.PlotWidget):
     def __init__(self, title: str, limit_percent: float, limit_label: str, series: Sequence[tuple[str, str, str]]):
         """`series`: (key in the daily points, legend name, colour)."""
         super().__init__(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
-        self.setTitle(title + legend_html(series), size="10pt")
+        self._title_text, self._legend = title, legend_html(series)
+        self._legend_names = "    ".join(f"\u25ac {name}" for _, name, _ in series) if self._legend else ""
+        self.legend_below = False
+        self.setTitle(title + self._legend, size="10pt")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -81,6 +87,20 @@ class RateChart(pg.PlotWidget):
         self.days: list[date] = []
         self.values: dict[str, list[float]] = {}
         self.scene().sigMouseMoved.connect(self._hover)
+
+    def resizeEvent(self, event) -> None:
+        """The legend goes under the title when both do not fit on one line (half a laptop screen)."""
+        super().resizeEvent(event)
+        if not getattr(self, "_legend", ""):  # Qt resizes the plot while it is being built
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(10)
+        needed = QFontMetrics(font).horizontalAdvance(f"{self._title_text}      {self._legend_names}") + TITLE_MARGIN
+        below = needed > self.width()
+        if below != self.legend_below:
+            self.legend_below = below
+            legend = "<br>" + self._legend.removeprefix(LEGEND_GAP) if below else self._legend
+            self.setTitle(self._title_text + legend, size="10pt")
 
     def set_points(self, points: Sequence[dict]) -> None:
         self.days = [date.fromisoformat(point["day"]) for point in points]

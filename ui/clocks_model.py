@@ -39,6 +39,7 @@ KIND_FILTERS = {
     "Feedback removal": (FEEDBACK_REMOVAL,),
 }
 CHANNEL_FILTERS = {"All channels": None, "FBA": "FBA", "FBM": "FBM"}
+NO_ORDER = "no order yet"  # a question before buying: shorter than an order id, so the column needs no cutting
 
 
 def priority(clock: Clock) -> tuple:
@@ -127,11 +128,15 @@ class ClocksModel(CountdownTableModel):
         return None
 
     def _tooltip(self, clock: Clock, column: int) -> str:
-        """The topic or reason in full (the column may elide it), with the reason code behind the words."""
+        """The topic or reason in full (the column may elide it), with the reason code behind the words;
+        elsewhere the whole row, for the columns a narrow window folds away or cuts."""
         if column == TOPIC and clock.detail_text:
             code = code_note(clock.reason_code)
             return clock.detail_text + (f"\nReason code: {code}" if code else "")
-        return f"{clock.label}: due {self._when(clock.due_at)}"
+        channel = f" ({clock.channel})" if clock.channel else ""
+        order = f"Order {clock.order_id}{channel}" if clock.order_id else f"A question before buying: {NO_ORDER}"
+        started = "Received" if clock.kind in REPLY_KINDS else "Started"
+        return f"{clock.label}: due {self._when(clock.due_at)}\n{order}\n{started} {self._when(clock.started_at)}"
 
     def _when(self, instant: float) -> str:
         return datetime.fromtimestamp(instant, tz=self.zone).strftime("%a %d %b, %H:%M")
@@ -142,7 +147,7 @@ class ClocksModel(CountdownTableModel):
         if column == WHAT:
             return clock.label
         if column == ORDER:
-            return clock.order_id or "— (question before buying)"
+            return clock.order_id or NO_ORDER
         if column == CHANNEL:
             return clock.channel or ""
         if column == TOPIC:

@@ -9,6 +9,7 @@ from datetime import date
 
 from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDateEdit,
     QFrame,
     QGridLayout,
@@ -36,6 +37,7 @@ TARGETS = {
     "negative_feedback_rate": "warning 5 %, limit 10 %",
     "return_dissatisfaction_rate": "target under 10 %",
 }
+SMALL_CHART_MIN_WIDTH = 250
 CARD_MIN_WIDTH = 220  # "Over the limit" and "FBA 1.09 % · FBM 2.96 %" on one line each
 CARD_TITLES = {**METRIC_NAMES, "live_order_defect_rate": "Live ODR (last 60 days)"}
 ODR_KEYS = ("order_defect_rate", "live_order_defect_rate")
@@ -268,11 +270,11 @@ class DashboardView(QWidget):
         layout.addWidget(self.reconciliation)
         self.odr_chart.setMinimumHeight(170)
         layout.addWidget(self.odr_chart, 3)
-        small = QHBoxLayout()
+        self.small_charts = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
             chart.setMinimumHeight(130)
-            small.addWidget(chart)
-        layout.addLayout(small, 2)
+            self.small_charts.addWidget(chart)
+        layout.addLayout(self.small_charts, 2)
 
         self.empty = EmptyState(
             "No orders imported yet — drop your All Orders report here",
@@ -323,6 +325,10 @@ class DashboardView(QWidget):
         # cards' height must not change their columns back and forth.
         bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.card_rows.fit(self.width() - bar)
+        # Three charts a row need 250 pixels each for their titles and months; a narrower window (half a
+        # laptop's screen) stacks them, the page scrolling down to them.
+        beside = self.width() - bar >= 3 * SMALL_CHART_MIN_WIDTH + 2 * self.small_charts.spacing()
+        self.small_charts.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
 
     def _show_day(self, day: date) -> None:
         self.as_of.blockSignals(True)  # showing a day is not the seller choosing one

@@ -41,7 +41,7 @@ VIEW_TITLES = {
     "settings": "Se&ttings",
     "amazon": "Amazon's &report",
 }
-MIN_SIZE = (1024, 640)
+MIN_SIZE = (640, 480)
 NOTICE_SHOWN_S = 10
 ERROR_SHOWN_S = 60
 DEFAULT_SIZE = (1280, 760)

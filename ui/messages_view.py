@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,11 +21,29 @@ from PySide6.QtWidgets import (
 
 from app.clocks import Clock
 from app.services import MonitorState
-from ui.clocks_model import CHANNEL_FILTERS, CLOCK_ROLE, KIND_FILTERS, REPLY_KINDS, TOPIC, ClocksFilter, ClocksModel
+from ui.clocks_model import (
+    CHANNEL,
+    CHANNEL_FILTERS,
+    CLOCK_ROLE,
+    DUE,
+    KIND_FILTERS,
+    REPLY_KINDS,
+    STARTED,
+    TOPIC,
+    WHAT,
+    ClocksFilter,
+    ClocksModel,
+)
 from ui.dashboard import EmptyState
-from ui.table_model import configure_table, countdown_timer
+from ui.table_model import configure_table, countdown_timer, give_way, set_widths
 
 FIT_ROWS = 50  # rows measured when the columns are fitted to their contents
+TOPIC_LEAST = 140  # "Topic / reason" keeps room for a few words of what the buyer wrote
+# How the table makes room on a narrow window (half a laptop's screen), in order, when it is too narrow for
+# every column at its measured width: a column each row's tooltip repeats is folded away (None; the channel
+# filter and "Time left" say the same), a long one is cut down to a width (whole in its tooltip). "Time left"
+# never gives way (it is what the table is for), nor the order id (cut, it cannot be looked up).
+GIVE_WAY = ((CHANNEL, None), (STARTED, None), (DUE, None), (WHAT, 140))
 
 
 class MessagesView(QWidget):
@@ -52,6 +70,8 @@ class MessagesView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(TOPIC, QHeaderView.ResizeMode.Stretch)
         header.setResizeContentsPrecision(FIT_ROWS)
+        self.ideal_widths: dict[int, int] = {}
+        self.table.viewport().installEventFilter(self)
         self.table.doubleClicked.connect(lambda _: self._open_timeline())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
 
@@ -137,9 +157,30 @@ class MessagesView(QWidget):
         runs), wasted on every recomputation while the seller looks at another view."""
         self._columns_fitted = self.table.isVisible()
         if self._columns_fitted:
-            for column in range(self.model.columnCount()):
-                if column != TOPIC:  # the stretched column takes what is left
-                    self.table.resizeColumnToContents(column)
+            header = self.table.horizontalHeader()
+            self.ideal_widths = {
+                column: max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+                for column in range(self.model.columnCount())
+                if column != TOPIC  # the stretched column takes what is left
+            }
+            self._give_way()
+
+    def _give_way(self) -> None:
+        """No sideways scrolling: when the table is narrower than every column at its measured width,
+        columns give way (GIVE_WAY) until "Topic / reason" has TOPIC_LEAST."""
+        room = self.table.viewport().width() - TOPIC_LEAST
+        widths, hidden = give_way(self.ideal_widths, GIVE_WAY, room)
+        # A column folded last may leave room over: the cut ones get it back first.
+        for column, _ in GIVE_WAY:
+            spare = room - sum(width for shown, width in widths.items() if shown not in hidden)
+            if spare > 0 and column not in hidden:
+                widths[column] = min(self.ideal_widths[column], widths[column] + spare)
+        set_widths(self.table, widths, hidden)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize and self.ideal_widths:
+            self._give_way()
+        return False
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -75,3 +75,31 @@ def configure_table(table: QTableView, proxy: QSortFilterProxyModel) -> None:
     table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
     table.verticalHeader().hide()
     table.setWordWrap(False)
+
+
+def give_way(
+    widths: dict[int, int],
+    order: tuple[tuple[int, int | None], ...],
+    room: int,
+    least_of: Callable[[int, int], int] = lambda column, least: least,
+) -> tuple[dict[int, int], set[int]]:
+    """Column widths that fit in `room` pixels: columns give way in `order` (hidden when their least width
+    is None, else cut down towards it) until they fit, so a table never has to scroll sideways."""
+    widths = dict(widths)
+    hidden: set[int] = set()
+    for column, least in order:
+        excess = sum(width for shown, width in widths.items() if shown not in hidden) - room
+        if excess <= 0:
+            break
+        if least is None:
+            hidden.add(column)
+        else:
+            widths[column] = max(min(least_of(column, least), widths[column]), widths[column] - excess)
+    return widths, hidden
+
+
+def set_widths(table: QTableView, widths: dict[int, int], hidden: set[int]) -> None:
+    for column, width in widths.items():
+        table.setColumnHidden(column, column in hidden)
+        if column not in hidden and table.columnWidth(column) != width:
+            table.setColumnWidth(column, width)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedLayout,
+    QStyle,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
@@ -46,14 +47,24 @@ from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
 from ui.clocks_model import countdown_text
 from ui.confirm import confirm
 from ui.dashboard import EmptyState, WrappingLabel
-from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer
+from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer, give_way, set_widths
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
 STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL, CARRIED = range(10)
 WIDEST = {EFFECT: 140, REMOVAL: 112, CATEGORY: 120, CARRIED: 70, CHANNEL: 64}  # measured widths are capped at
 # How the list makes room, in order, when it is too narrow: a column the panel repeats is folded away
-# (None), a long one is elided down to a width (whole in its tooltip and the panel).
-GIVE_WAY = ((CARRIED, None), (EFFECT, 120), (CATEGORY, 118), (CHANNEL, None), (REMOVAL, None), (EFFECT, 90))
+# (None), a long one is elided down to a width (whole in its tooltip and the panel). At half a laptop's screen
+# the list keeps the status, category, what happened and the deadline; the panel says the rest.
+GIVE_WAY = (
+    (CARRIED, None),
+    (EFFECT, 120),
+    (CATEGORY, 118),
+    (CHANNEL, None),
+    (REMOVAL, None),
+    (EFFECT, None),
+    (DATE, None),
+    (ORDER, None),
+)
 WHAT_LEAST = 220  # "What happened" keeps room for a few words of the buyer's message
 PANEL_WIDTH = 320
 PANEL_BELOW_WIDTH = 1180  # narrower than this, the panel goes under the list
@@ -420,27 +431,25 @@ class TriageView(QWidget):
 
     def _fit_columns(self) -> None:
         """No sideways scrolling: when the list is too narrow for every column at its measured width, columns
-        give way (GIVE_WAY) until "What happened" has its room."""
+        give way (GIVE_WAY) until "What happened" has its room. A column shown is never narrower than its
+        title: a cut title reads "emoval groun"."""
         if not self.ideal_widths:
             return
-        widths = dict(self.ideal_widths)
-        hidden: set[int] = set()
-        available = self.table.viewport().width()
+        titles = {column: self._title_width(column) for column in self.ideal_widths}
+        widths = {column: max(width, titles[column]) for column, width in self.ideal_widths.items()}
+        room = self.table.viewport().width() - WHAT_LEAST
+        widths, hidden = give_way(widths, GIVE_WAY, room, lambda column, least: max(least, titles[column]))
+        set_widths(self.table, widths, hidden)
 
-        def excess() -> int:
-            return sum(width for column, width in widths.items() if column not in hidden) + WHAT_LEAST - available
-
-        for column, least in GIVE_WAY:
-            if excess() <= 0:
-                break
-            if least is None:
-                hidden.add(column)
-            else:
-                widths[column] = max(min(least, widths[column]), widths[column] - excess())
-        for column, width in widths.items():
-            self.table.setColumnHidden(column, column in hidden)
-            if column not in hidden and self.table.columnWidth(column) != width:
-                self.table.setColumnWidth(column, width)
+    def _title_width(self, column: int) -> int:
+        """The width a column's title needs. Qt adds room for the sort arrow (as wide as the header is high,
+        and a margin) to every title; only the sorted column shows the arrow."""
+        header = self.table.horizontalHeader()
+        size = header.sectionSizeFromContents(column)
+        if not header.isSortIndicatorShown() or header.sortIndicatorSection() == column:
+            return size.width()
+        margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        return size.width() - size.height() - margin
 
     def show_all(self) -> None:
         """Clear the filters (an alert's item must be listed to be selected)."""

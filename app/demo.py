@@ -154,7 +154,20 @@ def _order(seller: DemoSeller, order_id: str, purchased: int, channel: str, stat
     updated = min(purchased + 9 * HOUR_S, seller.now)
     seller.add(
         records.ORDER,
-        (order_id, None, purchased, updated, status, channel, "Amazon.com", "Standard", rng.choice(STATES), "US", 0),
+        (
+            order_id,
+            None,
+            purchased,
+            updated,
+            status,
+            channel,
+            "Amazon.com",
+            "Standard",
+            rng.choice(STATES),
+            "US",
+            0,
+            "US",
+        ),
     )
     for sku, asin, name, price in rng.sample(PRODUCTS, 1 if rng.random() < 0.85 else 2):
         quantity = 1 if rng.random() < 0.9 else 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ from app.importers.common import Note
 from app.importers.source import read_prefix
 from app.settings import load_settings
 from storage.db import DatabaseFiles
+from storage.migrations import MARKETPLACE_TABLES
+from storage.queries import order_marketplaces_of, set_marketplace, unknown_orders
 from storage.transaction import database_path, write_transaction
 from storage.writer import TableWriter, latest_per_key
 
@@ -73,6 +76,9 @@ class FileResult:
     notes: list[str] = field(default_factory=list)
     encoding: str | None = None
     sha256: str | None = None
+    # The marketplace chosen for the file, and how many of its rows took it because their order is unknown.
+    marketplace: str | None = None
+    unknown_order_rows: int = 0
 
     @property
     def recognised(self) -> bool:
@@ -98,6 +104,7 @@ def import_files(
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
     now: Callable[[], float] = time.time,
+    marketplace: str | None = None,
 ) -> list[FileResult]:
     """Import each file (each member of a zip archive separately); one result per report.
 
@@ -119,7 +126,9 @@ def import_files(
             results.append(result)
             continue
         for source in sources:
-            results.append(import_source(db, source, progress=progress, cancelled=cancelled, now=now))
+            results.append(
+                import_source(db, source, progress=progress, cancelled=cancelled, now=now, marketplace=marketplace)
+            )
     return results
 
 
@@ -130,6 +139,7 @@ def import_source(
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
     now: Callable[[], float] = time.time,
+    marketplace: str | None = None,
 ) -> FileResult:
     try:
         kind = recognise(source)
@@ -139,7 +149,14 @@ def import_source(
         _log(db, result, now)
         return result
     settings = load_settings(db)
-    options = ImportOptions(date_order=settings.date_order, marketplace=settings.marketplace)
+    # A file imported for another marketplace is read as that marketplace writes it (its feedback dates).
+    mine = settings.for_marketplace(marketplace) if marketplace else settings
+    options = ImportOptions(
+        date_order=mine.date_order,
+        marketplace=mine.marketplace,
+        file_marketplace=mine.marketplace,
+        order_marketplaces=lambda order_ids: order_marketplaces_of(db, order_ids),
+    )
     while True:
         try:
             with write_transaction(db):
@@ -198,6 +215,7 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
                 writer.write(latest_per_key(writer.spec, batch))
             batch.clear()
 
+    order_rows = _OrderRows(kind.specs)
     for _line, payload in parse(source, kind, encoding, options):
         if type(payload) is Note:  # about the whole file (how its dates were read), not a row
             result.notes.append(payload.text)
@@ -212,6 +230,7 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
             for batch, record in zip(batches, payload, strict=True):
                 if record is not None:
                     batch.append(record)
+            order_rows.add(payload)
         else:
             result.ignored += 1
         if rows_seen % BATCH_ROWS == 0:
@@ -219,6 +238,8 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
             _report(source, rows_seen, progress, cancelled)
     flush()
     _report(source, rows_seen, progress, cancelled)
+    result.marketplace = options.file_marketplace
+    result.unknown_order_rows = order_rows.give_marketplace(db, options.file_marketplace)
     result.added = sum(writer.count() for writer in counted) - stored_before
     result.updated = changed - result.added
     result.unchanged = valid - changed
@@ -226,6 +247,35 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
         result.outcome = "no_rows"
         result.message = "Amazon cancelled this report: it has no rows." if kind.key == "cancelled" else "No rows."
     return result
+
+
+class _OrderRows:
+    """The order ids of a file's feedback, return, claim and message rows, per table: those whose order is
+    unknown are given the file's marketplace (rows of a known order take their order's when figures are
+    computed, so theirs is not needed)."""
+
+    def __init__(self, specs):
+        self.positions = [
+            (spec.table, spec.columns.index("order_id"))
+            if spec.table in MARKETPLACE_TABLES and "order_id" in spec.columns
+            else None
+            for spec in specs
+        ]
+        self.rows: dict[str, Counter] = {}
+
+    def add(self, payload: tuple) -> None:
+        for place, record in zip(self.positions, payload, strict=True):
+            if place is not None and record is not None and record[place[1]]:
+                self.rows.setdefault(place[0], Counter())[record[place[1]]] += 1
+
+    def give_marketplace(self, db: sqlite_utils.Database, marketplace: str) -> int:
+        """Store `marketplace` on the rows whose order is unknown; how many rows of the file those are."""
+        unknown_rows = 0
+        for table, counts in self.rows.items():
+            unknown = unknown_orders(db, counts)
+            unknown_rows += sum(counts[order_id] for order_id in unknown)
+            set_marketplace(db, table, unknown, marketplace)
+        return unknown_rows
 
 
 def _report(source: ReportSource, rows: int, progress, cancelled) -> None:

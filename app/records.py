@@ -45,6 +45,7 @@ ORDER = RecordSpec(
         "ship_state",
         "ship_country",
         "is_business",
+        "marketplace",
     ),
     key=("order_id",),
     version="last_updated_at",

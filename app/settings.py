@@ -11,7 +11,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 import sqlite_utils
 
+from app.marketplaces import CODES, DEFAULT_ZONES, canonical
 from storage.settings import read_settings, write_setting
 
 # The day/month/year order of slash dates in each marketplace's feedback report (formats.md).
@@ -66,7 +67,7 @@ def _timezone(value: Any) -> str:
 
 
 def _marketplace(value: Any) -> str:
-    code = str(value).upper()
+    code = canonical(str(value))
     if code not in MARKETPLACE_DATE_ORDER:
         raise ValueError(f"'{value}' is not a marketplace code ({', '.join(sorted(MARKETPLACE_DATE_ORDER))})")
     return code
@@ -258,10 +259,34 @@ SETTINGS = {
 }
 
 
+# Each marketplace's own time zone, for every marketplace but the home one (whose zone is `timezone`).
+ZONE_PREFIX = "timezone."
+MARKETPLACE_ZONE_SETTINGS = {
+    f"{ZONE_PREFIX}{code}": Setting(
+        f"{ZONE_PREFIX}{code}",
+        DEFAULT_ZONES[code],
+        f"Time zone of the {code} marketplace's days (the home marketplace uses timezone)",
+        _timezone,
+    )
+    for code in CODES
+}
+
+
+def setting_keys() -> list[str]:
+    """Every key `config get/set` accepts."""
+    return sorted([*SETTINGS, *MARKETPLACE_ZONE_SETTINGS])
+
+
+def _known(key: str) -> Setting | None:
+    return SETTINGS.get(key) or MARKETPLACE_ZONE_SETTINGS.get(key)
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
     marketplace: str = "US"
+    # The seller's zones for other marketplaces, by code (`timezone.DE`); unset ones use DEFAULT_ZONES.
+    marketplace_timezones: dict = field(default_factory=dict)
     csba_periods: list = field(default_factory=list)
     a_to_z_response_hours: float = 48
     warning_levels: dict = field(default_factory=lambda: dict(DEFAULT_WARNING_LEVELS))
@@ -290,6 +315,17 @@ class Settings:
     def date_order(self) -> str:
         return MARKETPLACE_DATE_ORDER.get(self.marketplace, "MDY")
 
+    def timezone_of(self, marketplace: str) -> str:
+        """The zone a marketplace's days are counted in: the `timezone` setting for the home marketplace
+        (so figures from before marketplaces do not move), else its own setting or its real zone."""
+        if marketplace == self.marketplace:
+            return self.timezone
+        return self.marketplace_timezones.get(marketplace) or DEFAULT_ZONES.get(marketplace, "UTC")
+
+    def for_marketplace(self, marketplace: str) -> Settings:
+        """These settings as one marketplace sees them: its zone, its feedback date order."""
+        return replace(self, timezone=self.timezone_of(marketplace), marketplace=marketplace)
+
 
 # Each setting named as the Settings view names it: a refused value is explained in the seller's words.
 SETTING_LABELS = {
@@ -317,7 +353,7 @@ SETTING_LABELS = {
 
 
 def setting_label(key: str) -> str:
-    return SETTING_LABELS.get(key) or SETTINGS[key].description
+    return SETTING_LABELS.get(key) or _known(key).description
 
 
 class SettingError(ValueError):
@@ -332,18 +368,29 @@ class SettingError(ValueError):
 
 def check_setting(key: str, value: Any) -> Any:
     """The value as it will be stored, or ValueError (SettingError for a known key) saying what is expected."""
-    if key not in SETTINGS:
-        raise ValueError(f"'{key}' is not a setting. Settings: {', '.join(SETTINGS)}")
+    setting = _known(key)
+    if setting is None:
+        raise ValueError(f"'{key}' is not a setting. Settings: {', '.join(SETTINGS)}, {ZONE_PREFIX}CODE")
     try:
-        return SETTINGS[key].check(value)
+        return setting.check(value)
     except (TypeError, ValueError) as error:
         raise SettingError(key, str(error)) from None
+
+
+def setting_value(settings: Settings, key: str) -> Any:
+    """The value in force for a key (`timezone.DE`: the DE marketplace's zone, its default when unset)."""
+    if key.startswith(ZONE_PREFIX):
+        return settings.timezone_of(key.removeprefix(ZONE_PREFIX))
+    return getattr(settings, key)
 
 
 def load_settings(db: sqlite_utils.Database) -> Settings:
     stored = read_settings(db)
     values = {key: stored.get(key, setting.default) for key, setting in SETTINGS.items()}
-    return Settings(**values)
+    # A marketplace stored as GB before the monitor said UK is the same home marketplace.
+    values["marketplace"] = canonical(str(values["marketplace"]))
+    zones = {key.removeprefix(ZONE_PREFIX): value for key, value in stored.items() if key in MARKETPLACE_ZONE_SETTINGS}
+    return Settings(**values, marketplace_timezones=zones)
 
 
 def save_setting(db: sqlite_utils.Database, key: str, value: Any) -> Any:

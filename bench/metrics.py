@@ -60,7 +60,7 @@ def _one_order(rng: random.Random, index: int, purchased: int, buffers: dict, ta
     order_id = f"{111 + index % 4}-{index:07d}-{rng.randrange(10**7):07d}"
     channel = "FBA" if rng.random() < 0.55 else "FBM"
     status = "Cancelled" if rng.random() < 0.03 else "Shipped"
-    buffers["orders"].append((order_id, purchased, purchased + 3600, status, channel, "Amazon.com"))
+    buffers["orders"].append((order_id, purchased, purchased + 3600, status, channel, "Amazon.com", "US"))
     for item in range(1 if rng.random() < 0.87 else 2):
         buffers["items"].append((order_id, f"SKU-{item}-{index % 40}", purchased + 3600, 1, 19.99))
     tallies["orders"] += 1
@@ -99,8 +99,8 @@ def _one_order(rng: random.Random, index: int, purchased: int, buffers: dict, ta
 def _flush(db, buffers: dict) -> None:
     conn = db.conn
     statements = {
-        "orders": "INSERT INTO orders (order_id, purchased_at, last_updated_at, status, channel, sales_channel) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "orders": "INSERT INTO orders (order_id, purchased_at, last_updated_at, status, channel, sales_channel, "
+        "marketplace) VALUES (?, ?, ?, ?, ?, ?, ?)",
         "items": "INSERT OR IGNORE INTO order_items (order_id, sku, last_updated_at, quantity, item_price) "
         "VALUES (?, ?, ?, ?, ?)",
         "feedback": "INSERT INTO feedback (order_id, feedback_date, rating, comments) VALUES (?, ?, ?, ?)",

@@ -8,12 +8,14 @@ without a time are stored as ISO `YYYY-MM-DD` text in the marketplace's time zon
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
 import sqlite_utils
 
 from storage.errors import StorageError
+from storage.marketplaces import canonical, sales_channel_case
 from storage.transaction import write_transaction
 
 SCHEMA_V1 = """
@@ -384,12 +386,32 @@ def _v5_amazon_health_reports(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+# Amazon computes every figure per marketplace. An order's marketplace comes from its sales channel, which
+# every stored order kept; an order whose channel names none (multi-channel fulfilment, a channel the
+# monitor does not know, or none stored) is given the seller's home marketplace. Feedback, returns, claims
+# and messages take their order's marketplace when it is known, so their own column only holds the
+# marketplace chosen for the file for rows whose order is unknown: NULL (the home marketplace) for every
+# row stored before.
+MARKETPLACE_TABLES = ("feedback", "fbm_returns", "fba_returns", "claims", "messages")
+
+
+def _v6_marketplaces(db: sqlite_utils.Database) -> None:
+    stored = db.execute("SELECT value FROM settings WHERE key = 'marketplace'").fetchone()
+    home = canonical(json.loads(stored[0])) if stored else "US"
+    db.execute("ALTER TABLE orders ADD COLUMN marketplace TEXT")
+    db.execute(f"UPDATE orders SET marketplace = coalesce({sales_channel_case('sales_channel')}, ?)", [home])
+    db.execute("CREATE INDEX orders_by_marketplace ON orders (marketplace, purchased_at)")
+    for table in MARKETPLACE_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN marketplace TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
     ("triage: escalation matrix, sessions, resolutions, categories", _v3_triage),
     ("mailbox sync and watched folder", _v4_mail_sync_and_watch),
     ("Amazon's account-health figures per report and marketplace", _v5_amazon_health_reports),
+    ("the marketplace of every order, and of rows whose order is unknown", _v6_marketplaces),
 ]
 
 

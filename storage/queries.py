@@ -7,6 +7,7 @@ the range become one CASE expression, so no order's instant is converted in Pyth
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -14,6 +15,31 @@ import sqlite_utils
 # no join; cancelled orders and multi-channel (non-Amazon) fulfilment orders are not Amazon orders
 # for the rates.
 COUNTABLE = "lower(status) <> 'cancelled' AND coalesce(sales_channel, '') NOT LIKE 'non-amazon%'"
+
+
+class Market(NamedTuple):
+    """Limits a query to one marketplace. `home`: the marketplace of rows that name none (an order stored
+    without one, a row of an unknown order imported before marketplaces)."""
+
+    code: str
+    home: str
+
+
+def order_market_sql(market: Market | None) -> tuple[str, list]:
+    """` AND …` keeping only orders of the marketplace (nothing without one)."""
+    if market is None:
+        return "", []
+    return " AND coalesce(marketplace, ?) = ?", [market.home, market.code]
+
+
+def row_market_sql(table: str, market: Market | None) -> tuple[str, list]:
+    """` AND …` keeping only rows of the marketplace: their order's when the order is known, else their own."""
+    if market is None:
+        return "", []
+    effective = (
+        f"coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = {table}.order_id), {table}.marketplace, ?)"
+    )
+    return f" AND {effective} = ?", [market.home, market.code]
 
 
 def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
@@ -26,21 +52,54 @@ def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
 
 
 def order_counts_by_day(
-    db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int
+    db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None = None
 ) -> list[tuple[str, str, int]]:
     """(local day, channel, countable orders) for orders purchased in [start, end)."""
     day = local_day_sql("purchased_at", segments)
+    where, params = order_market_sql(market)
     sql = (
         f"SELECT {day} AS day, channel, count(*) FROM orders "
-        f"WHERE purchased_at >= ? AND purchased_at < ? AND {COUNTABLE} GROUP BY day, channel"
+        f"WHERE purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where} GROUP BY day, channel"
     )
-    return [tuple(row) for row in db.execute(sql, [start, end]).fetchall()]
+    return [tuple(row) for row in db.execute(sql, [start, end, *params]).fetchall()]
 
 
-def first_order_at(db: sqlite_utils.Database) -> int | None:
-    """The first purchase instant imported (a lone min(), answered from the index). The last day orders cover
+def first_order_at(db: sqlite_utils.Database, market: Market | None = None) -> int | None:
+    """The first purchase instant imported (a lone min(), answered from an index). The last day orders cover
     is `latest_seen`'s, which counts only what existed by the day asked about."""
-    return db.execute("SELECT min(purchased_at) FROM orders").fetchone()[0]
+    where, params = order_market_sql(market)
+    return db.execute(f"SELECT min(purchased_at) FROM orders WHERE 1{where}", params).fetchone()[0]
+
+
+def order_marketplaces(db: sqlite_utils.Database, home: str) -> list[str]:
+    """The marketplaces that have orders, each found by one index lookup rather than a scan of every order."""
+    found = []
+    if db.execute("SELECT EXISTS (SELECT 1 FROM orders WHERE marketplace IS NULL)").fetchone()[0]:
+        found.append(home)
+    code = db.execute("SELECT min(marketplace) FROM orders").fetchone()[0]
+    while code is not None:
+        found.append(code)
+        code = db.execute("SELECT min(marketplace) FROM orders WHERE marketplace > ?", [code]).fetchone()[0]
+    return sorted(set(found))
+
+
+ROW_DAYS = {"feedback": "feedback_date", "fbm_returns": "request_date", "claims": "filed_on"}
+
+
+def row_marketplaces(db: sqlite_utils.Database, first_day: str, last_day: str, start: int, end: int, home: str):
+    """The marketplaces of feedback, returns and claims dated `first_day`..`last_day` and of messages received
+    in [start, end) whose order is unknown: a marketplace can have such rows and no orders."""
+    found: set[str] = set()
+    unknown = "NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.order_id)"
+    for table, column in ROW_DAYS.items():
+        sql = f"SELECT DISTINCT coalesce(t.marketplace, ?) FROM {table} t WHERE {column} BETWEEN ? AND ? AND {unknown}"
+        found.update(row[0] for row in db.execute(sql, [home, first_day, last_day]))
+    sql = (
+        "SELECT DISTINCT coalesce(t.marketplace, ?) FROM messages t WHERE received_at >= ? AND received_at < ? "
+        f"AND (t.order_id IS NULL OR {unknown})"
+    )
+    found.update(row[0] for row in db.execute(sql, [home, start, end]))
+    return found
 
 
 LATEST_SEEN = {  # (query, whether the column holds an instant rather than a local day)
@@ -76,18 +135,58 @@ def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[di
     return rows
 
 
-def negative_feedback(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[dict]:
+def _chunks(values: list, size: int = 500):
+    for index in range(0, len(values), size):
+        yield values[index : index + size]
+
+
+def unknown_orders(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[str]:
+    """The ids among `order_ids` of no imported order."""
+    ids = sorted(set(order_ids))
+    known: set[str] = set()
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" * len(chunk))
+        known.update(row[0] for row in db.execute(f"SELECT order_id FROM orders WHERE order_id IN ({marks})", chunk))
+    return [order_id for order_id in ids if order_id not in known]
+
+
+def order_marketplaces_of(db: sqlite_utils.Database, order_ids: Iterable[str]) -> dict[str, str]:
+    """The stored marketplace of each imported order among `order_ids` (orders stored with none left out)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(order_ids))):
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT order_id, marketplace FROM orders WHERE marketplace IS NOT NULL AND order_id IN ({marks})"
+        found.update(db.execute(sql, chunk).fetchall())
+    return found
+
+
+def set_marketplace(db: sqlite_utils.Database, table: str, order_ids: list[str], marketplace: str) -> None:
+    for chunk in _chunks(order_ids):
+        marks = ", ".join("?" * len(chunk))
+        db.execute(f"UPDATE [{table}] SET marketplace = ? WHERE order_id IN ({marks})", [marketplace, *chunk])
+
+
+def negative_feedback(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[dict]:
+    where, params = row_market_sql("feedback", market)
     return list(
         db.query(
-            "SELECT * FROM feedback WHERE rating <= 2 AND feedback_date >= ? AND feedback_date <= ?",
-            [first_day, last_day],
+            f"SELECT * FROM feedback WHERE rating <= 2 AND feedback_date >= ? AND feedback_date <= ?{where}",
+            [first_day, last_day, *params],
         )
     )
 
 
-def feedback_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[dict]:
+def feedback_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[dict]:
+    where, params = row_market_sql("feedback", market)
     return list(
-        db.query("SELECT * FROM feedback WHERE feedback_date >= ? AND feedback_date <= ?", [first_day, last_day])
+        db.query(
+            f"SELECT * FROM feedback WHERE feedback_date >= ? AND feedback_date <= ?{where}",
+            [first_day, last_day, *params],
+        )
     )
 
 
@@ -100,13 +199,18 @@ def all_feedback_for(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
-def claims(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("SELECT * FROM claims"))
+def claims(db: sqlite_utils.Database, market: Market | None = None) -> list[dict]:
+    where, params = row_market_sql("claims", market)
+    return list(db.query(f"SELECT * FROM claims WHERE 1{where}", params))
 
 
-def messages_between(db: sqlite_utils.Database, start: int, end: int) -> list[dict]:
+def messages_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[dict]:
+    where, params = row_market_sql("messages", market)
     return list(
-        db.query("SELECT * FROM messages WHERE received_at >= ? AND received_at < ? ORDER BY received_at", [start, end])
+        db.query(
+            f"SELECT * FROM messages WHERE received_at >= ? AND received_at < ?{where} ORDER BY received_at",
+            [start, end, *params],
+        )
     )
 
 
@@ -142,9 +246,15 @@ def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
     )
 
 
-def returns_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[dict]:
+def returns_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[dict]:
+    where, params = row_market_sql("fbm_returns", market)
     return list(
-        db.query("SELECT * FROM fbm_returns WHERE request_date >= ? AND request_date <= ?", [first_day, last_day])
+        db.query(
+            f"SELECT * FROM fbm_returns WHERE request_date >= ? AND request_date <= ?{where}",
+            [first_day, last_day, *params],
+        )
     )
 
 
@@ -154,3 +264,25 @@ def pending_returns(db: sqlite_utils.Database) -> list[dict]:
 
 def health_snapshots(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT sha256, imported_at, report_json FROM account_health_snapshots ORDER BY imported_at"))
+
+
+# The column that identifies a row of each table that records belong to an order through.
+ROW_KEYS = {
+    "feedback": "order_id",
+    "messages": "message_id",
+    "fbm_returns": "return_id",
+    "fba_returns": "return_key",
+    "claims": "order_id",
+}
+
+
+def marketplaces_of(db: sqlite_utils.Database, table: str, keys: Iterable[str], home: str) -> dict[str, str]:
+    """The marketplace of each row named by `keys`: its order's when the order is known, else its own."""
+    column = ROW_KEYS[table]
+    found: dict[str, str] = {}
+    effective = "coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = t.order_id), t.marketplace, ?)"
+    for chunk in _chunks(sorted(set(keys))):
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT t.{column}, {effective} FROM {table} t WHERE t.{column} IN ({marks})"
+        found.update(db.execute(sql, [home, *chunk]).fetchall())
+    return found

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
+from app.marketplaces import of_sales_channel
 from app.metrics import metrics_as_of
 from app.settings import save_setting
 from app.snapshot import load_snapshot
@@ -45,6 +46,8 @@ class Seller:
                 "status": status,
                 "channel": channel,
                 "sales_channel": sales_channel,
+                # As the importer stores it; NULL (the home marketplace) for a channel naming none.
+                "marketplace": of_sales_channel(sales_channel),
             }
         )
         self.db["order_items"].insert(

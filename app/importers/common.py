@@ -29,12 +29,19 @@ class ImportOptions:
 
     Attributes:
         date_order: how to read slash dates in the feedback report when the file itself cannot tell
-            (`MDY` for US, `DMY` for the UK and most of Europe, `YMD` for Japan).
+            (`MDY` for US, `DMY` for the UK and most of Europe, `YMD` for Japan) for rows whose order is
+            unknown; a row of a known order is read as its order's marketplace writes dates.
         marketplace: the marketplace setting `date_order` comes from, to name it to the seller.
+        file_marketplace: the marketplace chosen for the file (`import --marketplace`, else the home one):
+            an order whose sales channel names no marketplace, and a row whose order is unknown, take it.
     """
 
     date_order: str = "MDY"
     marketplace: str | None = None
+    file_marketplace: str = "US"
+    # The marketplace of each already imported order among the ids given (feedback dates are written the
+    # way the order's marketplace writes them); None: no order is known.
+    order_marketplaces: Callable[[list[str]], dict[str, str]] | None = None
 
 
 Payload = tuple  # one record tuple (or None) per RecordSpec of the report kind

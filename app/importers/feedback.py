@@ -15,6 +15,7 @@ from app.importers.common import ImportOptions, Note, Parsed, Rejection, names_t
 from app.importers.flat import Header, cell, field_count_problem, is_blank, reader
 from app.importers.source import ReportError
 from app.importers.values import amazon_order_id, plausible, whole
+from app.settings import MARKETPLACE_DATE_ORDER
 
 LABEL = "Seller Feedback report"
 SIGNATURE = ("date", "rating", "order-id")
@@ -56,16 +57,33 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             yield line, Rejection(line, problem)
             continue
         kept.append((line, row))
-    order, note = choose_date_order(
-        [(line, row[p_date].strip()) for line, row in kept], options.date_order, options.marketplace
-    )
-    if note:
-        yield 1, Note(note)
+    orders: dict[int, str] = {}
+    for (preferred, marketplace), group in _by_marketplace(kept, p_order, options).items():
+        order, note = choose_date_order([(line, row[p_date].strip()) for line, row in group], preferred, marketplace)
+        if note:
+            yield 1, Note(note)
+        orders.update((line, order) for line, _ in group)
     for line, row in kept:
         try:
-            yield line, (_read(row, order, p_date, p_rating, p_order, p_comments, p_response),)
+            yield line, (_read(row, orders[line], p_date, p_rating, p_order, p_comments, p_response),)
         except ValueError as error:
             yield line, Rejection(line, str(error))
+
+
+def _by_marketplace(kept: list, p_order: int, options: ImportOptions) -> dict[tuple[str, str | None], list]:
+    """The rows by the (date order, marketplace) their dates are written in: a row of an imported order in
+    its order's marketplace's, the others in the file's."""
+    known = options.order_marketplaces([row[p_order].strip() for _, row in kept]) if options.order_marketplaces else {}
+    groups: dict[tuple[str, str | None], list] = {}
+    for line, row in kept:
+        marketplace = known.get(row[p_order].strip())
+        key = (
+            (MARKETPLACE_DATE_ORDER.get(marketplace, "MDY"), marketplace)
+            if marketplace and marketplace != options.marketplace
+            else (options.date_order, options.marketplace)
+        )
+        groups.setdefault(key, []).append((line, row))
+    return groups or {(options.date_order, options.marketplace): []}
 
 
 def _read(row, order, p_date, p_rating, p_order, p_comments, p_response) -> tuple:

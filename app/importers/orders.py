@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
 from app.importers.values import amazon_order_id, flag, instant, is_amazon_order_id
+from app.marketplaces import of_sales_channel
 
 LABEL = "All Orders report"
 CHANNELS = {"amazon": "FBA", "afn": "FBA", "merchant": "FBM", "mfn": "FBM"}
@@ -129,6 +130,7 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             cell(row, o["ship-state"]),
             cell(row, o["ship-country"]),
             flag(business) if business else None,
+            of_sales_channel(sales_channel) or options.file_marketplace,
         )
         return order, item
 

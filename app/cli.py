@@ -22,7 +22,16 @@ from pathlib import Path
 
 from app import demo_state, removal, services, triage
 from app.imports import FileResult, import_files
-from app.settings import SETTINGS, SettingError, load_settings, save_setting
+from app.marketplaces import CODES, canonical
+from app.settings import (
+    MARKETPLACE_ZONE_SETTINGS,
+    SETTINGS,
+    SettingError,
+    load_settings,
+    save_setting,
+    setting_keys,
+    setting_value,
+)
 from app.summary import text_summary
 from app.timeutil import end_of_day, parse_instant, to_iso
 from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, default_db_path, is_read_only, open_db
@@ -65,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", parents=[common], help="import report files")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--json", action="store_true", help="print one JSON document")
+    imp.add_argument(
+        "--marketplace",
+        metavar="CODE",
+        help="the marketplace of rows whose order is unknown, e.g. DE (default: your marketplace setting)",
+    )
 
     demo = commands.add_parser("demo", parents=[common], help="fill an empty database with a demo seller")
     demo.add_argument("--clear", action="store_true", help="remove the demo data instead")
@@ -72,10 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = commands.add_parser("metrics", parents=[common], help="ODR, LRR, NFR and RDR as of a day")
     metrics.add_argument("--as-of", help="a day in the marketplace time zone, YYYY-MM-DD (default: today)")
     metrics.add_argument("--json", action="store_true")
+    metrics.add_argument("--marketplace", metavar="CODE", help="one marketplace's figures only, e.g. UK")
 
     clocks = commands.add_parser("clocks", parents=[common], help="open deadlines, most urgent first")
     clocks.add_argument("--at", help="an ISO 8601 instant (default: now)")
     clocks.add_argument("--json", action="store_true")
+    clocks.add_argument("--marketplace", metavar="CODE", help="one marketplace's deadlines only, e.g. UK")
 
     tri = commands.add_parser(
         "triage",
@@ -87,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--json", action="store_true", help='print {"items": [...]} with the session and counts')
     tri.add_argument("--csv", type=Path, metavar="FILE", help="also write the list as CSV (spreadsheet-safe)")
     tri.add_argument("--html", type=Path, metavar="FILE", help="also write the printable report with the ODR chart")
+    tri.add_argument("--marketplace", metavar="CODE", help="one marketplace's items only, e.g. UK")
     tri_actions = tri.add_subparsers(dest="triage_action", metavar="ACTION")
     resolve = tri_actions.add_parser("resolve", parents=[common], help="mark an item resolved")
     resolve.add_argument("key", help='the item\'s key, e.g. "feedback:111-0000000-0000000"')
@@ -105,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", parents=[common], help="read and change settings")
     config_actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     get = config_actions.add_parser("get", parents=[common], help="print one setting")
-    get.add_argument("key", choices=sorted(SETTINGS))
+    get.add_argument("key", choices=setting_keys())
     put = config_actions.add_parser("set", parents=[common], help="change one setting (VALUE as JSON or plain text)")
-    put.add_argument("key", choices=sorted(SETTINGS))
+    put.add_argument("key", choices=setting_keys())
     put.add_argument("value")
     config_actions.add_parser("list", parents=[common], help="print every setting")
     return parser
@@ -204,12 +221,23 @@ def parse_at(text: str) -> float:
     return at
 
 
+def parse_marketplace(text: str | None) -> str | None:
+    """A marketplace code (`UK`, `DE`, …; None when the option was not given)."""
+    if text is None:
+        return None
+    code = canonical(text)
+    if code not in CODES:
+        raise CommandError(f"--marketplace '{text}' is not a marketplace code: {', '.join(CODES)}")
+    return code
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    marketplace = parse_marketplace(args.marketplace)
     db = database(args)
     results: list[FileResult] = []
     for path in args.files:
         try:
-            done = import_files(db, [path])
+            done = import_files(db, [path], marketplace=marketplace)
         except DiskFullError as error:
             raise DiskFullError(
                 f"The disk is full: {path} could not be stored in the database {db_path(args)}, and nothing of "
@@ -240,6 +268,12 @@ def describe_result(result: FileResult) -> str:
         counts += f", {result.ignored} skipped (not from Amazon)"
     lines = [f"{result.file}: {result.kind_label}: {counts}"]
     lines += [f"  note: {note}" for note in result.notes]
+    if result.unknown_order_rows:
+        rows = result.unknown_order_rows
+        lines.append(
+            f"  {rows} {'row' if rows == 1 else 'rows'} for orders not among your imported orders: given the "
+            f"{result.marketplace} marketplace (each moves to its order's marketplace once that order is imported)"
+        )
     lines += [f"  line {r.line}: {r.reason}" for r in result.rejections[:SHOWN_REJECTIONS]]
     if result.rejected > SHOWN_REJECTIONS:
         lines.append(f"  … and {result.rejected - SHOWN_REJECTIONS} more rejected lines (see --json)")
@@ -267,18 +301,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     given = parse_day("--as-of", args.as_of)
+    marketplace = parse_marketplace(args.marketplace)
     db = database(args, write=False)
     settings = load_settings(db)
-    as_of = given or services.today(settings)
-    figures = services.compute_metrics(db, as_of, settings)
+    as_of = given or services.today(settings.for_marketplace(marketplace) if marketplace else settings)
+    figures = services.compute_metrics(db, as_of, settings, only=marketplace)
     print(json.dumps(figures, indent=2) if args.json else text_summary(figures))
     return 0
 
 
 def cmd_clocks(args: argparse.Namespace) -> int:
     at = parse_at(args.at) if args.at else time.time()
+    marketplace = parse_marketplace(args.marketplace)
     db = database(args, write=False)
-    clocks = services.open_clocks(db, at)
+    clocks = services.open_clocks(db, at, only=marketplace)
     if args.json:
         print(json.dumps([clock.to_json(at) for clock in clocks], indent=2))
         return 0
@@ -306,9 +342,11 @@ def cmd_config(args: argparse.Namespace) -> int:
         current = load_settings(db)
         for key, setting in SETTINGS.items():
             print(f"{key} = {json.dumps(getattr(current, key))}    # {setting.description}")
+        for key, setting in MARKETPLACE_ZONE_SETTINGS.items():
+            print(f"{key} = {json.dumps(setting_value(current, key))}    # {setting.description}")
         return 0
     if args.action == "get":
-        print(json.dumps(getattr(load_settings(db), args.key)))
+        print(json.dumps(setting_value(load_settings(db), args.key)))
         return 0
     try:
         value = json.loads(args.value)
@@ -333,12 +371,15 @@ def cmd_triage(args: argparse.Namespace) -> int:
     action = getattr(args, "triage_action", None)
     as_of = parse_day("--as-of", getattr(args, "as_of", None))
     since = parse_day("--since", getattr(args, "since", None))
+    marketplace = parse_marketplace(getattr(args, "marketplace", None))
     db = database(args, write=action not in TRIAGE_READERS)
     if action is not None:
         return _triage_action(db, args, action)
     settings = load_settings(db)
-    at = end_of_day(as_of, settings.zone) if as_of else time.time()
-    listing = services.load_triage(db, at, since, settings)
+    # --as-of is a day of the marketplace the list is limited to.
+    zone = settings.for_marketplace(marketplace).zone if marketplace else settings.zone
+    at = end_of_day(as_of, zone) if as_of else time.time()
+    listing = services.load_triage(db, at, since, settings, marketplace=marketplace)
     if args.csv:
         _save(args.csv, lambda: services.save_triage_csv(listing, args.csv))
     if args.html:

@@ -107,10 +107,14 @@ def odr_for_window(snapshot: SellerSnapshot, as_of: date, start: date, end: date
 def _odr_counts(counted: list[rules.DefectEvent], orders: int, warning: float) -> dict:
     defective = len({event.order_id for event in counted})
     kinds = Counter(event.kind for event in {(e.order_id, e.kind): e for e in counted}.values())
+    return _odr_totals(orders, defective, {COMPONENT_KEYS[kind]: kinds.get(kind, 0) for kind in DEFECT_KINDS}, warning)
+
+
+def _odr_totals(orders: int, defective: int, components: dict[str, int], warning: float) -> dict:
     return {
         "orders": orders,
         "defective_orders": defective,
-        **{COMPONENT_KEYS[kind]: kinds.get(kind, 0) for kind in DEFECT_KINDS},
+        **components,
         "rate": rate(defective, orders),
         "status": status(defective, orders, ODR_LIMIT, warning),
         "headroom_defects": headroom(defective, orders),
@@ -314,6 +318,166 @@ def _mark_past_the_orders(figure: dict, orders_end: date | None) -> None:
 def _summary(figure: dict) -> dict:
     keys = ("window_start", "window_end", "late", "on_time", "pending", "rate", "status")
     return {key: figure[key] for key in keys}
+
+
+# --- Several marketplaces ----------------------------------------------------------------------------------------
+# Amazon computes every figure per marketplace and can suspend a seller for one marketplace's figure. Each
+# marketplace's figures are counted in its own days; the seller's figure over all of them adds up their
+# counts, and its status is the worst of theirs: a breach in one marketplace never hides behind a calm total.
+
+FIGURE_KEYS = (
+    "order_defect_rate",
+    "live_order_defect_rate",
+    "late_response_rate",
+    "negative_feedback_rate",
+    "return_dissatisfaction_rate",
+)
+LRR_COUNTS = ("late", "on_time", "pending", "excluded_csba", "excluded_no_response_needed")
+
+
+def marketplace_block(figures: dict) -> dict:
+    """One marketplace's figures, as `metrics --json` lists them under `marketplaces`."""
+    return {"timezone": figures["timezone"], **{key: figures[key] for key in FIGURE_KEYS}}
+
+
+def over_marketplaces(parts: dict[str, dict], settings) -> dict:
+    """The seller's figures from each marketplace's (`metrics_as_of` of each, by code): counts summed, rates
+    from the sums, each status the worst of the marketplaces'."""
+    blocks = {code: marketplace_block(figures) for code, figures in parts.items()}
+    warning = settings.warning_levels
+    first = next(iter(parts.values()))
+    return {
+        "as_of": first["as_of"],
+        "timezone": settings.timezone,
+        "order_defect_rate": _odr_over(_each(blocks, "order_defect_rate"), warning["odr"]),
+        "live_order_defect_rate": _odr_over(_each(blocks, "live_order_defect_rate"), warning["odr"]),
+        "late_response_rate": _lrr_over(_each(blocks, "late_response_rate"), warning["lrr"]),
+        "negative_feedback_rate": _nfr_over(_each(blocks, "negative_feedback_rate"), warning["nfr"]),
+        "return_dissatisfaction_rate": _rdr_over(_each(blocks, "return_dissatisfaction_rate"), warning["rdr"]),
+        "unmatched_defects": [row for figures in parts.values() for row in figures["unmatched_defects"]],
+        "marketplaces": blocks,
+    }
+
+
+def _each(blocks: dict[str, dict], key: str) -> dict[str, dict]:
+    return {code: block[key] for code, block in blocks.items()}
+
+
+def _total(figures: dict[str, dict], key: str) -> int:
+    return sum(figure[key] for figure in figures.values())
+
+
+def _worst(figures: dict[str, dict]) -> dict:
+    """The headline status (the worst marketplace's) and the marketplace it comes from (the closest to its
+    line when all are good)."""
+    judged = {code: f for code, f in figures.items() if f["status"] in STATUS_RANK}
+    if not judged:
+        return {"status": "insufficient_data", "worst_marketplace": None}
+    worst = max(judged, key=lambda code: (STATUS_RANK[judged[code]["status"]], judged[code]["rate"] or 0))
+    return {"status": judged[worst]["status"], "worst_marketplace": worst}
+
+
+def _window_and_coverage(figures: dict[str, dict]) -> tuple[dict, dict]:
+    """The window (the same days in every marketplace) and whether every marketplace's figure is whole."""
+    first = next(iter(figures.values()))
+    window = {"window_start": first["window_start"], "window_end": first["window_end"]}
+    missing = {code: f.get("reason") for code, f in figures.items() if not f.get("complete", True)}
+    if not missing:
+        return window, {"complete": True}
+    reasons = set(missing.values())
+    if len(reasons) == 1 and len(missing) == len(figures):
+        return window, {"complete": False, "reason": reasons.pop()}
+    return window, {"complete": False, "reason": "; ".join(f"{code}: {reason}" for code, reason in missing.items())}
+
+
+def _odr_over(figures: dict[str, dict], warning: float) -> dict:
+    window, coverage = _window_and_coverage(figures)
+    components = {key: _total(figures, key) for key in COMPONENT_KEYS.values()}
+    figure = {
+        **window,
+        **_odr_totals(_total(figures, "orders"), _total(figures, "defective_orders"), components, warning),
+    }
+    figure["target"] = float(ODR_LIMIT)
+    leaves = [f["oldest_defect_leaves_on"] for f in figures.values() if f["oldest_defect_leaves_on"]]
+    figure["oldest_defect_leaves_on"] = min(leaves, default=None)
+    by_channel = {
+        channel: _odr_totals(
+            _total(_each_channel(figures, channel), "orders"),
+            _total(_each_channel(figures, channel), "defective_orders"),
+            {key: _total(_each_channel(figures, channel), key) for key in COMPONENT_KEYS.values()},
+            warning,
+        )
+        for channel in CHANNELS
+    }
+    figure["by_channel"] = by_channel
+    figure.update(_channel_verdict(figure["status"], by_channel))
+    worst = _worst(figures)
+    figure["status"] = worst_status([figure["status"], worst["status"]])
+    figure["worst_marketplace"] = worst["worst_marketplace"]
+    figure["defects"] = [{**row, "marketplace": code} for code, f in figures.items() for row in f["defects"]]
+    figure.update(coverage)
+    return figure
+
+
+def _each_channel(figures: dict[str, dict], channel: str) -> dict[str, dict]:
+    return {code: figure["by_channel"][channel] for code, figure in figures.items()}
+
+
+def _lrr_over(figures: dict[str, dict], warning: float) -> dict:
+    window, coverage = _window_and_coverage(figures)
+    first = next(iter(figures.values()))
+    figure = {**window, "window_days": first["window_days"], **{key: _total(figures, key) for key in LRR_COUNTS}}
+    answered = figure["late"] + figure["on_time"]
+    figure["rate"] = rate(figure["late"], answered)
+    figure.update(_worst(figures))
+    figure["target"] = float(LRR_LIMIT)
+    if not answered:
+        figure["reason"] = first.get("reason")
+    figure["other_windows"] = {
+        days: _lrr_window_over({code: f["other_windows"][days] for code, f in figures.items()}, warning)
+        for days in first["other_windows"]
+    }
+    figure.update(coverage)
+    return figure
+
+
+def _lrr_window_over(figures: dict[str, dict], warning: float) -> dict:
+    first = next(iter(figures.values()))
+    late, on_time = _total(figures, "late"), _total(figures, "on_time")
+    return {
+        "window_start": first["window_start"],
+        "window_end": first["window_end"],
+        "late": late,
+        "on_time": on_time,
+        "pending": _total(figures, "pending"),
+        "rate": rate(late, late + on_time),
+        "status": _worst(figures)["status"],
+    }
+
+
+def _nfr_over(figures: dict[str, dict], warning: float) -> dict:
+    window, coverage = _window_and_coverage(figures)
+    total, negative = _total(figures, "feedback"), _total(figures, "negative")
+    figure = {**window, "feedback": total, "negative": negative, "rate": rate(negative, total)}
+    figure.update(_worst(figures))
+    # One marketplace's upper bound makes the sum an upper bound too.
+    figure["ratings_complete"] = all(f["ratings_complete"] for f in figures.values() if f["feedback"])
+    figure["target"] = float(NFR_LIMIT)
+    figure.update(coverage)
+    return figure
+
+
+def _rdr_over(figures: dict[str, dict], warning: float) -> dict:
+    window, coverage = _window_and_coverage(figures)
+    total, dissatisfied = _total(figures, "returns"), _total(figures, "dissatisfied")
+    figure = {**window, "returns": total, "dissatisfied": dissatisfied, "rate": rate(dissatisfied, total)}
+    figure.update(_worst(figures))
+    figure["target"] = float(RDR_LIMIT)
+    figure["dissatisfied_requests"] = [
+        {**row, "marketplace": code} for code, f in figures.items() for row in f["dissatisfied_requests"]
+    ]
+    figure.update(coverage)
+    return figure
 
 
 # --- Daily series -----------------------------------------------------------------------------------------------

@@ -19,13 +19,15 @@ from decimal import Decimal
 
 import sqlite_utils
 
-from app.amazon import count, lookup, number, text
+from app.amazon import MARKETPLACE_CODES, count, lookup, number, text
+from app.marketplaces import canonical
 from app.metrics import odr_for_window
 from app.settings import Settings, load_settings
 from app.snapshot import LAGGING_DAYS, ODR_REACH, load_snapshot
 from app.summary import STATUS_WORDS, percent
 from app.timeutil import to_iso
 from storage import account_health as store
+from storage.queries import Market
 
 __all__ = ["amazon_odr", "lookup", "reconcile", "verdict"]
 
@@ -141,7 +143,12 @@ def _compare(db, block: dict, settings: Settings) -> dict:
         )
         return result | {"monitor": None, "compared": [], "agrees": None, "reason": reason, "differences": []}
     as_of = end + timedelta(days=LAGGING_DAYS)
-    snapshot = load_snapshot(db, min(as_of, start + timedelta(days=ODR_REACH)), as_of, settings)
+    # Amazon's figure is one marketplace's: the monitor's beside it counts that marketplace's orders, in its
+    # days (a report of a marketplace the monitor does not know is held against every order, as before).
+    code = MARKETPLACE_CODES.get(block["marketplace"])
+    market = Market(canonical(code), settings.marketplace) if code else None
+    mine_settings = settings.for_marketplace(market.code) if market else settings
+    snapshot = load_snapshot(db, min(as_of, start + timedelta(days=ODR_REACH)), as_of, mine_settings, market)
     figure = odr_for_window(snapshot, as_of, start, end)
     mine = figure["by_channel"][block["channel"]]
     listed = [d for d in figure["defects"] if d["channel"] == block["channel"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,14 +23,16 @@ from app.clocks import (
     Clock,
     clocks_at,
 )
-from app.metrics import daily_series, metrics_as_of
+from app.marketplace_filter import clock_marketplaces, items_of_marketplace
+from app.metrics import daily_series, marketplace_block, metrics_as_of, over_marketplaces
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
-from app.snapshot import load_snapshot
+from app.snapshot import data_through, load_snapshot, snapshot_marketplaces
 from app.timeutil import local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
+from storage.queries import Market
 from storage.settings import read_settings, write_setting
 from storage.transaction import write_transaction
 
@@ -42,13 +44,40 @@ def today(settings: Settings, now: Callable[[], float] = time.time) -> date:
     return local_day(now(), settings.zone)
 
 
-def compute_metrics(db: sqlite_utils.Database, as_of: date, settings: Settings | None = None) -> dict:
+def compute_metrics(
+    db: sqlite_utils.Database, as_of: date, settings: Settings | None = None, only: str | None = None
+) -> dict:
     """Every figure as of the end of `as_of`; Amazon's own figures from its newest report of that time
-    (`amazon`, apart from the monitor's) and that report's ODR beside the monitor's (`reconciliation`)."""
+    (`amazon`, apart from the monitor's) and that report's ODR beside the monitor's (`reconciliation`).
+    `only`: one marketplace's figures."""
     settings = settings or load_settings(db)
-    figures = metrics_as_of(load_snapshot(db, as_of, as_of, settings), as_of)
+    figures = metrics_by_marketplace(db, as_of, settings, only)
     figures["reconciliation"] = reconcile(db, settings, as_of)
     figures["amazon"] = amazon_block(db, as_of, settings)
+    return figures
+
+
+def metrics_by_marketplace(db: sqlite_utils.Database, as_of: date, settings: Settings, only: str | None = None) -> dict:
+    """Every figure as of the end of `as_of` in each marketplace's own days (`marketplaces`), and over all of
+    them; `only`: one marketplace's figures alone (its block is then the whole)."""
+    codes = [only] if only else snapshot_marketplaces(db, as_of, as_of, settings)
+    if len(codes) == 1:
+        # Every record belongs to this one marketplace: read them as before, unfiltered (the same figures,
+        # as fast), in its own zone.
+        mine = settings.for_marketplace(codes[0])
+        market = Market(codes[0], settings.marketplace) if only else None
+        figures = metrics_as_of(load_snapshot(db, as_of, as_of, mine, market), as_of)
+        figures["marketplaces"] = {codes[0]: marketplace_block(figures)}
+        return figures
+    parts = {
+        code: metrics_as_of(
+            load_snapshot(db, as_of, as_of, settings.for_marketplace(code), Market(code, settings.marketplace)), as_of
+        )
+        for code in codes
+    }
+    figures = over_marketplaces(parts, settings)
+    through = data_through(db, settings.zone, as_of)
+    figures["data_through"] = {source: day.isoformat() if day else None for source, day in through.items()}
     return figures
 
 
@@ -61,8 +90,30 @@ def compute_series(
     return daily_series(load_snapshot(db, first, last, settings), first, last)
 
 
-def open_clocks(db: sqlite_utils.Database, at: float, settings: Settings | None = None) -> list[Clock]:
-    return clocks_at(db, at, settings)
+def open_clocks(
+    db: sqlite_utils.Database, at: float, settings: Settings | None = None, only: str | None = None
+) -> list[Clock]:
+    """Every clock open at `at`, most urgent first, each dated in its marketplace's days (a return request's
+    48 hours start at midnight where it was made); `only`: one marketplace's clocks."""
+    settings = settings or load_settings(db)
+    home = settings.marketplace
+    if only:
+        return _clocks_of(db, at, settings, only)
+    clocks = clocks_at(db, at, settings)
+    codes = clock_marketplaces(db, clocks, home)
+    others = sorted(set(codes) - {home})
+    if not others:
+        return clocks
+    kept = [clock for clock, code in zip(clocks, codes, strict=True) if code == home]
+    for code in others:
+        kept += _clocks_of(db, at, settings, code)
+    return sorted(kept, key=lambda clock: (clock.due_at, clock.kind, clock.item_id))
+
+
+def _clocks_of(db: sqlite_utils.Database, at: float, settings: Settings, code: str) -> list[Clock]:
+    clocks = clocks_at(db, at, settings.for_marketplace(code))
+    codes = clock_marketplaces(db, clocks, settings.marketplace)
+    return [clock for clock, mine in zip(clocks, codes, strict=True) if mine == code]
 
 
 @dataclass(frozen=True)
@@ -177,6 +228,7 @@ def load_triage(
     since: date | None = None,
     settings: Settings | None = None,
     clocks: list[Clock] | None = None,
+    marketplace: str | None = None,
 ) -> triage.TriageList:
     """The triage list as of the instant `at`: every item still open whatever its age (a clock running or
     overdue, an undecided claim, a removable feedback), every item a completed triage showed and nobody
@@ -185,9 +237,16 @@ def load_triage(
 
     Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
     reopened since the last completed triage are listed again. `clocks`: the clocks open at `at` when the
-    caller has them already (a recomputation does), so they are not computed twice.
+    caller has them already (a recomputation does), so they are not computed twice. `marketplace`: only
+    that marketplace's items, in its days.
     """
     settings = settings or load_settings(db)
+    if marketplace:
+        home = settings.marketplace
+        clocks = open_clocks(db, at, settings, only=marketplace)
+        settings = settings.for_marketplace(marketplace)
+        listing = load_triage(db, at, since, settings, clocks)
+        return replace(listing, items=items_of_marketplace(db, listing.items, marketplace, home))
     zone = settings.zone
     # The day `at` ends (metrics.md's as_of): the end of 8 Nov is 9 Nov 00:00, still 8 Nov.
     as_of = first_day_ending_at_or_after(at, zone)
@@ -205,7 +264,7 @@ def load_triage(
     resolutions = load_resolutions(db)
     keep = {key for key, r in resolutions.items() if r.resolved_at > since_completed}
     keep |= triage_store.reopened_since(db, since_completed)
-    clocks = clocks_at(db, at, settings) if clocks is None else clocks
+    clocks = open_clocks(db, at, settings) if clocks is None else clocks
     carried = [key for key in shown if key not in resolutions]
     reach = min(triage.load_from(first, late_from, keep), _open_reach(db, as_of, settings, clocks, carried))
     inputs = load_triage_inputs(db, at, settings, reach, last, clocks)

@@ -43,6 +43,7 @@ class SellerSnapshot:
     returns: list[rules.ReturnOutcome]
     claims: list[Claim] = field(default_factory=list)
     data_through: dict[str, date | None] = field(default_factory=dict)
+    marketplace: str = "US"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -50,18 +51,25 @@ class SellerSnapshot:
 
 
 def load_snapshot(
-    db: sqlite_utils.Database, first_day: date, last_day: date, settings: Settings | None = None
+    db: sqlite_utils.Database,
+    first_day: date,
+    last_day: date,
+    settings: Settings | None = None,
+    market: queries.Market | None = None,
 ) -> SellerSnapshot:
+    """What the figures of `first_day`..`last_day` need; with `market`, only that marketplace's records
+    (`settings` are then the marketplace's own: its zone counts its days)."""
     settings = settings or load_settings(db)
     zone = settings.zone
     order_first = first_day - timedelta(days=ODR_REACH)
-    counts = _order_counts(db, zone, order_first, last_day)
-    first_at = queries.first_order_at(db)
-    claims = [claim_from_row(row) for row in queries.claims(db)]
+    counts = _order_counts(db, zone, order_first, last_day, market)
+    first_at = queries.first_order_at(db, market)
+    claims = [claim_from_row(row) for row in queries.claims(db, market)]
     negative = [
-        feedback_from_row(row) for row in queries.negative_feedback(db, order_first.isoformat(), last_day.isoformat())
+        feedback_from_row(row)
+        for row in queries.negative_feedback(db, order_first.isoformat(), last_day.isoformat(), market)
     ]
-    messages = [message_from_row(row) for row in _messages(db, zone, first_day, last_day)]
+    messages = [message_from_row(row) for row in _messages(db, zone, first_day, last_day, market)]
     orders = load_orders(
         db, zone, [c.order_id for c in claims] + [f.order_id for f in negative] + [m.order_id for m in messages]
     )
@@ -82,19 +90,36 @@ def load_snapshot(
         feedback=[
             feedback_from_row(row)
             for row in queries.feedback_between(
-                db, (first_day - timedelta(days=NFR_DAYS - 1)).isoformat(), last_day.isoformat()
+                db, (first_day - timedelta(days=NFR_DAYS - 1)).isoformat(), last_day.isoformat(), market
             )
         ],
         contacts=_contacts(db, messages, orders, settings),
         returns=[
             rules.return_outcome(return_from_row(row), zone)
             for row in queries.returns_between(
-                db, (first_day - timedelta(days=RDR_DAYS - 1)).isoformat(), last_day.isoformat()
+                db, (first_day - timedelta(days=RDR_DAYS - 1)).isoformat(), last_day.isoformat(), market
             )
         ],
         claims=claims,
         data_through=data_through(db, zone, last_day),
+        marketplace=market.code if market else settings.marketplace,
     )
+
+
+def snapshot_marketplaces(db: sqlite_utils.Database, first_day: date, last_day: date, settings: Settings) -> list[str]:
+    """The marketplaces with orders, or with records of unknown orders that figures of `first_day`..`last_day`
+    read; the home marketplace alone when there is nothing yet."""
+    found = set(queries.order_marketplaces(db, settings.marketplace))
+    # The widest reach of any figure, in the earliest zone: a row a marketplace's figure reads is not missed.
+    reach_first = first_day - timedelta(days=max(ODR_REACH, NFR_DAYS, LRR_MAX_DAYS))
+    start, end = (
+        day_start(reach_first - timedelta(days=1), ZoneInfo("UTC")),
+        end_of_day(last_day + timedelta(days=1), ZoneInfo("UTC")),
+    )
+    found |= queries.row_marketplaces(
+        db, reach_first.isoformat(), last_day.isoformat(), start, end, settings.marketplace
+    )
+    return sorted(found) or [settings.marketplace]
 
 
 def data_through(db: sqlite_utils.Database, zone, last_day: date) -> dict[str, date | None]:
@@ -119,11 +144,11 @@ def _local_day(instant: int | None, zone) -> date | None:
     return local_day(instant, zone) if instant is not None else None
 
 
-def _order_counts(db, zone: ZoneInfo, first: date, last: date) -> dict[str, dict[date, int]]:
+def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> dict[str, dict[date, int]]:
     counts: dict[str, dict[date, int]] = {channel: defaultdict(int) for channel in CHANNELS}
     segments = offset_segments(zone, first, last)
     for day, channel, number in queries.order_counts_by_day(
-        db, segments, day_start(first, zone), end_of_day(last, zone)
+        db, segments, day_start(first, zone), end_of_day(last, zone), market
     ):
         counts[channel][parse_day(day)] += number
     return counts
@@ -141,9 +166,9 @@ def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Or
     return orders
 
 
-def _messages(db, zone: ZoneInfo, first_day: date, last_day: date) -> list[dict]:
+def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None) -> list[dict]:
     start = day_start(first_day - timedelta(days=LRR_MAX_DAYS - 1), zone)
-    return queries.messages_between(db, start, end_of_day(last_day, zone))
+    return queries.messages_between(db, start, end_of_day(last_day, zone), market)
 
 
 def _contacts(db, messages: list[Message], orders: dict[str, Order], settings: Settings) -> list[rules.Contact]:

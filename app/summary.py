@@ -45,6 +45,13 @@ def odr_sentence(figure: dict) -> str:
         return f"No figure: {figure.get('reason', 'no orders in the window')}."
     channel = figure.get("worst_channel")
     part = figure["by_channel"][channel] if channel else figure
+    marketplace = figure.get("worst_marketplace")
+    if marketplace and part.get("status") != figure["status"]:
+        # The verdict comes from one marketplace, judged on its own, not from the channels over all of them.
+        return (
+            f"{marketplace} on its own is {STATUS_WORDS[figure['status']]}: Amazon judges each marketplace; "
+            f"all your marketplaces together are {STATUS_WORDS[part['status']]}."
+        )
     leaves = figure.get("oldest_defect_leaves_on")
     tail = f"; the oldest defect leaves the window on {short_day(leaves)}" if leaves else ""
     if figure["status"] == "breach":
@@ -88,11 +95,23 @@ SENTENCES = {
 def text_summary(metrics: dict) -> str:
     """`main.py metrics` without --json."""
     lines = [f"As of the end of {metrics['as_of']} ({metrics['timezone']})", ""]
+    marketplaces = metrics.get("marketplaces") or {}
+    several = len(marketplaces) > 1
     for key, name in METRIC_NAMES.items():
         figure = metrics[key]
+        # Amazon judges each marketplace on its own: the headline speaks of the worst one, not the total.
+        worst = figure.get("worst_marketplace") if several else None
+        shown, prefix = (marketplaces[worst][key], f"{worst} ") if worst else (figure, "")
         window = f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}"
-        lines.append(f"{name:<28} {headline_rate(figure):>13}  {STATUS_WORDS[figure['status']]:<15} {window}")
-        lines.append(f"{'':<28} {SENTENCES[key](figure)}")
+        headline = prefix + headline_rate(shown)
+        lines.append(f"{name:<28} {headline:>13}  {STATUS_WORDS[figure['status']]:<15} {window}")
+        lines.append(f"{'':<28} {prefix.strip() + ': ' if prefix else ''}{SENTENCES[key](shown)}")
+        if several:
+            each = "   ".join(
+                f"{code} {headline_rate(block[key])} ({STATUS_WORDS[block[key]['status']]})"
+                for code, block in marketplaces.items()
+            )
+            lines.append(f"{'':<28} Each marketplace: {each}")
         if key.endswith("order_defect_rate"):
             lines.append(
                 f"{'':<28} Amazon judges each channel on its own; all orders together: "

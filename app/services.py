@@ -32,7 +32,7 @@ from app.snapshot import data_through, load_snapshot, snapshot_marketplaces
 from app.timeutil import local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
-from storage.queries import Market
+from storage.queries import Market, only_home_marketplace
 from storage.settings import read_settings, write_setting
 from storage.transaction import write_transaction
 
@@ -100,6 +100,8 @@ def open_clocks(
     if only:
         return _clocks_of(db, at, settings, only)
     clocks = clocks_at(db, at, settings)
+    if only_home_marketplace(db, home):  # one marketplace: no clock to tell apart
+        return clocks
     codes = clock_marketplaces(db, clocks, home)
     others = sorted(set(codes) - {home})
     if not others:

@@ -117,7 +117,7 @@ def snapshot_marketplaces(db: sqlite_utils.Database, first_day: date, last_day: 
         end_of_day(last_day + timedelta(days=1), ZoneInfo("UTC")),
     )
     found |= queries.row_marketplaces(
-        db, reach_first.isoformat(), last_day.isoformat(), start, end, settings.marketplace
+        db, reach_first.isoformat(), last_day.isoformat(), start, end, settings.marketplace, found
     )
     return sorted(found) or [settings.marketplace]
 

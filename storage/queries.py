@@ -83,23 +83,44 @@ def order_marketplaces(db: sqlite_utils.Database, home: str) -> list[str]:
     return sorted(set(found))
 
 
+def only_home_marketplace(db: sqlite_utils.Database, home: str) -> bool:
+    """Whether every order and every row of an unknown order is the home marketplace's (a seller selling in
+    one marketplace: nothing needs to be told apart)."""
+    if any(code != home for code in order_marketplaces(db, home)):
+        return False
+    others = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} WHERE marketplace IS NOT NULL AND marketplace <> :home)"
+        for table in ("feedback", "fbm_returns", "fba_returns", "claims", "messages")
+    )
+    return not db.execute(f"SELECT {others}", {"home": home}).fetchone()[0]
+
+
 ROW_DAYS = {"feedback": "feedback_date", "fbm_returns": "request_date", "claims": "filed_on"}
 
 
-def row_marketplaces(db: sqlite_utils.Database, first_day: str, last_day: str, start: int, end: int, home: str):
-    """The marketplaces of feedback, returns and claims dated `first_day`..`last_day` and of messages received
-    in [start, end) whose order is unknown: a marketplace can have such rows and no orders."""
-    found: set[str] = set()
+def row_marketplaces(
+    db: sqlite_utils.Database, first_day: str, last_day: str, start: int, end: int, home: str, known: set[str]
+) -> set[str]:
+    """The marketplaces beyond `known` (those with orders) of feedback, returns and claims dated
+    `first_day`..`last_day` and of messages received in [start, end) whose order is unknown: a marketplace
+    can have such rows and no orders. Rows of a known order are not looked at one by one: they are in
+    their order's marketplace, already known."""
     unknown = "NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.order_id)"
+    # A row without a marketplace of its own is the home marketplace's: looked for only when that is new.
+    own = "t.marketplace IS NOT NULL" if home in known else "1"
+    found: set[str] = set()
     for table, column in ROW_DAYS.items():
-        sql = f"SELECT DISTINCT coalesce(t.marketplace, ?) FROM {table} t WHERE {column} BETWEEN ? AND ? AND {unknown}"
+        sql = (
+            f"SELECT DISTINCT coalesce(t.marketplace, ?) FROM {table} t "
+            f"WHERE {column} BETWEEN ? AND ? AND {own} AND {unknown}"
+        )
         found.update(row[0] for row in db.execute(sql, [home, first_day, last_day]))
     sql = (
         "SELECT DISTINCT coalesce(t.marketplace, ?) FROM messages t WHERE received_at >= ? AND received_at < ? "
-        f"AND (t.order_id IS NULL OR {unknown})"
+        f"AND {own} AND (t.order_id IS NULL OR {unknown})"
     )
     found.update(row[0] for row in db.execute(sql, [home, start, end]))
-    return found
+    return found - known
 
 
 LATEST_SEEN = {  # (query, whether the column holds an instant rather than a local day)

@@ -379,3 +379,28 @@ def test_amazons_figure_for_de_is_held_against_the_de_orders(uk_de, tmp_path):
     (channel,) = services.compute_metrics(db, AS_OF)["reconciliation"]["channels"]
     assert channel["monitor"]["orders"] == DE_ORDERS
     assert channel["agrees"] is True, channel["differences"]
+
+
+# --- The dashboard -------------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_breached_marketplace_not_the_calm_total(qtbot, uk_de):
+    from datetime import UTC, datetime
+
+    from ui.dashboard import DashboardView
+
+    db, _ = uk_de
+    noon = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC).timestamp()
+    state = services.refresh(db, lambda: noon)
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show_state(state)
+    odr = view.cards["order_defect_rate"]
+    assert "DE FBM" in odr.rate.text() and odr.rate.text().endswith("1.00 %")  # not the total's 0.50 %
+    assert odr.shown_status == "breach"
+    assert odr.sentence.text().startswith("DE: FBM is over 1 %")
+    assert set(odr.channels.text().split(" · ")) == {"UK FBM 0.33 %", "DE FBM 1.00 %", "all 0.50 %"}
+    nfr = view.cards["negative_feedback_rate"]
+    de_nfr = state.metrics["marketplaces"]["DE"]["negative_feedback_rate"]
+    assert nfr.rate.text().endswith(f"{de_nfr['rate'] * 100:.2f} %") and "DE" in nfr.rate.text()
+    assert not nfr.channels.isHidden()  # each marketplace's NFR, listed under the headline

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.reconcile import verdict
 from app.services import MonitorState
-from app.summary import METRIC_NAMES, SENTENCES, percent, short_day
+from app.summary import METRIC_NAMES, SENTENCES, headline_rate, percent, short_day
 from ui.charts import OdrChart, RateChart, window_bounds
 from ui.theme import ALL_COLOUR, STATUS_COLOURS, STATUS_WORDS
 
@@ -50,12 +50,26 @@ SOURCES = {  # data_through's sources, in the seller's words, with the report th
 }
 
 
-def rate_html(figure: dict) -> str:
-    """The rate the figure is judged by, large; for ODR the channel it belongs to, small, before it."""
+def rate_html(figure: dict, marketplace: str | None = None) -> str:
+    """The rate the figure is judged by, large; small before it, the marketplace and (ODR) the channel it
+    belongs to."""
     channel = figure.get("worst_channel")
-    if not channel:
-        return percent(figure["rate"])
-    return f'<span style="font-size: 10pt;">{channel} </span>{percent(figure["by_channel"][channel]["rate"])}'
+    names = " ".join(filter(None, (marketplace, channel)))
+    rate = percent(figure["by_channel"][channel]["rate"] if channel else figure["rate"])
+    return f'<span style="font-size: 10pt;">{names} </span>{rate}' if names else rate
+
+
+def judged_figure(key: str, figure: dict, marketplaces: dict) -> tuple[dict, str | None]:
+    """The figure a card shows: with several marketplaces, the worst marketplace's own (Amazon judges each
+    marketplace on its own, so a calm total must not stand for a breached marketplace), and its code."""
+    worst = figure.get("worst_marketplace") if len(marketplaces) > 1 else None
+    return (marketplaces[worst][key], worst) if worst in marketplaces else (figure, None)
+
+
+def marketplaces_text(key: str, figure: dict, marketplaces: dict) -> str:
+    """Each marketplace's rate (each judged on its own), and all of them together as context."""
+    parts = [f"{code} {headline_rate(block[key])}" for code, block in marketplaces.items()]
+    return " · ".join([*parts, f"all {percent(figure['rate'])}"])
 
 
 def channels_text(figure: dict) -> str:
@@ -148,15 +162,22 @@ class MetricCard(QFrame):
         layout.addWidget(self.sentence, 1)
         self.show_status("insufficient_data")
 
-    def set_figure(self, figure: dict) -> None:
-        self.rate.setText(rate_html(figure))
+    def set_figure(self, figure: dict, marketplaces: dict | None = None) -> None:
+        marketplaces = marketplaces or {}
+        shown, marketplace = judged_figure(self.key, figure, marketplaces)
+        self.rate.setText(rate_html(shown, marketplace))
         window = f"{short_day(figure['window_start'])} – {short_day(figure['window_end'])}"
         incomplete = figure.get("complete") is False and figure["status"] != "insufficient_data"
         self.window.setText(window + (" · data missing, see above" if incomplete else ""))
         self.window.setStyleSheet(f"color: {'#b26a00' if incomplete else '#666'}; font-size: 8pt;")
-        if self.key in ODR_KEYS:
+        several = len(marketplaces) > 1
+        if several:
+            self.channels.setText(marketplaces_text(self.key, figure, marketplaces))
+        elif self.key in ODR_KEYS:
             self.channels.setText(channels_text(figure))
-        self.sentence.setText(SENTENCES[self.key](figure))
+        self.channels.setVisible(several or self.key in ODR_KEYS)
+        sentence = SENTENCES[self.key](shown)
+        self.sentence.setText(f"{marketplace}: {sentence}" if marketplace else sentence)
         self.show_status(figure["status"])
 
     def show_status(self, status: str) -> None:
@@ -307,7 +328,7 @@ class DashboardView(QWidget):
         self.coverage.setText(text)
         self.coverage.setVisible(bool(text))
         for key, card in self.cards.items():
-            card.set_figure(state.metrics[key])
+            card.set_figure(state.metrics[key], state.metrics.get("marketplaces"))
         self._reflow_cards()
         self.odr_chart.set_points(state.series)
         for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):

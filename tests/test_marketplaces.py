@@ -404,3 +404,23 @@ def test_the_dashboard_shows_the_breached_marketplace_not_the_calm_total(qtbot, 
     de_nfr = state.metrics["marketplaces"]["DE"]["negative_feedback_rate"]
     assert nfr.rate.text().endswith(f"{de_nfr['rate'] * 100:.2f} %") and "DE" in nfr.rate.text()
     assert not nfr.channels.isHidden()  # each marketplace's NFR, listed under the headline
+
+
+@pytest.mark.parametrize("width", [683, 1366])
+def test_the_charts_say_they_draw_every_marketplace_together(qtbot, uk_de, width):
+    from datetime import UTC, datetime
+
+    from ui.dashboard import DashboardView
+
+    db, _ = uk_de
+    noon = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC).timestamp()
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(width, 720)
+    view.show()
+    view.show_state(services.refresh(db, lambda: noon))
+    qtbot.wait(50)
+    for chart in (view.odr_chart, view.lrr_chart, view.nfr_chart, view.rdr_chart):
+        title = chart.getPlotItem().titleLabel
+        assert "all marketplaces together" in title.text
+        assert title.item.boundingRect().width() <= chart.width(), title.text

@@ -55,9 +55,9 @@ class RateChart(pg.PlotWidget):
     def __init__(self, title: str, limit_percent: float, limit_label: str, series: Sequence[tuple[str, str, str]]):
         """`series`: (key in the daily points, legend name, colour)."""
         super().__init__(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
-        self._title_text, self._legend = title, legend_html(series)
+        self._title, self._scope, self._legend = title, "", legend_html(series)
         self._legend_names = "    ".join(f"\u25ac {name}" for _, name, _ in series) if self._legend else ""
-        self.legend_below = False
+        self.wrapped = False
         self.setTitle(title + self._legend, size="10pt")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
@@ -89,18 +89,33 @@ class RateChart(pg.PlotWidget):
         self.scene().sigMouseMoved.connect(self._hover)
 
     def resizeEvent(self, event) -> None:
-        """The legend goes under the title when both do not fit on one line (half a laptop screen)."""
+        """What follows the title (the scope, the legend) goes under it when all do not fit on one line."""
         super().resizeEvent(event)
-        if not getattr(self, "_legend", ""):  # Qt resizes the plot while it is being built
-            return
+        if hasattr(self, "_scope"):  # Qt resizes the plot while it is being built
+            self._place_title()
+
+    def set_scope(self, scope: str) -> None:
+        """Say what the lines are drawn over ("all marketplaces together") after the title; "" for none."""
+        if scope != self._scope:
+            self._scope = scope
+            self._place_title(force=True)
+
+    def _place_title(self, force: bool = False) -> None:
         font = QFont(self.font())
         font.setPointSizeF(10)
-        needed = QFontMetrics(font).horizontalAdvance(f"{self._title_text}      {self._legend_names}") + TITLE_MARGIN
-        below = needed > self.width()
-        if below != self.legend_below:
-            self.legend_below = below
-            legend = "<br>" + self._legend.removeprefix(LEGEND_GAP) if below else self._legend
-            self.setTitle(self._title_text + legend, size="10pt")
+        scope = f" — {self._scope}" if self._scope else ""
+        one_line = f"{self._title}{scope}      {self._legend_names}"
+        below = (
+            bool(scope or self._legend) and QFontMetrics(font).horizontalAdvance(one_line) + TITLE_MARGIN > self.width()
+        )
+        if below == self.wrapped and not force:
+            return
+        self.wrapped = below
+        if below:
+            rest = LEGEND_GAP.join(filter(None, (html.escape(self._scope), self._legend.removeprefix(LEGEND_GAP))))
+            self.setTitle(f"{self._title}<br>{rest}", size="10pt")
+        else:
+            self.setTitle(f"{self._title}{html.escape(scope)}{self._legend}", size="10pt")
 
     def set_points(self, points: Sequence[dict]) -> None:
         self.days = [date.fromisoformat(point["day"]) for point in points]

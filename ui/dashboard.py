@@ -330,9 +330,11 @@ class DashboardView(QWidget):
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key], state.metrics.get("marketplaces"))
         self._reflow_cards()
-        self.odr_chart.set_points(state.series)
-        for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
+        # The daily lines are drawn over every marketplace; the cards judge each one on its own.
+        scope = "all marketplaces together" if len(state.metrics.get("marketplaces") or {}) > 1 else ""
+        for chart in (self.odr_chart, self.lrr_chart, self.nfr_chart, self.rdr_chart):
             chart.set_points(state.series)
+            chart.set_scope(scope)
         self.odr_chart.set_window(*window_bounds(state.metrics["order_defect_rate"]))
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))

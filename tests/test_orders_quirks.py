@@ -16,48 +16,11 @@ import pytest
 
 import app.imports
 from app.services import compute_metrics
-from tests.report_files import import_one, rows_by, table_state
+from tests.report_files import ALL_ORDERS_HEADER, import_one, rows_by, table_state
 
 AS_OF = date(2026, 11, 8)
-# The real report's columns (formats.md) with the four Amazon added in place, as recent downloads have them.
-HEADER = [
-    "amazon-order-id",
-    "merchant-order-id",
-    "purchase-date",
-    "last-updated-date",
-    "order-status",
-    "fulfillment-channel",
-    "sales-channel",
-    "order-channel",
-    "url",
-    "ship-service-level",
-    "product-name",
-    "sku",
-    "asin",
-    "item-status",
-    "quantity",
-    "currency",
-    "item-price",
-    "item-tax",
-    "shipping-price",
-    "shipping-tax",
-    "gift-wrap-price",
-    "gift-wrap-tax",
-    "item-promotion-discount",
-    "ship-promotion-discount",
-    "ship-city",
-    "ship-state",
-    "ship-postal-code",
-    "ship-country",
-    "promotion-ids",
-    "is-business-order",
-    "purchase-order-number",
-    "price-designation",
-    "is-replacement-order",
-    "is-heavy-or-bulky",
-    "customized-url",
-    "ship-promotion-id",
-]
+# The real report's columns with the four Amazon added at the end, as recent downloads have them.
+HEADER = [*ALL_ORDERS_HEADER, "is-replacement-order", "is-heavy-or-bulky", "customized-url", "ship-promotion-id"]
 
 
 def item_row(order_id: str, sku: str = "MUG-11OZ", status: str = "Shipped", item_status: str | None = None, **cells):

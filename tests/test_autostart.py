@@ -200,26 +200,12 @@ def test_the_setting_is_unset_until_chosen():
 
 
 @pytest.fixture
-def start(qtbot, tmp_path):
+def start(launch, tmp_path):
     """A DesktopApp whose login item is written in the test's own folder (never the seller's login)."""
-    from tests.ui_support import desktop_app
-
-    started = []
-
-    def launch(db_path):
-        desktop = desktop_app(db_path, tmp_path)
-        desktop.login_item = LoginItem(
-            LINUX, tmp_path / "autostart", ("/usr/bin/python3", "/app/main.py", "--minimized"), tmp_path / "icon.png"
-        )
-        qtbot.addWidget(desktop.window)
-        with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
-            desktop.start()
-        started.append(desktop)
-        return desktop
-
-    yield launch
-    for desktop in started:
-        desktop.quit()
+    item = LoginItem(
+        LINUX, tmp_path / "autostart", ("/usr/bin/python3", "/app/main.py", "--minimized"), tmp_path / "icon.png"
+    )
+    return lambda db_path: launch(db_path, login_item=item)
 
 
 def stored_choice(db_path):

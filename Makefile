@@ -29,10 +29,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/import_orders.py
 	$(PY) bench/metrics.py
+	$(PY) bench/metrics.py --marketplaces 3
 	$(PY) bench/ui_responsiveness.py
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshots.py
+	QT_QPA_PLATFORM=offscreen $(PY) tools/marketplace_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

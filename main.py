@@ -10,6 +10,9 @@ python main.py config [--db PATH] get KEY | set KEY VALUE | list
 python main.py triage [--db PATH] [--as-of DAY] [--since DAY] [--json] [--csv FILE] [--html FILE]
 python main.py triage resolve KEY --action TEXT [--note TEXT] | reopen KEY | complete
 python main.py triage category KEY CATEGORY | matrix | history ORDER_ID
+python main.py account list | add NAME [--file DB] | rename NAME NEW_NAME | remove NAME [--yes]
+
+Every command and the window take --account NAME (a seller account, each with a database of its own).
 """
 
 from __future__ import annotations

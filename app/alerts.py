@@ -268,10 +268,14 @@ def _lead(clock: Clock) -> str:
     notifications are kept by the desktop outside the app's private database, so it is left out.
     """
     detail = "" if clock.kind == FEEDBACK_REMOVAL else (clock.detail_text or "").strip().rstrip(".")
+    # With several marketplaces the seller answers in that marketplace's Seller Central: say which.
+    order = f"{clock.marketplace} order" if clock.marketplace else "Order"
     if clock.order_id and detail:
-        return f"Order {clock.order_id}: {detail}."
+        return f"{order} {clock.order_id}: {detail}."
     if clock.order_id:
-        return f"Order {clock.order_id}."
+        return f"{order} {clock.order_id}."
+    if clock.marketplace:
+        return f"{clock.marketplace}: {detail}." if detail else f"{clock.marketplace}."
     return f"{detail}." if detail else ""
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from app import demo_state, removal, services, triage
+from app import accounts, demo_state, removal, services, triage
 from app.imports import FileResult, import_files
 from app.marketplaces import CODES, canonical
 from app.settings import (
@@ -34,7 +34,7 @@ from app.settings import (
 )
 from app.summary import text_summary
 from app.timeutil import end_of_day, parse_instant, to_iso
-from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, default_db_path, is_read_only, open_db
+from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, is_read_only, open_db
 from storage.db import DEFAULT_BUSY_TIMEOUT_S, busy_timeout_from_env
 from storage.errors import translate
 
@@ -53,16 +53,19 @@ class CommandError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    db_help = "database file (default: $AHM_DB or the file in the platform's data folder)"
+    db_help = "database file (default: the account used last, else $AHM_DB or the file in the platform's data folder)"
+    account_help = "the seller account to work on (see `account list`; default: the only or the last used one)"
     # The commands' --db leaves the namespace alone when not given (SUPPRESS), so a --db before the command
     # name survives; only the top-level parser's own --db action has the default None.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
+    common.add_argument("--account", metavar="NAME", default=argparse.SUPPRESS, help=account_help)
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Account Health Monitor for Amazon sellers. Without a command, opens the desktop app.",
     )
     parser.add_argument("--db", type=Path, default=None, help=db_help)
+    parser.add_argument("--account", metavar="NAME", default=None, help=account_help)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--screenshot", type=Path, help="render a view offscreen to this PNG file and exit")
     parser.add_argument("--view", default="dashboard", help="the view to render with --screenshot")
@@ -127,7 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("key", choices=setting_keys())
     put.add_argument("value")
     config_actions.add_parser("list", parents=[common], help="print every setting")
+    _account_parser(commands)
     return parser
+
+
+def _account_parser(commands) -> None:
+    account = commands.add_parser("account", help="your seller accounts, each with a database of its own")
+    actions = account.add_subparsers(dest="account_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="every account, the one used last marked *")
+    listing.add_argument("--json", action="store_true")
+    add = actions.add_parser("add", help="a new account, on a new empty database (or --file, an existing one)")
+    add.add_argument("name")
+    add.add_argument("--file", type=Path, metavar="PATH", help="an existing database file for the account")
+    rename = actions.add_parser("rename", help="give an account a new name (its database stays)")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    remove = actions.add_parser("remove", help="remove an account; its database is kept in the backups folder")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="remove without asking")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -143,7 +163,7 @@ def run_command(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except CommandError as error:
+    except (CommandError, accounts.AccountError) as error:
         return fail(str(error))
     except StorageError as error:
         return fail(str(error))
@@ -176,7 +196,7 @@ def _busy_timeout() -> float:
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    return args.db or default_db_path()
+    return accounts.choose_database(getattr(args, "db", None), getattr(args, "account", None))
 
 
 def database(args: argparse.Namespace, *, write: bool = True):
@@ -268,12 +288,8 @@ def describe_result(result: FileResult) -> str:
         counts += f", {result.ignored} skipped (not from Amazon)"
     lines = [f"{result.file}: {result.kind_label}: {counts}"]
     lines += [f"  note: {note}" for note in result.notes]
-    if result.unknown_order_rows:
-        rows = result.unknown_order_rows
-        lines.append(
-            f"  {rows} {'row' if rows == 1 else 'rows'} for orders not among your imported orders: given the "
-            f"{result.marketplace} marketplace (each moves to its order's marketplace once that order is imported)"
-        )
+    if result.unknown_order_words:
+        lines.append(f"  {result.unknown_order_words}")
     lines += [f"  line {r.line}: {r.reason}" for r in result.rejections[:SHOWN_REJECTIONS]]
     if result.rejected > SHOWN_REJECTIONS:
         lines.append(f"  … and {result.rejected - SHOWN_REJECTIONS} more rejected lines (see --json)")
@@ -322,7 +338,8 @@ def cmd_clocks(args: argparse.Namespace) -> int:
         print("No open clocks.")
     for clock in clocks:
         order = clock.order_id or "(no order: a question before buying)"
-        print(f"{describe_remaining(clock.remaining_s(at)):>18}  {clock.label:<36} {order}  {clock.detail_text}")
+        where = f"{clock.marketplace:<3} " if clock.marketplace else ""
+        print(f"{describe_remaining(clock.remaining_s(at)):>18}  {where}{clock.label:<36} {order}  {clock.detail_text}")
     return 0
 
 
@@ -470,7 +487,72 @@ def describe_triage(listing) -> str:
     return "\n".join(lines)
 
 
+def cmd_account(args: argparse.Namespace) -> int:
+    action = args.account_action
+    if action == "list":
+        return _list_accounts(args)
+    if action == "add":
+        added = accounts.add_account(args.name, args.file)
+        print(f"Account '{added.name}' added, on {added.database}. Use it with --account \"{added.name}\".")
+        return 0
+    if action == "rename":
+        old = accounts.load_accounts().find(args.name).name
+        renamed = accounts.rename_account(old, args.new_name)
+        print(f"Account '{old}' is now '{renamed.name}' (its database stays {renamed.database}).")
+        return 0
+    return _remove_account(args)
+
+
+def _list_accounts(args: argparse.Namespace) -> int:
+    listed = accounts.load_accounts()
+    current = listed.current.name
+    if args.json:
+        rows = [{"name": a.name, "database": str(a.database), "last_used": a.name == current} for a in listed.accounts]
+        print(json.dumps({"accounts": rows}, indent=2, ensure_ascii=False))
+        return 0
+    for account in listed.accounts:
+        print(f"{'*' if account.name == current else ' '} {account.name:<24} {account.database}")
+    return 0
+
+
+def _remove_account(args: argparse.Namespace) -> int:
+    account = accounts.load_accounts().find(args.name)
+    if _monitor_runs_on(account.database):
+        raise CommandError(
+            f"The monitor is running on '{account.name}': quit it (Quit in the tray menu), then remove the account."
+        )
+    if not args.yes and not _confirmed(account):
+        print("Nothing was removed.")
+        return 1
+    removed, backup = accounts.remove_account(account.name)
+    if backup is None:
+        print(f"Account '{removed.name}' removed. Its database {removed.database} was not there; nothing was deleted.")
+    else:
+        print(f"Account '{removed.name}' removed. Its database is kept in {backup}.")
+    return 0
+
+
+def _confirmed(account: accounts.Account) -> bool:
+    if not sys.stdin.isatty():
+        raise CommandError(f"Removing '{account.name}' asks first: run it in a terminal, or add --yes.")
+    print(f"Remove the account '{account.name}'? Its database {account.database} is deleted after a backup.")
+    try:
+        typed = input("Type the account's name to remove it: ")
+    except EOFError:
+        return False
+    return typed.strip().casefold() == account.name.casefold()
+
+
+def _monitor_runs_on(path: Path) -> bool:
+    try:
+        from ui.single_instance import is_running  # Qt's network module only
+    except ImportError:  # no Qt here: nothing to ask
+        return False
+    return is_running(path)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "account": cmd_account,
     "import": cmd_import,
     "demo": cmd_demo,
     "metrics": cmd_metrics,

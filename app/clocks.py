@@ -10,8 +10,9 @@ Amazon's rules, and the only path is the buyer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
@@ -63,6 +64,8 @@ class Clock:
     item_id: str
     detail: str = ""
     channel: str | None = None
+    # Named only when the seller sells in more than one marketplace (None: the one marketplace there is).
+    marketplace: str | None = None
 
     def remaining_s(self, at: float) -> float:
         return float(self.due_at - at)
@@ -92,6 +95,7 @@ class Clock:
             "detail": self.detail_text,
             "reason_code": self.reason_code,
             "channel": self.channel,
+            **({"marketplace": self.marketplace} if self.marketplace else {}),
         }
 
 
@@ -105,6 +109,13 @@ class ClockInputs:
     negative_feedback: list[Feedback] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
     product_names: dict[str, list[str]] = field(default_factory=dict)
+
+    def in_zone(self, zone: ZoneInfo) -> ClockInputs:
+        """The same records with each order's purchase day counted in `zone` (a marketplace's own days)."""
+        orders = {
+            key: replace(order, purchase_day=local_day(order.purchased_at, zone)) for key, order in self.orders.items()
+        }
+        return replace(self, orders=orders)
 
 
 def open_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
@@ -191,8 +202,10 @@ def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list
     for feedback in inputs.negative_feedback:
         start, until, _ = rules.visible_interval(feedback)
         requested = feedback.removal_requested_on
-        # A removal or a request dated after `at` had not happened yet.
-        if start is None or (until is not None and until <= today) or (requested is not None and requested <= today):
+        # A feedback, a removal or a request dated after `at` had not happened yet.
+        if feedback.day > today or start is None:
+            continue
+        if (until is not None and until <= today) or (requested is not None and requested <= today):
             continue
         # Asking Amazon to remove a feedback it has no ground to remove breaks its rules: without a ground
         # there is no removal to request, only the buyer to answer (the escalation matrix's path).
@@ -215,13 +228,17 @@ def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list
     return clocks
 
 
-def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) -> ClockInputs:
+def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, spread_days: int = 0) -> ClockInputs:
+    """What may be on a clock at `at`. `spread_days`: feedback dated that many days either side of the
+    zone's removal window is read too, so one read serves marketplaces whose days are other days than
+    this zone's (each keeps only its own: a feedback dated after its marketplace's today has no clock)."""
     zone = settings.zone
     today = local_day(at, zone)
-    since = today - timedelta(days=int(settings.feedback_removal_days) + 1)
+    since = today - timedelta(days=int(settings.feedback_removal_days) + 1 + spread_days)
+    until = today + timedelta(days=spread_days)
     messages = [message_from_row(row) for row in queries.unanswered_messages(db, int(at))]
     claims = [claim_from_row(row) for row in queries.claims(db)]
-    feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), today.isoformat())]
+    feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), until.isoformat())]
     order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]
     names: dict[str, list[str]] = {}
     for row in triage_store.order_items(db, [f.order_id for f in feedback]):

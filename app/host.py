@@ -298,12 +298,12 @@ class DatabaseHost:
     def submit(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
         self._scheduler().submit(what, action, *args, recompute=recompute)
 
-    def submit_import(self, paths: list[str]) -> None:
-        """Import the files; a refusal to start is said file by file too, since the Import dialog waits for
-        a result."""
+    def submit_import(self, paths: list[str], marketplace: str | None = None) -> None:
+        """Import the files, rows of orders not imported yet given `marketplace` (None: the home one); a
+        refusal to start is said file by file too, since the Import dialog waits for a result."""
         self._import_cancel = threading.Event()
         try:
-            self._scheduler().submit_import(paths, self._import_cancel.is_set)
+            self._scheduler().submit_import(paths, self._import_cancel.is_set, marketplace)
         except StorageError as error:
             self.events.import_finished([FileResult(Path(path).name, "refused", message=str(error)) for path in paths])
 

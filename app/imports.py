@@ -88,6 +88,18 @@ class FileResult:
     def rows(self) -> int:
         return self.added + self.updated + self.unchanged + self.rejected + self.ignored
 
+    @property
+    def unknown_order_words(self) -> str | None:
+        """Which marketplace the file's rows of orders not imported yet were given, for the seller (None:
+        no such row)."""
+        rows = self.unknown_order_rows
+        if not rows:
+            return None
+        return (
+            f"{rows} {'row' if rows == 1 else 'rows'} for orders not among your imported orders: given the "
+            f"{self.marketplace} marketplace (each moves to its order's marketplace once that order is imported)"
+        )
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["rejections"] = [{"line": r.line, "reason": r.reason} for r in self.rejections]

@@ -4,21 +4,20 @@ its file), so `clocks`, `triage` and their deadlines can be limited to one marke
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
 
 import sqlite_utils
 
-from app import clocks as clock_kinds
+from app.clocks import ClockInputs
 from storage.queries import marketplaces_of
 
-# The table each kind of clock's record is kept in, and whether the clock names it by its item or its order.
-CLOCK_RECORDS = {
-    clock_kinds.BUYER_REPLY: ("messages", "item"),
-    clock_kinds.CSBA_INQUIRY: ("messages", "item"),
-    clock_kinds.RETURN_RESPONSE: ("fbm_returns", "item"),
-    clock_kinds.A_TO_Z_RESPONSE: ("claims", "order"),
-    clock_kinds.CHARGEBACK_RESPONSE: ("claims", "order"),
-    clock_kinds.A_TO_Z_APPEAL: ("claims", "order"),
-    clock_kinds.FEEDBACK_REMOVAL: ("feedback", "item"),
+# What may be on a clock, by the table its records are kept in and the key naming one there (the key the
+# clock of that record carries as its item, or as its order for a claim).
+INPUT_RECORDS = {
+    "unanswered": ("messages", lambda message: message.message_id),
+    "pending_returns": ("fbm_returns", lambda request: request.return_id),
+    "claims": ("claims", lambda claim: claim.order_id),
+    "negative_feedback": ("feedback", lambda feedback: feedback.order_id),
 }
 # Triage item keys (`feedback:…`, `claim:ORDER:TYPE`) by the table of their record.
 ITEM_TABLES = {
@@ -40,16 +39,23 @@ def _lookup(db: sqlite_utils.Database, refs: list[tuple[str, str]], home: str) -
     return found
 
 
-def clock_record(clock) -> tuple[str, str]:
-    table, by = CLOCK_RECORDS[clock.kind]
-    return table, clock.item_id if by == "item" else clock.order_id
-
-
-def clock_marketplaces(db: sqlite_utils.Database, clocks: list, home: str) -> list[str]:
-    """The marketplace of each clock, in order (the home one for a record no longer found)."""
-    refs = [clock_record(clock) for clock in clocks]
+def inputs_by_marketplace(db: sqlite_utils.Database, inputs: ClockInputs, home: str) -> dict[str, ClockInputs]:
+    """What may be on a clock, split by the marketplace of each record (the home one for a record no longer
+    found), each part with the orders its records name, so each can be dated in its own marketplace's days."""
+    refs = [(table, key(record)) for name, (table, key) in INPUT_RECORDS.items() for record in getattr(inputs, name)]
     found = _lookup(db, refs, home)
-    return [found.get(ref, home) for ref in refs]
+    parts: dict[str, dict[str, list]] = defaultdict(lambda: {name: [] for name in INPUT_RECORDS})
+    for name, (table, key) in INPUT_RECORDS.items():
+        for record in getattr(inputs, name):
+            parts[found.get((table, key(record)), home)][name].append(record)
+    return {code: _part(inputs, lists) for code, lists in parts.items()}
+
+
+def _part(inputs: ClockInputs, lists: dict[str, list]) -> ClockInputs:
+    order_ids = {record.order_id for records in lists.values() for record in records}
+    orders = {order_id: inputs.orders[order_id] for order_id in order_ids if order_id in inputs.orders}
+    shared = {f.name: getattr(inputs, f.name) for f in fields(inputs) if f.name not in INPUT_RECORDS}
+    return ClockInputs(**(shared | lists | {"orders": orders}))
 
 
 def item_record(key: str) -> tuple[str, str] | None:
@@ -62,9 +68,9 @@ def item_record(key: str) -> tuple[str, str] | None:
     return ITEM_TABLES[prefix], rest
 
 
-def items_of_marketplace(db: sqlite_utils.Database, items: list, marketplace: str, home: str) -> list:
-    """The triage items whose record belongs to `marketplace`: status changes are about figures over every
-    marketplace, so a list limited to one leaves them out."""
+def item_marketplaces(db: sqlite_utils.Database, items: list, home: str) -> dict[str, str | None]:
+    """The marketplace of each triage item by its key: None for a status change, which is about a figure
+    over every marketplace."""
     refs = {item.key: item_record(item.key) for item in items}
     found = _lookup(db, [ref for ref in refs.values() if ref], home)
-    return [item for item in items if refs[item.key] and found.get(refs[item.key], home) == marketplace]
+    return {key: found.get(ref, home) if ref else None for key, ref in refs.items()}

@@ -552,6 +552,9 @@ def _odr_series(snapshot: SellerSnapshot, first: date, last: date, lag: int) -> 
     series["odr"] = [rate(d, n) for d, n in zip(bad_total, totals, strict=True)]
     for channel in CHANNELS:
         series[f"odr_{channel.lower()}"] = [rate(d, n) for d, n in zip(bad[channel], orders[channel], strict=True)]
+        # The counts behind each channel's rate, so marketplaces' days can be added up (`combine_series`).
+        series[f"orders_{channel.lower()}"] = orders[channel]
+        series[f"defective_orders_{channel.lower()}"] = bad[channel]
     series["orders"] = totals
     series["defective_orders"] = bad_total
     for kind in DEFECT_KINDS:
@@ -633,6 +636,8 @@ def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
     return {
         "nfr": [rate(n, t) for n, t in zip(negatives, totals, strict=True)],
         "nfr_ratings_complete": [count > 0 for count in positive.values()],
+        "nfr_ratings": totals,
+        "nfr_negative": negatives,
     }
 
 
@@ -644,4 +649,40 @@ def _rdr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
         total.add(day, end)
         if outcome.dissatisfied_from is not None:
             dissatisfied.add(max(day, outcome.dissatisfied_from), end)
-    return {"rdr": [rate(d, t) for d, t in zip(dissatisfied.values(), total.values(), strict=True)]}
+    totals, bad = total.values(), dissatisfied.values()
+    return {
+        "rdr": [rate(d, t) for d, t in zip(bad, totals, strict=True)],
+        "rdr_returns": totals,
+        "rdr_dissatisfied": bad,
+    }
+
+
+# Each rate of a daily point and the counts it is made of, for adding marketplaces' days together.
+SERIES_RATES = {
+    **{
+        f"{prefix}odr{suffix}": (f"{prefix}defective_orders{suffix}", f"{prefix}orders{suffix}")
+        for prefix in ("", "live_")
+        for suffix in ("", *(f"_{channel.lower()}" for channel in CHANNELS))
+    },
+    "lrr": ("lrr_late", None),
+    "nfr": ("nfr_negative", "nfr_ratings"),
+    "rdr": ("rdr_dissatisfied", "rdr_returns"),
+}
+
+
+def combine_series(parts: dict[str, list[dict]]) -> list[dict]:
+    """All marketplaces' daily points together, as the cards add them up: for each day, every count summed
+    (each marketplace's counted in its own days), every rate made again from the sums."""
+    lists = list(parts.values())
+    combined = []
+    for points in zip(*lists, strict=True):
+        point = {"day": points[0]["day"]}
+        for key, value in points[0].items():
+            if key != "day" and key not in SERIES_RATES and isinstance(value, int) and not isinstance(value, bool):
+                point[key] = sum(p[key] for p in points)
+        point["nfr_ratings_complete"] = any(p["nfr_ratings_complete"] for p in points)
+        for key, (numerator, denominator) in SERIES_RATES.items():
+            total = point["lrr_late"] + point["lrr_on_time"] if denominator is None else point[denominator]
+            point[key] = rate(point[numerator], total)
+        combined.append(point)
+    return combined

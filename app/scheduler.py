@@ -210,8 +210,12 @@ class MonitorScheduler:
         to `listener.job_finished`; then the figures are recomputed unless `recompute` is False."""
         self._queue(self._run_write, what, action, args, recompute)
 
-    def submit_import(self, paths: Sequence[str | Path], cancelled: Callable[[], bool]) -> None:
-        self._queue(self._run_import, list(paths), cancelled)
+    def submit_import(
+        self, paths: Sequence[str | Path], cancelled: Callable[[], bool], marketplace: str | None = None
+    ) -> None:
+        """Import the files on the worker; `marketplace`: the one rows of orders not imported yet take (None:
+        the home marketplace)."""
+        self._queue(self._run_import, list(paths), cancelled, marketplace)
 
     def _queue(self, job: Callable, *args) -> None:
         """Work the seller asked for goes straight to the worker's queue, in order. Not through APScheduler:
@@ -501,14 +505,19 @@ class MonitorScheduler:
         if recompute:
             self.recompute()
 
-    def _run_import(self, paths: list, cancelled: Callable[[], bool]) -> None:
+    def _run_import(self, paths: list, cancelled: Callable[[], bool], marketplace: str | None = None) -> None:
         try:
             with self.database() as db:
                 before = _data_held(db)
             at = self.now()
             with self.database() as db:
                 results = import_files(
-                    db, paths, progress=self.listener.import_progress, cancelled=cancelled, now=lambda: at
+                    db,
+                    paths,
+                    progress=self.listener.import_progress,
+                    cancelled=cancelled,
+                    now=lambda: at,
+                    marketplace=marketplace,
                 )
             self.listener.import_finished(results)
             with self.database() as db:

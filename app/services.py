@@ -22,9 +22,11 @@ from app.clocks import (
     RETURN_RESPONSE,
     Clock,
     clocks_at,
+    load_clock_inputs,
 )
-from app.marketplace_filter import clock_marketplaces, items_of_marketplace
-from app.metrics import daily_series, marketplace_block, metrics_as_of, over_marketplaces
+from app.clocks import open_clocks as clocks_open_at
+from app.marketplace_filter import inputs_by_marketplace, item_marketplaces
+from app.metrics import combine_series, daily_series, marketplace_block, metrics_as_of, over_marketplaces
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
@@ -82,40 +84,75 @@ def metrics_by_marketplace(db: sqlite_utils.Database, as_of: date, settings: Set
 
 
 def compute_series(
-    db: sqlite_utils.Database, last: date, days: int = SERIES_DAYS, settings: Settings | None = None
+    db: sqlite_utils.Database,
+    last: date,
+    days: int = SERIES_DAYS,
+    settings: Settings | None = None,
+    only: str | None = None,
 ) -> list[dict]:
-    """The daily figures for the `days` days ending on `last` (for the charts)."""
+    """The daily figures for the `days` days ending on `last` (for the charts); `only`: one marketplace's
+    own, each day counted in its days."""
     settings = settings or load_settings(db)
     first = last - timedelta(days=days - 1)
+    if only:
+        mine, market = settings.for_marketplace(only), Market(only, settings.marketplace)
+        return daily_series(load_snapshot(db, first, last, mine, market), first, last)
     return daily_series(load_snapshot(db, first, last, settings), first, last)
+
+
+def compute_series_by_marketplace(
+    db: sqlite_utils.Database,
+    last: date,
+    codes: list[str],
+    days: int = SERIES_DAYS,
+    settings: Settings | None = None,
+) -> dict[str, list[dict]]:
+    """Each of `codes`' own daily figures when there are several (Amazon judges each marketplace on its own
+    line); nothing for one marketplace, whose own figures are the whole series already."""
+    if len(codes) < 2:
+        return {}
+    settings = settings or load_settings(db)
+    return {code: compute_series(db, last, days, settings, only=code) for code in codes}
+
+
+def window_series(
+    db: sqlite_utils.Database, last: date, codes: list[str], days: int = SERIES_DAYS, settings: Settings | None = None
+) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The charts' daily figures: of every marketplace together, and (with several) of each one.
+
+    With several marketplaces the line of all of them is their days added up, as the cards add them up: the
+    chart and the card agree, and no marketplace's records are read twice."""
+    settings = settings or load_settings(db)
+    own = compute_series_by_marketplace(db, last, codes, days, settings)
+    return (combine_series(own) if own else compute_series(db, last, days, settings)), own
 
 
 def open_clocks(
     db: sqlite_utils.Database, at: float, settings: Settings | None = None, only: str | None = None
 ) -> list[Clock]:
     """Every clock open at `at`, most urgent first, each dated in its marketplace's days (a return request's
-    48 hours start at midnight where it was made); `only`: one marketplace's clocks."""
+    48 hours start at midnight where it was made) and naming its marketplace when the seller's records are
+    not all the home marketplace's; `only`: one marketplace's clocks."""
     settings = settings or load_settings(db)
-    home = settings.marketplace
-    if only:
-        return _clocks_of(db, at, settings, only)
-    clocks = clocks_at(db, at, settings)
-    if only_home_marketplace(db, home):  # one marketplace: no clock to tell apart
-        return clocks
-    codes = clock_marketplaces(db, clocks, home)
-    others = sorted(set(codes) - {home})
-    if not others:
-        return clocks
-    kept = [clock for clock, code in zip(clocks, codes, strict=True) if code == home]
-    for code in others:
-        kept += _clocks_of(db, at, settings, code)
-    return sorted(kept, key=lambda clock: (clock.due_at, clock.kind, clock.item_id))
+    if only_home_marketplace(db, settings.marketplace):  # one marketplace: no clock to tell apart
+        return clocks_at(db, at, settings) if only in (None, settings.marketplace) else []
+    return _clocks_of(db, at, settings, only)
 
 
-def _clocks_of(db: sqlite_utils.Database, at: float, settings: Settings, code: str) -> list[Clock]:
-    clocks = clocks_at(db, at, settings.for_marketplace(code))
-    codes = clock_marketplaces(db, clocks, settings.marketplace)
-    return [clock for clock, mine in zip(clocks, codes, strict=True) if mine == code]
+# Two zones' days at one instant are at most this many days apart (every zone is within 14 h of UTC).
+ZONES_DAYS_APART = 2
+
+
+def _clocks_of(db: sqlite_utils.Database, at: float, settings: Settings, only: str | None) -> list[Clock]:
+    """One read of what may be on a clock, split by the marketplace of each record; each marketplace's part
+    dated in its own days and zone."""
+    inputs = load_clock_inputs(db, at, settings, spread_days=ZONES_DAYS_APART)
+    clocks = []
+    for code, part in inputs_by_marketplace(db, inputs, settings.marketplace).items():
+        if only in (None, code):
+            mine = settings.for_marketplace(code)
+            clocks += [replace(clock, marketplace=code) for clock in clocks_open_at(part.in_zone(mine.zone), at, mine)]
+    return sorted(clocks, key=lambda clock: (clock.due_at, clock.kind, clock.item_id))
 
 
 @dataclass(frozen=True)
@@ -131,6 +168,8 @@ class MonitorState:
     has_orders: bool
     demo: bool
     settings: Settings = field(repr=False, default_factory=Settings)
+    # With several marketplaces, each one's own daily figures by code (empty with one).
+    series_by_marketplace: dict[str, list[dict]] = field(repr=False, default_factory=dict)
 
 
 LAST_STATE_KEY = "state.last_figures"
@@ -146,6 +185,7 @@ def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
         "timezone": state.timezone,
         "metrics": state.metrics,
         "series": state.series,
+        "series_by_marketplace": state.series_by_marketplace,
         # Rows, not objects: a seller with years of unanswered history has thousands of clocks.
         "clocks": [[getattr(clock, name) for name in CLOCK_FIELDS] for clock in state.clocks],
         "has_orders": state.has_orders,
@@ -169,10 +209,14 @@ def load_last_state(db: sqlite_utils.Database) -> MonitorState | None:
             timezone=payload["timezone"],
             metrics=payload["metrics"],
             series=payload["series"],
+            # A row saved before clocks named their marketplace is one shorter: the field's default fills it.
             clocks=[Clock(*row) for row in payload["clocks"]],
             has_orders=payload["has_orders"],
             demo=payload["demo"],
             settings=Settings(**payload["settings"]),
+            # Figures saved before marketplaces had charts of their own: the charts draw them together
+            # until the first recomputation.
+            series_by_marketplace=payload.get("series_by_marketplace") or {},
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -198,16 +242,20 @@ def state_as_of(
     """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
     with `clocks`, the clocks open at `at` too (the window's live state)."""
     settings = settings or load_settings(db)
+    metrics = compute_metrics(db, as_of, settings)
+    codes = list(metrics["marketplaces"])  # the marketplaces the cards show, so each has its chart
+    series, own = window_series(db, as_of, codes, series_days, settings)
     return MonitorState(
         computed_at=at,
         as_of=as_of,
         timezone=settings.timezone,
-        metrics=compute_metrics(db, as_of, settings),
-        series=compute_series(db, as_of, series_days, settings),
+        metrics=metrics,
+        series=series,
         clocks=open_clocks(db, at, settings) if clocks else [],
         has_orders=db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1,
         demo=demo_state.is_active(db),
         settings=settings,
+        series_by_marketplace=own,
     )
 
 
@@ -240,15 +288,29 @@ def load_triage(
     Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
     reopened since the last completed triage are listed again. `clocks`: the clocks open at `at` when the
     caller has them already (a recomputation does), so they are not computed twice. `marketplace`: only
-    that marketplace's items, in its days.
+    that marketplace's items, in its days. Each item names its marketplace when the seller's records are not
+    all the home marketplace's (a status change names none: it is about a figure over every marketplace).
     """
     settings = settings or load_settings(db)
+    home = settings.marketplace
     if marketplace:
-        home = settings.marketplace
         clocks = open_clocks(db, at, settings, only=marketplace)
-        settings = settings.for_marketplace(marketplace)
-        listing = load_triage(db, at, since, settings, clocks)
-        return replace(listing, items=items_of_marketplace(db, listing.items, marketplace, home))
+        listing = _triage_list(db, at, since, settings.for_marketplace(marketplace), clocks)
+    else:
+        listing = _triage_list(db, at, since, settings, clocks)
+    one_marketplace = only_home_marketplace(db, home)
+    if one_marketplace and not marketplace:
+        return listing
+    named = item_marketplaces(db, listing.items, home)
+    items = [item for item in listing.items if not marketplace or named[item.key] == marketplace]
+    if not one_marketplace:
+        items = [replace(item, marketplace=named[item.key]) for item in items]
+    return replace(listing, items=items)
+
+
+def _triage_list(
+    db: sqlite_utils.Database, at: float, since: date | None, settings: Settings, clocks: list[Clock] | None
+) -> triage.TriageList:
     zone = settings.zone
     # The day `at` ends (metrics.md's as_of): the end of 8 Nov is 9 Nov 00:00, still 8 Nov.
     as_of = first_day_ending_at_or_after(at, zone)

@@ -395,5 +395,7 @@ def load_settings(db: sqlite_utils.Database) -> Settings:
 
 def save_setting(db: sqlite_utils.Database, key: str, value: Any) -> Any:
     checked = check_setting(key, value)
+    if key.startswith(ZONE_PREFIX) and key.removeprefix(ZONE_PREFIX) == load_settings(db).marketplace:
+        key = "timezone"  # the home marketplace's days are counted in `timezone`: the zone set must be used
     write_setting(db, key, checked)
     return checked

@@ -478,6 +478,7 @@ class TriageItem:
     still_open: bool = False  # on a running clock, an undecided claim, a removable feedback
     carried_since: int | None = None  # when a completed triage first showed it, unresolved since
     clock_note: str | None = None  # why a resolution left the item's clock running, or the defect counting
+    marketplace: str | None = None  # named only when the seller sells in more than one marketplace
 
     @property
     def resolved(self) -> bool:
@@ -561,6 +562,7 @@ class TriageItem:
             "resolution": self.resolution.to_json() if self.resolution else None,
             "clock_note": self.clock_note,
             **({"details": self.details} if self.details else {}),
+            **({"marketplace": self.marketplace} if self.marketplace else {}),
         }
 
 

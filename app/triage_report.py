@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     ("kind", lambda item, at: item.kind),
     ("order_id", lambda item, at: item.order_id or ""),
     ("channel", lambda item, at: item.channel or ""),
+    ("marketplace", lambda item, at: item.marketplace or ""),
     ("category", lambda item, at: CATEGORIES[item.category]),
     ("what_happened", lambda item, at: item.what),
     # The words above name the reason; Amazon's own code stays beside them for a search in Seller Central.

@@ -10,11 +10,14 @@ back; it can be opened read-only instead.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
 import stat
 import time
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -66,7 +69,78 @@ def busy_timeout_from_env() -> float:
     return seconds
 
 
-DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+# A file beside the database that every process with it open holds a shared lock on, so that removing a
+# seller account can tell that a window, an import or a command still has its database open (deleting a
+# file in use loses what that process writes next). A lock on a file of its own: opening or closing the
+# database file itself a second time would drop SQLite's own locks (sqlite.org/howtocorrupt.html §2.2).
+OPEN_LOCK_SUFFIX = ".lock"
+# Where flock is emulated with POSIX locks (NFS), closing any descriptor of the lock file drops the lock: the
+# lock file is never opened as a report either.
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal", OPEN_LOCK_SUFFIX)
+
+
+class DatabaseInUse(StorageError):
+    """The database is being removed, or (`exclusive_use`) another process has it open."""
+
+
+def hold_open_lock(db: sqlite_utils.Database, path: Path, *, create: bool = True) -> None:
+    """Hold the database's shared open-lock as long as the connection (POSIX; Windows has no shared flock).
+
+    A lock file that cannot be made (a read-only folder) only leaves the database unguarded. A reader
+    (`create` False) makes none, so a read-only look leaves nothing behind: it writes nothing a removal
+    could lose."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    try:
+        descriptor = os.open(f"{path}{OPEN_LOCK_SUFFIX}", os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    except OSError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        raise DatabaseInUse(
+            f"The database {path} is being removed with its account; it cannot be opened now."
+        ) from None
+    released = False
+    close = db.close
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            os.close(descriptor)
+
+    def close_and_release() -> None:
+        try:
+            close()
+        finally:
+            release()
+
+    db.close = close_and_release
+    weakref.finalize(db, release)
+
+
+@contextlib.contextmanager
+def exclusive_use(path: Path) -> Iterator[None]:
+    """The database to this process alone while the block runs, or DatabaseInUse when another process has
+    it open (POSIX; elsewhere the block runs unguarded)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(f"{path}{OPEN_LOCK_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise DatabaseInUse(f"The database {path} is open in another process.") from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 class DatabaseFiles:
@@ -188,6 +262,7 @@ def open_db(
         _create_private_file(path)
         db = _connect(path, timeout)
         refuse_newer(db, path)
+        hold_open_lock(db, path)
         os.chmod(path, 0o600)
         _use_wal(db, timeout)
         db.conn.execute("PRAGMA foreign_keys = ON")
@@ -237,6 +312,7 @@ def _open_read_only(path: Path, timeout: float) -> sqlite_utils.Database:
     db = None
     try:
         db = _connect(f"{path.resolve().as_uri()}?{query}", timeout, uri=True)
+        hold_open_lock(db, path, create=False)
         refuse_newer(db, path)
         version = schema_version(db)
         if version < len(MIGRATIONS):

@@ -29,7 +29,10 @@ def order_market_sql(market: Market | None) -> tuple[str, list]:
     """` AND …` keeping only orders of the marketplace (nothing without one)."""
     if market is None:
         return "", []
-    return " AND coalesce(marketplace, ?) = ?", [market.home, market.code]
+    # Every stored order names its marketplace (the importer gives one, the migration filled the older ones),
+    # so a plain equality lets SQLite use the (marketplace, purchased_at) index; coalesce() or an OR with
+    # IS NULL would read every order of the marketplace instead.
+    return " AND marketplace = ?", [market.code]
 
 
 def row_market_sql(table: str, market: Market | None) -> tuple[str, list]:

@@ -16,7 +16,7 @@ import sqlite_utils
 from app import services
 from app.imports import import_files
 from app.metrics import FIGURE_KEYS
-from app.settings import load_settings
+from app.settings import load_settings, save_setting
 from storage import open_db
 from storage.migrations import MIGRATIONS
 from tests.builders import Seller
@@ -230,6 +230,21 @@ def test_the_home_marketplace_keeps_the_timezone_setting_and_others_can_be_set(d
     assert load_settings(db).timezone_of("FR") == "Europe/Paris"
 
 
+def test_setting_the_home_marketplaces_own_zone_key_sets_the_timezone_it_is_counted_in(db, db_path):
+    save_setting(db, "marketplace", "US")
+    save_setting(db, "timezone.US", "America/New_York")
+    assert load_settings(db).timezone == "America/New_York"
+    db.close()
+    done = subprocess.run(
+        [sys.executable, "main.py", "config", "get", "timezone.US", "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == '"America/New_York"'
+
+
 # --- The schema migration -----------------------------------------------------------------------------------------
 
 
@@ -407,10 +422,10 @@ def test_the_dashboard_shows_the_breached_marketplace_not_the_calm_total(qtbot, 
 
 
 @pytest.mark.parametrize("width", [683, 1366])
-def test_the_charts_say_they_draw_every_marketplace_together(qtbot, uk_de, width):
+def test_the_charts_say_which_marketplace_they_draw(qtbot, uk_de, width):
     from datetime import UTC, datetime
 
-    from ui.dashboard import DashboardView
+    from ui.dashboard import ALL_MARKETPLACES, DashboardView
 
     db, _ = uk_de
     noon = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC).timestamp()
@@ -420,7 +435,11 @@ def test_the_charts_say_they_draw_every_marketplace_together(qtbot, uk_de, width
     view.show()
     view.show_state(services.refresh(db, lambda: noon))
     qtbot.wait(50)
-    for chart in (view.odr_chart, view.lrr_chart, view.nfr_chart, view.rdr_chart):
-        title = chart.getPlotItem().titleLabel
-        assert "all marketplaces together" in title.text
-        assert title.item.boundingRect().width() <= chart.width(), title.text
+    # They open on DE, over the limit; every marketplace together is one click away.
+    for scope in ("DE", "all marketplaces together"):
+        for chart in (view.odr_chart, view.lrr_chart, view.nfr_chart, view.rdr_chart):
+            title = chart.getPlotItem().titleLabel
+            assert scope in title.text
+            assert title.item.boundingRect().width() <= chart.width(), title.text
+        view.chart_choice.buttons[ALL_MARKETPLACES].click()
+        qtbot.wait(50)

@@ -176,15 +176,19 @@ def one_day(db, day: date) -> dict:
     for prefix, key in (("", "order_defect_rate"), ("live_", "live_order_defect_rate")):
         odr = figures[key]
         point[f"{prefix}odr"] = odr["rate"]
-        point[f"{prefix}odr_fba"] = odr["by_channel"]["FBA"]["rate"]
-        point[f"{prefix}odr_fbm"] = odr["by_channel"]["FBM"]["rate"]
+        for channel in ("FBA", "FBM"):
+            point[f"{prefix}odr_{channel.lower()}"] = odr["by_channel"][channel]["rate"]
+            point[f"{prefix}orders_{channel.lower()}"] = odr["by_channel"][channel]["orders"]
+            point[f"{prefix}defective_orders_{channel.lower()}"] = odr["by_channel"][channel]["defective_orders"]
         for count in ("orders", "defective_orders", "negative_feedback", "a_to_z_claims", "chargebacks"):
             point[f"{prefix}{count}"] = odr[count]
     lrr = figures["late_response_rate"]
     point.update(lrr=lrr["rate"], lrr_late=lrr["late"], lrr_on_time=lrr["on_time"])
     nfr = figures["negative_feedback_rate"]
     point.update(nfr=nfr["rate"], nfr_ratings_complete=nfr["ratings_complete"])
-    point["rdr"] = figures["return_dissatisfaction_rate"]["rate"]
+    point.update(nfr_ratings=nfr["feedback"], nfr_negative=nfr["negative"])
+    rdr = figures["return_dissatisfaction_rate"]
+    point.update(rdr=rdr["rate"], rdr_returns=rdr["returns"], rdr_dissatisfied=rdr["dissatisfied"])
     return point
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import autostart, demo_state, host, mailsync, marks, services
+from app import accounts, autostart, demo_state, host, mailsync, marks, services
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
 from app.host_client import HostClient, HostGone, HostRefused
@@ -44,6 +46,7 @@ from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, status_tooltip
 
 APP_NAME = "Account Health Monitor"
+RESTART_PROPERTY = "ahm_restart"
 PAUSE_S = 3600
 # Opening migrates the schema and may load the demo: minutes on a huge old database, so a long wait; a
 # database process that died says so at once anyway.
@@ -66,6 +69,7 @@ DONE_WORDS = {
     "Resetting the escalation matrix": "Escalation matrix back to the defaults.",
 }
 UNDO_MARK = "Taking the mark back"
+ADD_ACCOUNT = "Adding the seller account"
 
 
 def while_running(handler):
@@ -106,6 +110,9 @@ class DesktopApp:
         load_demo: put the demo seller in an empty database (the app's first start).
         login_item: the file that starts the monitor at login (`app.autostart`); None leaves the seller's
             login alone (tests, screenshots) while the choice is still saved.
+        tray: the tray shared by every seller account (`ui.accounts_app`), which routes its menu itself;
+            None: this app makes its own where the desktop has one (`use_tray`).
+        account: the seller account's name, in the window's title.
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -123,8 +130,11 @@ class DesktopApp:
         load_demo: bool = False,
         check_seconds: float = 30,
         login_item: autostart.LoginItem | None = None,
+        tray=None,
+        account: str | None = None,
     ):
         self.db_path = Path(db_path)
+        self.account = account
         self.login_item = login_item
         self.now = now
         self.qsettings = settings or QSettings()
@@ -141,8 +151,14 @@ class DesktopApp:
             raise StartRefused(str(error), lost=isinstance(error, HostGone)) from None
         self.paused_until: float | None = None
         self.window = MainWindow(self.db_path, now)
+        if account:
+            self.window.setWindowTitle(f"{APP_NAME} — {account}")
+        self.window.settings_view.show_accounts([account] if account else [], account)
         self.window.restore_geometry(self.qsettings)
-        self.tray = Tray() if (Tray.available() if use_tray is None else use_tray) else None
+        self.shares_tray = tray is not None
+        if tray is None and (Tray.available() if use_tray is None else use_tray):
+            tray = Tray()
+        self.tray = tray
         self.window.keep_in_tray = self.tray is not None
         self.import_dialog: ImportDialog | None = None
         self.triage_listing = None
@@ -189,7 +205,10 @@ class DesktopApp:
         settings.save_requested.connect(self.save_settings)
         settings.clear_demo_requested.connect(self.clear_demo)
         settings.database_change_requested.connect(self.change_database)
-        if self.tray:
+        settings.account_add_requested.connect(
+            lambda name: self._write(ADD_ACCOUNT, accounts.add_account_job, name, str(self.db_path), recompute=False)
+        )
+        if self.tray and not self.shares_tray:
             self.tray.open_requested.connect(window.bring_to_front)
             self.tray.import_requested.connect(self.choose_and_import)
             self.tray.pause_requested.connect(self.pause_alerts)
@@ -242,7 +261,7 @@ class DesktopApp:
         # Everything built so far lives as long as the app: out of the garbage collector's way, its full
         # collections stop rescanning it (tens of milliseconds each on the GUI thread).
         gc.freeze()
-        if self.tray:
+        if self.tray and not self.shares_tray:
             self.tray.show()
         if show:
             self.window.show()
@@ -256,7 +275,7 @@ class DesktopApp:
         self.window.save_geometry(self.qsettings)
         self.window.quitting = True
         self.host.stop()  # cancels a running import first, so this does not wait for the rest of the file
-        if self.tray:
+        if self.tray and not self.shares_tray:
             self.tray.hide()
         self.window.close()
         QApplication.instance().quit()
@@ -326,7 +345,8 @@ class DesktopApp:
         if self.window.isVisible():
             dialog.show()
         if self.tray and self.tray.icon.isVisible():
-            self.tray.icon.showMessage("Report imported", text)
+            title = f"{self.account}: Report imported" if self.shares_tray else "Report imported"
+            self.tray.icon.showMessage(title, text)
 
     @while_running
     def _job_finished(self, what: str, result) -> None:
@@ -350,6 +370,8 @@ class DesktopApp:
             self.window.undo_offer.offer(result)
         elif what == UNDO_MARK:
             self._mark_taken_back(result)
+        elif what == ADD_ACCOUNT and result is not None:
+            self._account_added(result)
         elif what == COMPLETE_TRIAGE and result:
             self.window.notify(
                 f"Triage {result['number']} completed: {result['resolved']} of {result['items']} items resolved."
@@ -432,13 +454,30 @@ class DesktopApp:
             self.import_paths(paths)
 
     def import_paths(self, paths: list[str]) -> None:
+        """Import the files. A seller in more than one marketplace is asked first which marketplace rows of
+        orders not imported yet take; a seller in one imports at once (the summary names the marketplace)."""
         if self.import_dialog is not None and self.import_dialog.results is None:
-            QMessageBox.information(self.window, APP_NAME, "An import is running; wait for it to finish.")
+            if not self.import_dialog.started:  # still asking for the marketplace: bring it forward
+                self.import_dialog.raise_()
+                self.import_dialog.activateWindow()
+                text = "An import is waiting for you to choose the marketplace; import or cancel it first."
+            else:
+                text = "An import is running; wait for it to finish."
+            QMessageBox.information(self.window, APP_NAME, text)
             return
-        self.import_dialog = ImportDialog(paths, self.window)
-        self.import_dialog.cancel_requested.connect(lambda: self._ask("cancel_import"))
-        self.import_dialog.show()
-        self._ask("submit_import", [str(path) for path in paths])
+        home, sold_in = None, set()
+        if self.state is not None:
+            home = self.state.settings.marketplace
+            sold_in = {*(self.state.metrics.get("marketplaces") or ())}
+            sold_in |= {clock.marketplace for clock in self.state.clocks if clock.marketplace}
+        files = [str(path) for path in paths]
+        dialog = ImportDialog(paths, self.window, home, sorted(sold_in))
+        dialog.cancel_requested.connect(lambda: self._ask("cancel_import"))
+        dialog.start_requested.connect(lambda marketplace: self._ask("submit_import", files, marketplace))
+        self.import_dialog = dialog
+        dialog.show()
+        if not dialog.asking:
+            dialog.start()
 
     @while_running
     def _import_progressed(self, progress) -> None:
@@ -474,13 +513,31 @@ class DesktopApp:
         self._write(REMOVE_DEMO, demo_state.remove)
         self.window.settings_view.clear_demo.setEnabled(False)
 
+    def _account_added(self, account: accounts.Account) -> None:
+        answer = QMessageBox.question(
+            self.window,
+            APP_NAME,
+            f"The account {account.name} was added, with a database of its own:\n{account.database}\n\n"
+            "The monitor watches it beside this one from its next start. Restart the monitor now?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            ask_restart(["--account", account.name])  # every account, the new one in front
+            self.quit()
+
     def change_database(self, path: str) -> None:
         try:  # a file that is not a database (or cannot be created) is refused now, by the database's process
             self.host.call("check_database", path)
         except (HostRefused, HostGone) as error:
             QMessageBox.warning(self.window, APP_NAME, f"{error}\n\nThe app keeps using {self.db_path}.")
             return
-        self.qsettings.setValue("database/path", path)
+        if self.account is not None:  # one of several seller accounts: the accounts file names its database
+            try:
+                accounts.move_account(self.account, Path(path))
+            except (accounts.AccountError, OSError) as error:
+                QMessageBox.warning(self.window, APP_NAME, f"{error}\n\nThe app keeps using {self.db_path}.")
+                return
+        else:
+            self.qsettings.setValue("database/path", path)
         QMessageBox.information(
             self.window,
             APP_NAME,
@@ -572,6 +629,45 @@ class DesktopApp:
         self._write("Remembering the tray notice", host.save_tray_notice, recompute=False)
 
 
+def ask_restart(database: list[str] | None = None) -> None:
+    """Start the app again once this one has quit (its database processes ended, its socket closed);
+    `database`: the options choosing its database instead of this start's (`--account NAME`)."""
+    QApplication.instance().setProperty(RESTART_PROPERTY, json.dumps(database))
+
+
+def restart_if_asked() -> None:
+    """After the event loop ended: a new start of the app, on its own, if the seller asked for one."""
+    app = QApplication.instance()
+    asked = app.property(RESTART_PROPERTY) if app is not None else None
+    if not asked:
+        return
+    app.setProperty(RESTART_PROPERTY, "")
+    database = json.loads(asked)
+    main = Path(__file__).resolve().parent.parent / "main.py"
+    command = [sys.executable, str(main), *restart_arguments(drop_database=database is not None), *(database or [])]
+    subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL)
+
+
+DROPPED_ON_RESTART = {"--open": True, "--db": False, "--account": False}  # option: takes several values
+
+
+def restart_arguments(*, drop_database: bool = False) -> list[str]:
+    """This start's options, without the files it was given to import (they were imported), and without
+    the ones choosing its database when the restart chooses another."""
+    dropped = {"--open"} | ({"--db", "--account"} if drop_database else set())
+    kept, skipping, several = [], False, False
+    for argument in sys.argv[1:]:
+        name = argument.split("=", 1)[0]
+        if name in dropped:
+            skipping, several = "=" not in argument, DROPPED_ON_RESTART[name]
+        elif skipping and not argument.startswith("-"):
+            skipping = several
+        else:
+            skipping = False
+            kept.append(argument)
+    return kept
+
+
 def tray_status(state: services.MonitorState, at: float) -> tuple[str, str | None]:
     """The worst of the metrics' statuses and of the reply clocks' urgency, and the next deadline."""
     statuses = [state.metrics[key]["status"] for key in ("order_defect_rate", "late_response_rate")]
@@ -607,8 +703,17 @@ def run_desktop(args: argparse.Namespace) -> int:
     if args.screenshot:
         return screenshot(args)
     qsettings = QSettings()
-    path = database_path(args, qsettings)
     files = [str(file) for file in getattr(args, "open", None) or []]
+    try:
+        listed = accounts.load_accounts()
+        if not args.db and listed.registered:
+            from ui.accounts_app import run_accounts  # several seller accounts, one window each
+
+            return run_accounts(args, listed, qsettings, files)
+        path = database_path(args, qsettings)
+    except accounts.AccountError as error:
+        QMessageBox.critical(None, APP_NAME, str(error))
+        return 2
     instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
     if instance is None:
         return 0
@@ -649,6 +754,14 @@ def run_desktop(args: argparse.Namespace) -> int:
         return app.exec()
     finally:
         desktop.quit()  # whatever ended the loop, the database's process ends with the window
+        single_instance_close(instance)
+        restart_if_asked()
+
+
+def single_instance_close(instance) -> None:
+    """A new start right after this one must find nobody listening on the database's name."""
+    if instance is not None:
+        instance.close()
 
 
 def quit_on_signals(desktop: DesktopApp) -> None:
@@ -681,7 +794,7 @@ def screenshot(args: argparse.Namespace) -> int:
         return 2
     try:
         desktop = DesktopApp(database_path(args, QSettings()), use_tray=False, load_demo=True)
-    except StartRefused as error:
+    except (StartRefused, accounts.AccountError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

@@ -1,5 +1,5 @@
 """The table of open clocks: one immutable list of rows, a countdown column recomputed from absolute
-deadlines, and a proxy for the kind and channel filters."""
+deadlines, and a proxy for the kind, channel and marketplace filters."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from app.reasons import code_note
 from ui.table_model import CountdownTableModel, Index
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
-COUNTDOWN, WHAT, ORDER, CHANNEL, TOPIC, STARTED, DUE = range(7)
-HEADERS = ("Time left", "What", "Order", "Channel", "Topic / reason", "Received / started", "Due")
+COUNTDOWN, WHAT, ORDER, CHANNEL, TOPIC, STARTED, DUE, MARKETPLACE = range(8)
+HEADERS = ("Time left", "What", "Order", "Channel", "Topic / reason", "Received / started", "Due", "Marketplace")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 CLOCK_ROLE = Qt.ItemDataRole.UserRole + 2
 REPLY_KINDS = (BUYER_REPLY, CSBA_INQUIRY)
@@ -83,6 +83,7 @@ class ClocksModel(CountdownTableModel):
         self.all_rows: list[Clock] = []
         self.kinds: tuple[str, ...] | None = None
         self.channel: str | None = None
+        self.marketplace: str | None = None
 
     def set_rows(self, clocks: Sequence[Clock], zone: ZoneInfo | None = None) -> None:
         self.beginResetModel()
@@ -92,20 +93,26 @@ class ClocksModel(CountdownTableModel):
         self._at = self._now()
         self.endResetModel()
 
-    def set_filter(self, kinds: tuple[str, ...] | None, channel: str | None) -> None:
-        """Show only clocks of these kinds and this channel (None: all). Filtering here, in one list
-        comprehension, instead of a proxy's filterAcceptsRow: Qt would call into Python once per row on
-        every reset, 10,000 calls for a seller with years of unanswered history."""
+    def set_filter(self, kinds: tuple[str, ...] | None, channel: str | None, marketplace: str | None = None) -> None:
+        """Show only clocks of these kinds, this channel and this marketplace (None: all). Filtering here, in
+        one list comprehension, instead of a proxy's filterAcceptsRow: Qt would call into Python once per row
+        on every reset, 10,000 calls for a seller with years of unanswered history."""
         self.beginResetModel()
-        self.kinds, self.channel = kinds, channel
+        self.kinds, self.channel, self.marketplace = kinds, channel, marketplace
         self.rows = self._shown(self.all_rows)
         self.endResetModel()
 
     def _shown(self, clocks: list[Clock]) -> list[Clock]:
-        kinds, channel = self.kinds, self.channel
-        if kinds is None and channel is None:
+        kinds, channel, marketplace = self.kinds, self.channel, self.marketplace
+        if kinds is None and channel is None and marketplace is None:
             return clocks
-        return [c for c in clocks if (kinds is None or c.kind in kinds) and (channel is None or c.channel == channel)]
+        return [
+            c
+            for c in clocks
+            if (kinds is None or c.kind in kinds)
+            and (channel is None or c.channel == channel)
+            and (marketplace is None or c.marketplace == marketplace)
+        ]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
@@ -135,8 +142,11 @@ class ClocksModel(CountdownTableModel):
             return clock.detail_text + (f"\nReason code: {code}" if code else "")
         channel = f" ({clock.channel})" if clock.channel else ""
         order = f"Order {clock.order_id}{channel}" if clock.order_id else f"A question before buying: {NO_ORDER}"
+        market = f"\n{clock.marketplace} marketplace" if clock.marketplace else ""
         started = "Received" if clock.kind in REPLY_KINDS else "Started"
-        return f"{clock.label}: due {self._when(clock.due_at)}\n{order}\n{started} {self._when(clock.started_at)}"
+        return (
+            f"{clock.label}: due {self._when(clock.due_at)}\n{order}{market}\n{started} {self._when(clock.started_at)}"
+        )
 
     def _when(self, instant: float) -> str:
         return datetime.fromtimestamp(instant, tz=self.zone).strftime("%a %d %b, %H:%M")
@@ -154,6 +164,8 @@ class ClocksModel(CountdownTableModel):
             return clock.detail_text
         if column == STARTED:
             return self._when(clock.started_at)
+        if column == MARKETPLACE:
+            return clock.marketplace or ""
         return self._when(clock.due_at)
 
     def _sort_value(self, clock: Clock, column: int):
@@ -174,7 +186,13 @@ class ClocksFilter(QSortFilterProxyModel):
         self.setDynamicSortFilter(False)
 
     def set_kinds(self, kinds: tuple[str, ...] | None) -> None:
-        self.sourceModel().set_filter(kinds, self.sourceModel().channel)
+        model = self.sourceModel()
+        model.set_filter(kinds, model.channel, model.marketplace)
 
     def set_channel(self, channel: str | None) -> None:
-        self.sourceModel().set_filter(self.sourceModel().kinds, channel)
+        model = self.sourceModel()
+        model.set_filter(model.kinds, channel, model.marketplace)
+
+    def set_marketplace(self, marketplace: str | None) -> None:
+        model = self.sourceModel()
+        model.set_filter(model.kinds, model.channel, marketplace)

@@ -1,5 +1,6 @@
 """The dashboard: one card per metric with its rate, target, status colour and one plain sentence, the
-daily ODR chart against its 1 % line, and smaller charts for LRR, NFR and RDR."""
+daily ODR chart against its 1 % line, and smaller charts for LRR, NFR and RDR; with several marketplaces,
+the charts draw one marketplace's own lines or all of them together, as the seller chooses."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import date
 from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
+    QButtonGroup,
+    QComboBox,
     QDateEdit,
     QFrame,
     QGridLayout,
@@ -24,10 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.metrics import FIGURE_KEYS, STATUS_RANK, worst_status
 from app.reconcile import verdict
 from app.services import MonitorState
 from app.summary import METRIC_NAMES, SENTENCES, headline_rate, percent, short_day
 from ui.charts import OdrChart, RateChart, window_bounds
+from ui.icons import status_icon
 from ui.theme import ALL_COLOUR, STATUS_COLOURS, STATUS_WORDS
 
 TARGETS = {
@@ -41,6 +46,9 @@ SMALL_CHART_MIN_WIDTH = 250
 CARD_MIN_WIDTH = 220  # "Over the limit" and "FBA 1.09 % · FBM 2.96 %" on one line each
 CARD_TITLES = {**METRIC_NAMES, "live_order_defect_rate": "Live ODR (last 60 days)"}
 ODR_KEYS = ("order_defect_rate", "live_order_defect_rate")
+ALL_MARKETPLACES = ""  # the charts' choice of every marketplace together
+ALL_MARKETPLACES_SCOPE = "all marketplaces together"
+CHOSEN_BACKGROUND = "#37474f"  # the marketplace the charts draw: dark enough for white words
 SOURCES = {  # data_through's sources, in the seller's words, with the report that brings each up to date
     "orders": ("orders", "All Orders report"),
     "feedback": ("feedback", "Feedback report"),
@@ -76,6 +84,119 @@ def channels_text(figure: dict) -> str:
     """Both channels' rates (each judged on its own against 1 %) and all orders together, as context."""
     parts = [f"{channel} {percent(part['rate'])}" for channel, part in figure["by_channel"].items() if part["orders"]]
     return " · ".join([*parts, f"all {percent(figure['rate'])}"])
+
+
+def marketplace_status(block: dict) -> str:
+    """A marketplace's worst figure's status: the one it could be suspended over first."""
+    return worst_status(block[key]["status"] for key in FIGURE_KEYS)
+
+
+def worst_first(marketplaces: dict) -> list[tuple[str, str]]:
+    """(code, status) of every marketplace, the worst first: by its worst status, then by its ODR as Amazon
+    judges it (the worse channel's), the nearest to the line first."""
+
+    def severity(code: str) -> tuple:
+        odr = marketplaces[code]["order_defect_rate"]
+        channel = odr.get("worst_channel")
+        rate = odr["by_channel"][channel]["rate"] if channel else odr["rate"]
+        return -STATUS_RANK.get(marketplace_status(marketplaces[code]), -1), -(rate or 0), code
+
+    return [(code, marketplace_status(marketplaces[code])) for code in sorted(marketplaces, key=severity)]
+
+
+def opening_choice(ordered: list[tuple[str, str]]) -> str:
+    """The worst marketplace while it is at risk or over the limit: a calm line over every marketplace
+    together must not be the first thing a seller sees while one of them breaches."""
+    if ordered and ordered[0][1] in ("at_risk", "breach"):
+        return ordered[0][0]
+    return ALL_MARKETPLACES
+
+
+class MarketplaceChoice(QWidget):
+    """Which marketplace the charts draw: all together, or one of them, worst first, each with its status
+    mark. One click, or the arrow keys; a list to pick from when the buttons do not fit the width."""
+
+    chosen = Signal(str)  # a marketplace code, or ALL_MARKETPLACES
+
+    def __init__(self):
+        super().__init__()
+        self.label = QLabel("Charts:")
+        self.group = QButtonGroup(self)
+        self.group.buttonClicked.connect(lambda button: self.chosen.emit(button.property("marketplace")))
+        self.buttons: dict[str, QPushButton] = {}
+        self.combo = QComboBox()
+        self.combo.setToolTip("Which marketplace the charts draw")
+        self.combo.activated.connect(lambda index: self.chosen.emit(self.combo.itemData(index)))
+        self.combo.hide()
+        self.row = QHBoxLayout()
+        self.row.setSpacing(4)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addLayout(self.row)
+        layout.addWidget(self.combo)
+        layout.addStretch()
+        # The drawn marketplace must stand out at a glance: the style's own pressed look barely shows (not in bold:
+        # a bold word outgrows the width its button was given).
+        self.setStyleSheet(
+            "QPushButton { background: white; border: 1px solid #b0b8c0; border-radius: 4px; padding: 3px 10px; }"
+            " QPushButton:hover { border-color: #1565c0; }"
+            " QPushButton:focus { border: 2px solid #1565c0; padding: 2px 9px; }"
+            f" QPushButton:checked {{ background: {CHOSEN_BACKGROUND}; color: white; }}"
+        )
+        self.ordered: list[tuple[str, str]] = []
+        self.narrow = False
+
+    def set_marketplaces(self, ordered: list[tuple[str, str]]) -> None:
+        """Offer every marketplace together, then each (code, status) in `ordered`."""
+        if ordered == self.ordered:
+            return
+        self.ordered = ordered
+        for button in self.buttons.values():
+            self.group.removeButton(button)
+            button.deleteLater()
+        self.buttons = {}
+        self.combo.clear()
+        self._add(ALL_MARKETPLACES, "All marketplaces", None, "Every marketplace's orders together")
+        for code, status in ordered:
+            words = STATUS_WORDS[status].lower()
+            self._add(code, code, status, f"{code}'s own figures, as Amazon judges {code}: {words}")
+        self._show_fitting()
+
+    def _add(self, code: str, text: str, status: str | None, tip: str) -> None:
+        button = QPushButton(text)
+        button.setCheckable(True)
+        button.setProperty("marketplace", code)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        if status:
+            button.setIcon(status_icon(status))
+        self.group.addButton(button)
+        self.row.addWidget(button)
+        self.buttons[code] = button
+        if status:
+            self.combo.addItem(status_icon(status), text, code)
+        else:
+            self.combo.addItem(text, code)
+
+    def show_choice(self, code: str) -> None:
+        """Mark `code` as the one drawn (not a choice of the seller's: nothing is emitted)."""
+        self.buttons[code].setChecked(True)
+        self.combo.setCurrentIndex(self.combo.findData(code))
+
+    def fit(self, width: int) -> None:
+        """Buttons when they fit `width`, else the list: the dashboard never scrolls sideways."""
+        spacing = self.row.spacing()
+        needed = self.label.sizeHint().width() + sum(b.sizeHint().width() + spacing for b in self.buttons.values())
+        narrow = needed + self.layout().spacing() > width
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self._show_fitting()
+
+    def _show_fitting(self) -> None:
+        for button in self.buttons.values():
+            button.setHidden(self.narrow)
+        self.combo.setHidden(not self.narrow)
 
 
 def coverage_text(data_through: dict, as_of: date, today: date | None = None) -> str:
@@ -239,7 +360,8 @@ class CardRows(QWidget):
 
 class DashboardView(QWidget):
     """Cards, charts and the comparison with Amazon's own report; an empty state until orders exist. The
-    seller may look at the figures as of any past day (`as_of_chosen`: a day, or None for today)."""
+    seller may look at the figures as of any past day (`as_of_chosen`: a day, or None for today), and with
+    several marketplaces choose the one the charts draw (`chart_choice`)."""
 
     import_requested = Signal()
     as_of_chosen = Signal(object)
@@ -274,6 +396,12 @@ class DashboardView(QWidget):
         self.today.setEnabled(False)
         self.today.clicked.connect(lambda: self.as_of_chosen.emit(None))
         self.live_day: date | None = None
+        self.chart_choice = MarketplaceChoice()
+        self.chart_choice.chosen.connect(self._chart_chosen)
+        self.chart_choice.hide()
+        self.state: MonitorState | None = None
+        self.chosen_marketplace: str | None = None  # the seller's own choice; None: the opening one
+        self.drawn_marketplace = ALL_MARKETPLACES
 
         content = ScrolledPage()
         layout = QVBoxLayout(content)
@@ -289,6 +417,7 @@ class DashboardView(QWidget):
         self.card_rows = CardRows(list(self.cards.values()))
         layout.addWidget(self.card_rows)
         layout.addWidget(self.reconciliation)
+        layout.addWidget(self.chart_choice)
         self.odr_chart.setMinimumHeight(170)
         layout.addWidget(self.odr_chart, 3)
         self.small_charts = QBoxLayout(QBoxLayout.Direction.LeftToRight)
@@ -329,15 +458,42 @@ class DashboardView(QWidget):
         self.coverage.setVisible(bool(text))
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key], state.metrics.get("marketplaces"))
+        self.state = state
+        self._draw_charts()
         self._reflow_cards()
-        # The daily lines are drawn over every marketplace; the cards judge each one on its own.
-        scope = "all marketplaces together" if len(state.metrics.get("marketplaces") or {}) > 1 else ""
-        for chart in (self.odr_chart, self.lrr_chart, self.nfr_chart, self.rdr_chart):
-            chart.set_points(state.series)
-            chart.set_scope(scope)
-        self.odr_chart.set_window(*window_bounds(state.metrics["order_defect_rate"]))
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
+
+    def _draw_charts(self) -> None:
+        """The chosen marketplace's own lines, or every marketplace's together; with one marketplace, its
+        lines and no choice."""
+        marketplaces = self.state.metrics.get("marketplaces") or {}
+        own = self.state.series_by_marketplace
+        # Figures kept from before marketplaces had lines of their own have none: drawn together until the
+        # recomputation brings them.
+        several = len(marketplaces) > 1 and all(code in own for code in marketplaces)
+        ordered = worst_first(marketplaces) if several else []
+        self.chart_choice.set_marketplaces(ordered)
+        self.chart_choice.setVisible(several)
+        offered = [ALL_MARKETPLACES, *(code for code, _ in ordered)]
+        drawn = self.chosen_marketplace if self.chosen_marketplace in offered else opening_choice(ordered)
+        if several:
+            self.chart_choice.show_choice(drawn)
+        self.drawn_marketplace = drawn
+        if drawn:
+            series, scope = own[drawn], drawn
+        else:
+            series, scope = self.state.series, ALL_MARKETPLACES_SCOPE if len(marketplaces) > 1 else ""
+        for chart in (self.odr_chart, self.lrr_chart, self.nfr_chart, self.rdr_chart):
+            chart.set_points(series)
+            chart.set_scope(scope)
+        self.odr_chart.set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+
+    def _chart_chosen(self, code: str) -> None:
+        # The seller's choice stays through later recomputations and other days.
+        self.chosen_marketplace = code
+        if self.state is not None:
+            self._draw_charts()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -348,6 +504,7 @@ class DashboardView(QWidget):
         # cards' height must not change their columns back and forth.
         bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.card_rows.fit(self.width() - bar)
+        self.chart_choice.fit(self.width() - bar)
         # Three charts a row need 250 pixels each for their titles and months; a narrower window (half a
         # laptop's screen) stacks them, the page scrolling down to them.
         beside = self.width() - bar >= 3 * SMALL_CHART_MIN_WIDTH + 2 * self.small_charts.spacing()

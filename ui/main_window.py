@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import MonitorState
+from ui.account_bar import AccountBar
 from ui.amazon_panel import AmazonHealthPanel
 from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.dashboard import DashboardView
@@ -125,6 +126,8 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 4)
+        self.account_bar = AccountBar()  # shown with more than one seller account
+        layout.addWidget(self.account_bar)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.alert_banner)
         layout.addWidget(self.tabs, 1)

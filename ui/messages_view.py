@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +27,8 @@ from ui.clocks_model import (
     CLOCK_ROLE,
     DUE,
     KIND_FILTERS,
+    MARKETPLACE,
+    ORDER,
     REPLY_KINDS,
     STARTED,
     TOPIC,
@@ -34,16 +36,26 @@ from ui.clocks_model import (
     ClocksFilter,
     ClocksModel,
 )
-from ui.dashboard import EmptyState
-from ui.table_model import configure_table, countdown_timer, give_way, set_widths
+from ui.dashboard import EmptyState, WrappingLabel
+from ui.table_model import (
+    configure_table,
+    countdown_timer,
+    fill_marketplace_filter,
+    give_way,
+    hidden_overdue_text,
+    marketplace_filter,
+    set_widths,
+)
+from ui.theme import URGENCY_COLOURS
 
 FIT_ROWS = 50  # rows measured when the columns are fitted to their contents
 TOPIC_LEAST = 140  # "Topic / reason" keeps room for a few words of what the buyer wrote
 # How the table makes room on a narrow window (half a laptop's screen), in order, when it is too narrow for
 # every column at its measured width: a column each row's tooltip repeats is folded away (None; the channel
 # filter and "Time left" say the same), a long one is cut down to a width (whole in its tooltip). "Time left"
-# never gives way (it is what the table is for), nor the order id (cut, it cannot be looked up).
-GIVE_WAY = ((CHANNEL, None), (STARTED, None), (DUE, None), (WHAT, 140))
+# never gives way (it is what the table is for), nor the order id (cut, it cannot be looked up). The
+# marketplace outlasts "Due": it says in which Seller Central the deadline is met, "Time left" says when.
+GIVE_WAY = ((CHANNEL, None), (STARTED, None), (DUE, None), (MARKETPLACE, None), (WHAT, 140))
 
 
 class MessagesView(QWidget):
@@ -70,7 +82,13 @@ class MessagesView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(TOPIC, QHeaderView.ResizeMode.Stretch)
         header.setResizeContentsPrecision(FIT_ROWS)
+        header.moveSection(header.visualIndex(MARKETPLACE), header.visualIndex(ORDER) + 1)
+        self.table.setColumnHidden(MARKETPLACE, True)
         self.ideal_widths: dict[int, int] = {}
+        # Open and overdue clocks per marketplace, as of the last recomputation; whether the column is shown.
+        self.marketplace_counts: dict[str, tuple[int, int]] = {}
+        self.marketplaces_named = False
+        self.marketplace_column = False
         self.table.viewport().installEventFilter(self)
         self.table.doubleClicked.connect(lambda _: self._open_timeline())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
@@ -85,7 +103,14 @@ class MessagesView(QWidget):
         self.channel_filter.setAccessibleName("Show clocks of channel")
         self.channel_filter.currentTextChanged.connect(lambda text: self.proxy.set_channel(CHANNEL_FILTERS[text]))
         self.channel_filter.currentTextChanged.connect(lambda _: self._fit_columns())
-        self.summary = QLabel("")
+        self.marketplace_filter = marketplace_filter("Show clocks of marketplace")
+        self.marketplace_filter.currentIndexChanged.connect(lambda _: self._marketplace_chosen())
+        self.hidden_overdue = QLabel("")
+        self.hidden_overdue.setStyleSheet(f"color: {URGENCY_COLOURS['overdue']}; font-weight: 600;")
+        self.hidden_overdue.hide()
+        # Wrapped rather than cut when the marketplace filter takes the row's room on a narrow window.
+        self.summary = WrappingLabel("")
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.replied_button = QPushButton("Mark &replied")
         self.replied_button.setToolTip(
@@ -107,8 +132,9 @@ class MessagesView(QWidget):
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.kind_filter)
         filters.addWidget(self.channel_filter)
+        filters.addWidget(self.marketplace_filter)
         filters.addStretch()
-        filters.addWidget(self.summary)
+        filters.addWidget(self.summary, 1)
         actions = QHBoxLayout()
         actions.addWidget(self.replied_button)
         actions.addWidget(self.no_response_button)
@@ -119,6 +145,7 @@ class MessagesView(QWidget):
         page = QVBoxLayout(table_page)
         page.setContentsMargins(0, 0, 0, 0)
         page.addLayout(filters)
+        page.addWidget(self.hidden_overdue)
         page.addWidget(self.table)
         page.addLayout(actions)
         self.empty = EmptyState(
@@ -141,15 +168,47 @@ class MessagesView(QWidget):
         selected = self.selected_clock()
         self.model.set_rows(state.clocks, state.settings.zone)
         self.stack.setCurrentWidget(self.table_page if state.clocks else self.empty)
-        self._fit_columns()
         at, replies, overdue = self.model.at, 0, 0
+        by_marketplace: dict[str, list[int]] = {}
         for clock in state.clocks:  # one pass: with years of history there are thousands
+            late = clock.due_at < at
             replies += clock.kind in REPLY_KINDS
-            overdue += clock.due_at < at
-        self.summary.setText(f"{len(state.clocks)} open · {replies} buyer messages · {overdue} overdue")
+            overdue += late
+            if clock.marketplace:
+                mine = by_marketplace.setdefault(clock.marketplace, [0, 0])
+                mine[0] += 1
+                mine[1] += late
+        # Every clock is counted, whatever the filters show; each count stays whole on its line when the
+        # summary wraps (no-break spaces inside it).
+        counts = [f"{len(state.clocks)} open", f"{replies} buyer messages", f"{overdue} overdue"]
+        self.summary.setText(" · ".join(count.replace(" ", "\u00a0") for count in counts))
+        self.marketplace_counts = {code: (listed, late) for code, (listed, late) in by_marketplace.items()}
+        # A seller in several marketplaces sees the column even when every open clock is in one of them.
+        sold_in = set(state.metrics.get("marketplaces") or ()) | set(by_marketplace)
+        self.marketplaces_named = bool(by_marketplace) and len(sold_in) > 1
+        chosen = fill_marketplace_filter(self.marketplace_filter, self.marketplace_counts)
+        if chosen != self.model.marketplace:
+            self.proxy.set_marketplace(chosen)
+        self._marketplaces_shown()
+        self._fit_columns()
         if selected:
             self.select_item(selected.item_id)
         self._update_actions()
+
+    def _marketplace_chosen(self) -> None:
+        self.proxy.set_marketplace(self.marketplace_filter.currentData())
+        self._marketplaces_shown()
+        self._fit_columns()
+
+    def _marketplaces_shown(self) -> None:
+        """The column when the seller sells in several marketplaces and all of them are listed (filtered to
+        one, every row would say the same); the overdue clocks the filter hides, said beside it."""
+        chosen = self.model.marketplace
+        self.marketplace_column = self.marketplaces_named and chosen is None
+        self.table.setColumnHidden(MARKETPLACE, not self.marketplace_column)
+        hidden = sum(late for code, (_, late) in self.marketplace_counts.items() if chosen not in (None, code))
+        self.hidden_overdue.setText(hidden_overdue_text(hidden))
+        self.hidden_overdue.setVisible(bool(hidden))
 
     def _fit_columns(self) -> None:
         """Fit the columns to FIT_ROWS rows (the header's precision) if the table is on screen, else when
@@ -169,9 +228,15 @@ class MessagesView(QWidget):
         """No sideways scrolling: when the table is narrower than every column at its measured width,
         columns give way (GIVE_WAY) until "Topic / reason" has TOPIC_LEAST."""
         room = self.table.viewport().width() - TOPIC_LEAST
-        widths, hidden = give_way(self.ideal_widths, GIVE_WAY, room)
+        shown = {
+            column: width
+            for column, width in self.ideal_widths.items()
+            if column != MARKETPLACE or self.marketplace_column
+        }
+        order = tuple((column, least) for column, least in GIVE_WAY if column in shown)
+        widths, hidden = give_way(shown, order, room)
         # A column folded last may leave room over: the cut ones get it back first.
-        for column, _ in GIVE_WAY:
+        for column, _ in order:
             spare = room - sum(width for shown, width in widths.items() if shown not in hidden)
             if spare > 0 and column not in hidden:
                 widths[column] = min(self.ideal_widths[column], widths[column] + spare)
@@ -191,6 +256,7 @@ class MessagesView(QWidget):
         """Clear the filters (an alert's clock must be listed to be selected)."""
         self.kind_filter.setCurrentIndex(0)
         self.channel_filter.setCurrentIndex(0)
+        self.marketplace_filter.setCurrentIndex(0)
 
     def selected_clock(self) -> Clock | None:
         rows = self.table.selectionModel().selectedRows()

@@ -3,6 +3,7 @@ warning levels, alert thresholds), where the database lives, and the demo data."
 
 from __future__ import annotations
 
+import html
 import zoneinfo
 from datetime import date
 from pathlib import Path
@@ -165,6 +166,7 @@ class SettingsView(QWidget):
     save_requested = Signal(dict)
     clear_demo_requested = Signal()
     database_change_requested = Signal(str)
+    account_add_requested = Signal(str)  # the new seller account's name
 
     def __init__(self, db_path: Path):
         super().__init__()
@@ -221,6 +223,7 @@ class SettingsView(QWidget):
         data.addRow("", change_db)
         data.addRow("", self.demo_on_empty)
         data.addRow("", self.clear_demo)
+        data.addRow("Seller accounts", self._accounts_row())
 
         self.save_button = QPushButton("&Save settings")
         self.save_button.setDefault(True)
@@ -256,6 +259,40 @@ class SettingsView(QWidget):
         outer = QVBoxLayout(self)
         outer.addWidget(scroll)
         outer.addLayout(buttons)
+
+    def _accounts_row(self) -> QWidget:
+        """Another seller account (a second region, a client): its own database, watched beside this one."""
+        add = QPushButton("Add a seller account…")
+        add.setToolTip("Each account keeps its own reports, settings and mailbox; the window switches between them")
+        add.clicked.connect(self._ask_account_name)
+        self.accounts_note = QLabel("")
+        self.accounts_note.setWordWrap(True)
+        row = QWidget()
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.accounts_note)
+        return row
+
+    def show_accounts(self, names: list[str], current: str | None) -> None:
+        """Which accounts there are and which one these settings belong to."""
+        if len(names) > 1 and current:
+            self.accounts_note.setText(
+                f"These settings are for <b>{html.escape(current)}</b>. Your accounts: "
+                f"{html.escape(', '.join(names))}. Renaming or removing one: <code>account rename</code>, "
+                "<code>account remove</code> on the command line (removing asks first and keeps a backup)."
+            )
+        else:
+            self.accounts_note.setText("One seller account.")
+
+    def _ask_account_name(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(
+            self, "Add a seller account", "The account's name (for example EU, or North America):"
+        )
+        if ok and name.strip():
+            self.account_add_requested.emit(name.strip())
 
     def _database_row(self) -> QWidget:
         """The path, and buttons to copy it or open its folder (for a backup, or to find the file again)."""

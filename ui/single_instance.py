@@ -28,6 +28,7 @@ from pathlib import Path
 from PySide6.QtCore import QDir, QLockFile, QObject, QSettings, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from app import accounts
 from app.autostart import APP_NAME
 from storage.db import APP_NAME as ORGANIZATION
 from storage.db import DB_ENV, default_db_path
@@ -46,9 +47,15 @@ ALREADY_RUNNING = "Account Health Monitor is already running on {path}: its wind
 
 
 def database_path(args: argparse.Namespace, settings: QSettings) -> Path:
-    """`--db`, then `$AHM_DB`, then the file chosen in Settings, then the platform's data folder."""
+    """`--db`, then `--account`, then the account used last (`app.accounts`), then `$AHM_DB`, then the file
+    chosen in Settings, then the platform's data folder."""
+    account = getattr(args, "account", None)
+    if args.db and account:
+        raise accounts.AccountError("--db and --account both name a database: give one of them.")
     if args.db:
         return Path(args.db)
+    if account or accounts.load_accounts().registered:
+        return accounts.choose_database(None, account)
     if os.environ.get(DB_ENV):
         return default_db_path()
     chosen = settings.value("database/path")
@@ -59,7 +66,10 @@ def handed_over(args: argparse.Namespace) -> bool:
     """Before the window's modules load (seconds): when a monitor already runs on this start's database,
     ask it to come forward and say so; True then, and this start ends. The app's settings are read by name
     here (the window sets the same names on its QApplication), since no QApplication exists yet."""
-    path = database_path(args, QSettings(ORGANIZATION, APP_NAME))
+    try:
+        path = database_path(args, QSettings(ORGANIZATION, APP_NAME))
+    except accounts.AccountError:  # the window's start says why, in a message box a login start shows too
+        return False
     files = [str(file) for file in getattr(args, "open", None) or []]
     if ask_running(instance_name(path), files) is None:
         return False
@@ -195,6 +205,15 @@ def ask_running(name: str, files: Sequence[str] = ()) -> bool | None:
     if socket.state() != QLocalSocket.LocalSocketState.UnconnectedState:
         socket.waitForDisconnected(CONNECT_MS)
     return answered
+
+
+def is_running(db_path: Path) -> bool:
+    """Whether a monitor runs on the database: it listens on its name (nothing is asked of it)."""
+    socket = QLocalSocket()
+    socket.connectToServer(instance_name(Path(db_path)))
+    connected = socket.waitForConnected(CONNECT_MS)
+    socket.abort()
+    return connected
 
 
 def claim(name: str, files: Sequence[str] = ()) -> RunningInstance | bool:

@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 TICKED_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole]
@@ -103,3 +103,45 @@ def set_widths(table: QTableView, widths: dict[int, int], hidden: set[int]) -> N
         table.setColumnHidden(column, column in hidden)
         if column not in hidden and table.columnWidth(column) != width:
             table.setColumnWidth(column, width)
+
+
+ALL_MARKETPLACES = "All marketplaces"
+
+
+def marketplace_filter(accessible_name: str) -> QComboBox:
+    """The marketplace filter: hidden until the rows name more than one marketplace."""
+    combo = QComboBox()
+    combo.setAccessibleName(accessible_name)
+    combo.addItem(ALL_MARKETPLACES, None)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.hide()
+    return combo
+
+
+def fill_marketplace_filter(combo: QComboBox, counts: dict[str, tuple[int, int]]) -> str | None:
+    """List the marketplaces with their (open, overdue) counts, in alphabetical order: an order by urgency
+    would move the entries under the seller's hand at every recomputation, and the overdue count already
+    points at the marketplace that needs them. Keeps the one chosen while it is still listed; returns the
+    marketplace chosen (None: all)."""
+    chosen = combo.currentData()
+    combo.blockSignals(True)
+    try:
+        combo.clear()
+        combo.addItem(ALL_MARKETPLACES, None)
+        for code in sorted(counts):
+            open_count, overdue = counts[code]
+            combo.addItem(f"{code} ({open_count} open{f', {overdue} overdue' if overdue else ''})", code)
+        # A filter the seller cannot see would hide rows without a word: with one marketplace, show all.
+        index = combo.findData(chosen) if len(counts) > 1 else 0
+        combo.setCurrentIndex(max(index, 0))
+    finally:
+        combo.blockSignals(False)
+    combo.setVisible(len(counts) > 1)
+    return combo.currentData()
+
+
+def hidden_overdue_text(hidden: int) -> str:
+    """What a marketplace filter hides that is past its deadline: never hidden without a word."""
+    if not hidden:
+        return ""
+    return "1 overdue in another marketplace" if hidden == 1 else f"{hidden} overdue in other marketplaces"

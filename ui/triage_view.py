@@ -43,24 +43,37 @@ from PySide6.QtWidgets import (
 )
 
 from app.reasons import code_note
-from app.triage import CATEGORIES, KIND_NAMES, TriageItem, TriageList
+from app.triage import CATEGORIES, KIND_NAMES, STATUS_CHANGE, TriageItem, TriageList
 from ui.clocks_model import countdown_text
 from ui.confirm import confirm
 from ui.dashboard import EmptyState, WrappingLabel
-from ui.table_model import CountdownTableModel, Index, configure_table, countdown_timer, give_way, set_widths
+from ui.table_model import (
+    CountdownTableModel,
+    Index,
+    configure_table,
+    countdown_timer,
+    fill_marketplace_filter,
+    give_way,
+    hidden_overdue_text,
+    marketplace_filter,
+    set_widths,
+)
 from ui.theme import URGENCY_BACKGROUNDS, URGENCY_COLOURS, qcolor, urgency
 
-STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL, CARRIED = range(10)
+STATUS, DATE, CATEGORY, WHAT, ORDER, CHANNEL, EFFECT, CLOCK, REMOVAL, CARRIED, MARKETPLACE = range(11)
 WIDEST = {EFFECT: 140, REMOVAL: 112, CATEGORY: 120, CARRIED: 70, CHANNEL: 64}  # measured widths are capped at
 # How the list makes room, in order, when it is too narrow: a column the panel repeats is folded away
 # (None), a long one is elided down to a width (whole in its tooltip and the panel). At half a laptop's screen
-# the list keeps the status, category, what happened and the deadline; the panel says the rest.
+# the list keeps the status, category, what happened and the deadline; the panel says the rest. While
+# every marketplace is listed, each row's marketplace (in which Seller Central it is dealt with) outlasts the
+# removal ground, which few rows have.
 GIVE_WAY = (
     (CARRIED, None),
     (EFFECT, 120),
     (CATEGORY, 118),
     (CHANNEL, None),
     (REMOVAL, None),
+    (MARKETPLACE, None),
     (EFFECT, None),
     (DATE, None),
     (ORDER, None),
@@ -81,6 +94,7 @@ HEADERS = (
     "Deadline",
     "Removal ground",
     "Carried",
+    "Marketplace",
 )
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -113,6 +127,14 @@ def removal_text(item: TriageItem) -> str:
     return "no removal ground: never ask for removal; contact the buyer and resolve the problem"
 
 
+def marketplace_text(item: TriageItem, named: bool) -> str:
+    """The item's marketplace; "all" for a status change when the list names marketplaces (its figure is
+    over every marketplace)."""
+    if item.marketplace:
+        return item.marketplace
+    return "all" if named and item.kind == STATUS_CHANGE else ""
+
+
 def deadline_text(item: TriageItem, zone: ZoneInfo) -> str:
     """The item's one deadline as a moment: a local midnight is the end of the day before, so a removal
     window's last day and its clock read the same."""
@@ -139,11 +161,13 @@ class TriageModel(CountdownTableModel):
     def __init__(self, now: Callable[[], float] = time.time):
         super().__init__(now)
         self.carried: dict[str, int | None] = {}
+        self.marketplaces_named = False
 
     def set_rows(self, items: Sequence[TriageItem], carried: dict[str, int | None] | None = None) -> None:
         self.beginResetModel()
         self.rows = list(items)
         self.carried = dict(carried or {})
+        self.marketplaces_named = any(item.marketplace for item in self.rows)
         self._at = self._now()
         self.endResetModel()
 
@@ -197,6 +221,8 @@ class TriageModel(CountdownTableModel):
             return "" if item.resolved else countdown_text(item.due_at - self._at)
         if column == CARRIED:
             return carried_text(self.carried.get(item.key))
+        if column == MARKETPLACE:
+            return marketplace_text(item, self.marketplaces_named)
         ground = (item.removal or {}).get("ground")
         return GROUND_SHORT.get(ground, ground or "") if item.removal else ""
 
@@ -215,6 +241,7 @@ class TriageFilter(QSortFilterProxyModel):
     def __init__(self):
         super().__init__()
         self.category: str | None = None
+        self.marketplace: str | None = None
         self.show_resolved = True
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)  # the clock tick must not re-filter every row each second
@@ -227,11 +254,22 @@ class TriageFilter(QSortFilterProxyModel):
         self.show_resolved = show
         self.invalidate()
 
+    def set_marketplace(self, marketplace: str | None) -> None:
+        self.marketplace = marketplace
+        self.invalidate()
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         item = self.sourceModel().rows[source_row]
         if self.category is not None and item.category != self.category:
             return False
+        if not self.in_marketplace(item):
+            return False
         return self.show_resolved or not item.resolved
+
+    def in_marketplace(self, item: TriageItem) -> bool:
+        """Whether the marketplace filter lists the item: a status change is about a figure over every
+        marketplace, so it is listed under each."""
+        return self.marketplace is None or item.marketplace in (None, self.marketplace)
 
 
 class TriageView(QWidget):
@@ -261,6 +299,9 @@ class TriageView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(WHAT, QHeaderView.ResizeMode.Stretch)
         header.setResizeContentsPrecision(50)
+        header.moveSection(header.visualIndex(MARKETPLACE), header.visualIndex(ORDER) + 1)
+        self.table.setColumnHidden(MARKETPLACE, True)
+        self.marketplace_column = False
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_selected())
 
         self.heading = WrappingLabel("")  # whole on two lines rather than cut beside the buttons
@@ -272,6 +313,11 @@ class TriageView(QWidget):
         self.category_filter.currentIndexChanged.connect(
             lambda _: self.proxy.set_category(self.category_filter.currentData())
         )
+        self.marketplace_filter = marketplace_filter("Show items of marketplace")
+        self.marketplace_filter.currentIndexChanged.connect(lambda _: self._marketplace_chosen())
+        self.hidden_overdue = QLabel("")
+        self.hidden_overdue.setStyleSheet(f"color: {URGENCY_COLOURS['overdue']}; font-weight: 600;")
+        self.hidden_overdue.hide()
         self.show_resolved = QCheckBox("Show resolved")
         self.show_resolved.setChecked(True)
         self.show_resolved.toggled.connect(self.proxy.set_show_resolved)
@@ -292,6 +338,7 @@ class TriageView(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.category_filter)
+        filters.addWidget(self.marketplace_filter)
         filters.addWidget(self.show_resolved)
         filters.addStretch()
 
@@ -340,6 +387,7 @@ class TriageView(QWidget):
         listing = QVBoxLayout(list_side)
         listing.setContentsMargins(0, 0, 0, 0)
         listing.addLayout(filters)
+        listing.addWidget(self.hidden_overdue)
         listing.addWidget(self.table)
         splitter.addWidget(list_side)
         splitter.addWidget(panel)
@@ -401,11 +449,49 @@ class TriageView(QWidget):
             + (f", {counts['overdue']} past their deadline" if counts["overdue"] else "")
             + (f", {counts['carried']} carried over" if counts["carried"] else "")
         )
+        self._list_marketplaces(listing)
         self.stack.setCurrentWidget(self.page if listing.items else self.empty)
         self.empty.action.setVisible(listing.last_completed_at is None or bool(listing.items))
         if selected is None or not self.select_item(selected.key):
             self._select_first_open()
         self._show_selected()
+
+    def _list_marketplaces(self, listing: TriageList) -> None:
+        """The marketplace filter with each marketplace's open and overdue items, when the list names more
+        than one (the counts in the heading stay those of the whole list)."""
+        counts: dict[str, list[int]] = {}
+        for item in listing.items:
+            if item.marketplace:
+                mine = counts.setdefault(item.marketplace, [0, 0])
+                mine[0] += not item.resolved
+                mine[1] += not item.resolved and item.passed(listing.at)
+        chosen = fill_marketplace_filter(self.marketplace_filter, {code: tuple(n) for code, n in counts.items()})
+        if chosen != self.proxy.marketplace:
+            self.proxy.set_marketplace(chosen)
+        self._marketplaces_shown()
+
+    def _marketplace_chosen(self) -> None:
+        self.proxy.set_marketplace(self.marketplace_filter.currentData())
+        self._marketplaces_shown()
+        if self.selected_item() is None:
+            self._select_first_open()
+
+    def _marketplaces_shown(self) -> None:
+        """The column while every marketplace is listed and the list names more than one (filtered to one,
+        every row would say the same); the overdue items the filter hides, said above the list."""
+        self.marketplace_column = not self.marketplace_filter.isHidden() and self.proxy.marketplace is None
+        self.table.setColumnHidden(MARKETPLACE, not self.marketplace_column)
+        hidden = 0
+        if self.listing is not None and self.proxy.marketplace is not None:
+            at = self.listing.at
+            hidden = sum(
+                1
+                for item in self.listing.items
+                if not item.resolved and item.passed(at) and not self.proxy.in_marketplace(item)
+            )
+        self.hidden_overdue.setText(hidden_overdue_text(hidden))
+        self.hidden_overdue.setVisible(bool(hidden))
+        self._fit_columns()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -435,10 +521,12 @@ class TriageView(QWidget):
         title: a cut title reads "emoval groun"."""
         if not self.ideal_widths:
             return
-        titles = {column: self._title_width(column) for column in self.ideal_widths}
-        widths = {column: max(width, titles[column]) for column, width in self.ideal_widths.items()}
+        shown = [column for column in self.ideal_widths if column != MARKETPLACE or self.marketplace_column]
+        titles = {column: self._title_width(column) for column in shown}
+        widths = {column: max(self.ideal_widths[column], titles[column]) for column in shown}
         room = self.table.viewport().width() - WHAT_LEAST
-        widths, hidden = give_way(widths, GIVE_WAY, room, lambda column, least: max(least, titles[column]))
+        order = tuple((column, least) for column, least in GIVE_WAY if column in widths)
+        widths, hidden = give_way(widths, order, room, lambda column, least: max(least, titles[column]))
         set_widths(self.table, widths, hidden)
 
     def _title_width(self, column: int) -> int:
@@ -454,6 +542,7 @@ class TriageView(QWidget):
     def show_all(self) -> None:
         """Clear the filters (an alert's item must be listed to be selected)."""
         self.category_filter.setCurrentIndex(0)
+        self.marketplace_filter.setCurrentIndex(0)
         self.show_resolved.setChecked(True)
 
     def selected_item(self) -> TriageItem | None:
@@ -556,7 +645,8 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float, carried_days: int | N
         if item.order_id
         else "No order (question before buying)"
     )
-    parts.append(f"<p>{order} · {e(item.day.strftime('%a %d %b %Y'))}</p>")
+    market = f" · <b>{e(item.marketplace)}&nbsp;marketplace</b>" if item.marketplace else ""
+    parts.append(f"<p>{order}{market} · {e(item.day.strftime('%a %d %b %Y'))}</p>")
     code = code_note(item.reason_code)  # the words name the reason; its code stays at hand, in grey
     shown_code = f"<br><span style='color:#777'>Reason code: {e(code)}</span>" if code else ""
     parts.append(f"<p>{e(item.what)}{shown_code}</p>")

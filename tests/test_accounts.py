@@ -15,7 +15,7 @@ import pytest
 from app import accounts
 from tests.conftest import SAMPLE_FILES
 from tests.test_marketplaces import write_reports
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, memory_passwords, private_qsettings
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, account_app_maker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,23 +230,10 @@ def monitor(qtbot, two_accounts, tmp_path, monkeypatch):
     monkeypatch.setattr("ui.tray.QSystemTrayIcon.show", lambda self: None)
     monkeypatch.setattr("ui.tray.QSystemTrayIcon.isVisible", lambda self: True)
     from ui.accounts_app import AccountsMonitor
-    from ui.application import DesktopApp
 
     clock = FixedClock(SAMPLE_NOW)
     listed = accounts.load_accounts(two_accounts["EU"].parent.parent)
-
-    def make_app(account, tray):
-        return DesktopApp(
-            account.database,
-            now=clock,
-            settings=private_qsettings(tmp_path),
-            passwords=memory_passwords(),
-            own_process=False,
-            tray=tray,
-            account=account.name,
-            check_seconds=0.2,
-        )
-
+    make_app = account_app_maker(tmp_path, clock, check_seconds=0.2)
     running = AccountsMonitor(list(listed.accounts), "Main", make_app, use_tray=True)
     shown = []
     monkeypatch.setattr(running.tray.icon, "showMessage", lambda title, *rest: shown.append(title))
@@ -362,19 +349,8 @@ def test_a_restart_starts_the_app_again_with_its_options_but_not_its_files(qtbot
 
 def test_without_a_tray_a_start_in_the_background_leaves_a_minimised_window(qtbot, two_accounts, tmp_path):
     from ui.accounts_app import AccountsMonitor
-    from ui.application import DesktopApp
 
-    def make_app(account, tray):
-        return DesktopApp(
-            account.database,
-            now=FixedClock(SAMPLE_NOW),
-            settings=private_qsettings(tmp_path),
-            passwords=memory_passwords(),
-            own_process=False,
-            tray=tray,
-            account=account.name,
-        )
-
+    make_app = account_app_maker(tmp_path, FixedClock(SAMPLE_NOW))
     listed = accounts.load_accounts(two_accounts["EU"].parent.parent)
     running = AccountsMonitor(list(listed.accounts), "EU", make_app, use_tray=False)
     try:

@@ -81,3 +81,23 @@ def reading(db_path):
         yield db
     finally:
         db.close()
+
+
+def account_app_maker(folder, now, **options):
+    """How the monitor of several seller accounts builds each account's DesktopApp, as the tests run it
+    (`ui.accounts_app.AccountsMonitor`'s make_app): a fixed clock, the test's own settings and keyring."""
+    from ui.application import DesktopApp
+
+    def make_app(account, tray):
+        return DesktopApp(
+            account.database,
+            now=now,
+            settings=private_qsettings(folder),
+            passwords=memory_passwords(),
+            own_process=False,
+            tray=tray,
+            account=account.name,
+            **options,
+        )
+
+    return make_app

@@ -29,7 +29,7 @@ from storage import open_db  # noqa: E402
 from tests.conftest import SAMPLE_FILES  # noqa: E402
 from tests.test_marketplace_views import write_inbox  # noqa: E402
 from tests.test_marketplaces import write_reports  # noqa: E402
-from tests.ui_support import FixedClock, memory_passwords, private_qsettings  # noqa: E402
+from tests.ui_support import FixedClock, account_app_maker  # noqa: E402
 
 NOW = datetime(2026, 11, 8, 23, 0, tzinfo=UTC).timestamp()
 SHOTS = ROOT / "docs" / "screenshots"
@@ -61,20 +61,8 @@ def build_accounts(folder: Path) -> None:
 
 def render(folder: Path) -> None:
     from ui.accounts_app import AccountsMonitor
-    from ui.application import DesktopApp
 
-    clock = FixedClock(NOW)
-
-    def make_app(account, tray):
-        return DesktopApp(
-            account.database,
-            now=clock,
-            settings=private_qsettings(folder),
-            passwords=memory_passwords(),
-            own_process=False,
-            tray=tray,
-            account=account.name,
-        )
+    make_app = account_app_maker(folder, FixedClock(NOW))
 
     listed = accounts.load_accounts()
     monitor = AccountsMonitor(list(listed.accounts), "EU", make_app, use_tray=False)

@@ -266,7 +266,6 @@ class SettingsView(QWidget):
         add.setToolTip("Each account keeps its own reports, settings and mailbox; the window switches between them")
         add.clicked.connect(self._ask_account_name)
         self.accounts_note = QLabel("")
-        self.accounts_note.setWordWrap(True)
         row = QWidget()
         layout = QVBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -277,10 +276,11 @@ class SettingsView(QWidget):
     def show_accounts(self, names: list[str], current: str | None) -> None:
         """Which accounts there are and which one these settings belong to."""
         if len(names) > 1 and current:
+            # Short lines rather than a wrapped paragraph: a form row gives a wrapped label too little height.
             self.accounts_note.setText(
-                f"These settings are for <b>{html.escape(current)}</b>. Your accounts: "
-                f"{html.escape(', '.join(names))}. Renaming or removing one: <code>account rename</code>, "
-                "<code>account remove</code> on the command line (removing asks first and keeps a backup)."
+                f"These settings are for <b>{html.escape(current)}</b>; your accounts: "
+                f"{html.escape(', '.join(names))}.<br>To rename or remove one, on the command line:<br>"
+                "<code>account rename</code>, <code>account remove</code> (asks first, keeps a backup)."
             )
         else:
             self.accounts_note.setText("One seller account.")

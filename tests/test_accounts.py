@@ -260,7 +260,8 @@ def test_the_window_shows_which_account_is_open_and_switches_in_one_click(qtbot,
     assert eu.account_bar.buttons["EU"].isChecked()
     assert set(monitor.apps["EU"].state.metrics["marketplaces"]) == {"UK", "DE"}
     assert set(monitor.apps["Main"].state.metrics["marketplaces"]) == {"US"}
-    assert accounts.load_accounts(monitor.apps["EU"].db_path.parent.parent).current.name == "EU"
+    home = monitor.apps["EU"].db_path.parent.parent
+    qtbot.waitUntil(lambda: accounts.load_accounts(home).current.name == "EU", timeout=WAIT_MS)  # the next start
 
 
 def test_the_tray_shows_the_worst_account_and_each_accounts_status(qtbot, monitor):

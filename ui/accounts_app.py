@@ -10,6 +10,7 @@ says which one is open.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -174,10 +175,8 @@ class AccountsMonitor:
         if visible:
             new.bring_to_front()
             old.hide()
-        try:
-            account_store.mark_used(name)
-        except (account_store.AccountError, OSError) as error:  # the next start opens another account: no harm
-            log.warning("could not remember the account used last: %s", error)
+        # Off the GUI thread: the accounts file's lock may be held a while (a backup of a removed account).
+        threading.Thread(target=remember_used, args=(name,), daemon=True).start()
 
     def bring_forward(self, name: str, files: list[str]) -> None:
         """A later start on one account's database: that account in front, its files imported."""
@@ -226,6 +225,13 @@ class AccountsMonitor:
         name, alert = self.named_alerts[named]
         self.switch(name)
         self.apps[name].open_alert(alert)
+
+
+def remember_used(name: str) -> None:
+    try:
+        account_store.mark_used(name)
+    except (account_store.AccountError, OSError) as error:  # the next start opens another account: no harm
+        log.warning("could not remember the account used last: %s", error)
 
 
 def run_accounts(args, listed: account_store.AccountList, qsettings, files: list[str]) -> int:

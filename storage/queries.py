@@ -29,9 +29,10 @@ def order_market_sql(market: Market | None) -> tuple[str, list]:
     """` AND …` keeping only orders of the marketplace (nothing without one)."""
     if market is None:
         return "", []
-    # Every stored order names its marketplace (the importer gives one, the migration filled the older ones),
-    # so a plain equality lets SQLite use the (marketplace, purchased_at) index; coalesce() or an OR with
-    # IS NULL would read every order of the marketplace instead.
+    # Spelled so SQLite can use the (marketplace, purchased_at) index: coalesce() would hide the column. The
+    # importer and the migration give every order its marketplace; an order stored without one is the home's.
+    if market.code == market.home:
+        return " AND (marketplace = ? OR marketplace IS NULL)", [market.code]
     return " AND marketplace = ?", [market.code]
 
 
@@ -70,8 +71,18 @@ def order_counts_by_day(
 def first_order_at(db: sqlite_utils.Database, market: Market | None = None) -> int | None:
     """The first purchase instant imported (a lone min(), answered from an index). The last day orders cover
     is `latest_seen`'s, which counts only what existed by the day asked about."""
-    where, params = order_market_sql(market)
-    return db.execute(f"SELECT min(purchased_at) FROM orders WHERE 1{where}", params).fetchone()[0]
+    if market is None:
+        return db.execute("SELECT min(purchased_at) FROM orders").fetchone()[0]
+    # One index lookup per marketplace value: an OR would make SQLite read every order of the marketplace.
+    wanted = [("marketplace = ?", [market.code])]
+    if market.code == market.home:
+        wanted.append(("marketplace IS NULL", []))
+    found = [
+        db.execute(f"SELECT min(purchased_at) FROM orders WHERE {where}", params).fetchone()[0]
+        for where, params in wanted
+    ]
+    found = [value for value in found if value is not None]
+    return min(found) if found else None
 
 
 def order_marketplaces(db: sqlite_utils.Database, home: str) -> list[str]:

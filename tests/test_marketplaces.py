@@ -7,7 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -228,6 +228,22 @@ def test_the_home_marketplace_keeps_the_timezone_setting_and_others_can_be_set(d
     blocks = services.compute_metrics(db, date(2026, 11, 1))["marketplaces"]
     assert blocks["DE"]["live_order_defect_rate"]["orders"] == 1
     assert load_settings(db).timezone_of("FR") == "Europe/Paris"
+
+
+def test_an_order_stored_without_a_marketplace_counts_in_the_home_one(db):
+    seller = Seller(db)
+    seller.order("2026-10-20 12:00", sales_channel="")  # stored with no marketplace: the home one's
+    seller.order("2026-10-21 12:00", sales_channel="Amazon.com")
+    seller.order("2026-10-21 12:00", sales_channel="Amazon.de")
+    assert db.execute("SELECT count(*) FROM orders WHERE marketplace IS NULL").fetchone()[0] == 1
+    figures = services.compute_metrics(db, date(2026, 11, 1))
+    blocks = figures["marketplaces"]
+    assert (
+        blocks["US"]["live_order_defect_rate"]["orders"] == 2 and blocks["DE"]["live_order_defect_rate"]["orders"] == 1
+    )
+    assert figures["live_order_defect_rate"]["orders"] == 3
+    state = services.refresh(db, lambda: datetime(2026, 11, 1, 12, tzinfo=UTC).timestamp())
+    assert state.series[-1]["live_orders"] == 3  # the line of all marketplaces misses none either
 
 
 def test_setting_the_home_marketplaces_own_zone_key_sets_the_timezone_it_is_counted_in(db, db_path):

@@ -9,18 +9,15 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from storage.queries import chunks
 from storage.transaction import write_transaction
-
-# SQLite's default limit on host parameters is 999 in older builds; stay well under it.
-_CHUNK = 500
 
 
 def delivered_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> set[str]:
     """The subset of `keys` already recorded as delivered."""
     wanted = sorted(set(keys))
     found: set[str] = set()
-    for index in range(0, len(wanted), _CHUNK):
-        chunk = wanted[index : index + _CHUNK]
+    for chunk in chunks(wanted):
         placeholders = ", ".join("?" * len(chunk))
         found.update(row[0] for row in db.execute(f"SELECT key FROM alerts WHERE key IN ({placeholders})", chunk))
     return found

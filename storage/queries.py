@@ -6,7 +6,7 @@ the range become one CASE expression, so no order's instant is converted in Pyth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import sqlite_utils
@@ -36,14 +36,17 @@ def order_market_sql(market: Market | None) -> tuple[str, list]:
     return " AND marketplace = ?", [market.code]
 
 
+def effective_marketplace_sql(row: str) -> str:
+    """A row's marketplace: its order's when the order is known, else its own, else the home one (the one
+    parameter, `?`)."""
+    return f"coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = {row}.order_id), {row}.marketplace, ?)"
+
+
 def row_market_sql(table: str, market: Market | None) -> tuple[str, list]:
     """` AND …` keeping only rows of the marketplace: their order's when the order is known, else their own."""
     if market is None:
         return "", []
-    effective = (
-        f"coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = {table}.order_id), {table}.marketplace, ?)"
-    )
-    return f" AND {effective} = ?", [market.home, market.code]
+    return f" AND {effective_marketplace_sql(table)} = ?", [market.home, market.code]
 
 
 def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
@@ -160,8 +163,7 @@ def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[di
     """Purchase instant, channel and status of the given orders (chunked to stay under SQLite's limits)."""
     ids = sorted({order_id for order_id in order_ids if order_id})
     rows: list[dict] = []
-    for index in range(0, len(ids), 500):
-        chunk = ids[index : index + 500]
+    for chunk in chunks(ids):
         marks = ", ".join("?" * len(chunk))
         rows += db.query(
             f"SELECT order_id, purchased_at, channel, status, sales_channel FROM orders WHERE order_id IN ({marks})",
@@ -170,7 +172,11 @@ def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[di
     return rows
 
 
-def _chunks(values: list, size: int = 500):
+# SQLite's limit on host parameters is 999 in older builds: lists of keys go to `IN (…)` in pieces under it.
+CHUNK = 500
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     for index in range(0, len(values), size):
         yield values[index : index + size]
 
@@ -179,7 +185,7 @@ def unknown_orders(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[
     """The ids among `order_ids` of no imported order."""
     ids = sorted(set(order_ids))
     known: set[str] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         marks = ", ".join("?" * len(chunk))
         known.update(row[0] for row in db.execute(f"SELECT order_id FROM orders WHERE order_id IN ({marks})", chunk))
     return [order_id for order_id in ids if order_id not in known]
@@ -188,7 +194,7 @@ def unknown_orders(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[
 def order_marketplaces_of(db: sqlite_utils.Database, order_ids: Iterable[str]) -> dict[str, str]:
     """The stored marketplace of each imported order among `order_ids` (orders stored with none left out)."""
     found: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(order_ids))):
+    for chunk in chunks(sorted(set(order_ids))):
         marks = ", ".join("?" * len(chunk))
         sql = f"SELECT order_id, marketplace FROM orders WHERE marketplace IS NOT NULL AND order_id IN ({marks})"
         found.update(db.execute(sql, chunk).fetchall())
@@ -196,7 +202,7 @@ def order_marketplaces_of(db: sqlite_utils.Database, order_ids: Iterable[str]) -
 
 
 def set_marketplace(db: sqlite_utils.Database, table: str, order_ids: list[str], marketplace: str) -> None:
-    for chunk in _chunks(order_ids):
+    for chunk in chunks(order_ids):
         marks = ", ".join("?" * len(chunk))
         db.execute(f"UPDATE [{table}] SET marketplace = ? WHERE order_id IN ({marks})", [marketplace, *chunk])
 
@@ -228,8 +234,7 @@ def feedback_between(
 def all_feedback_for(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
     ids = sorted(set(order_ids))
     rows: list[dict] = []
-    for index in range(0, len(ids), 500):
-        chunk = ids[index : index + 500]
+    for chunk in chunks(ids):
         rows += db.query(f"SELECT * FROM feedback WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk)
     return rows
 
@@ -252,8 +257,7 @@ def messages_between(db: sqlite_utils.Database, start: int, end: int, market: Ma
 def replies_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: int) -> list[dict]:
     keys = sorted(set(thread_keys))
     rows: list[dict] = []
-    for index in range(0, len(keys), 500):
-        chunk = keys[index : index + 500]
+    for chunk in chunks(keys):
         marks = ", ".join("?" * len(chunk))
         rows += db.query(
             f"SELECT thread_key, order_id, sent_at, automatic FROM replies WHERE thread_key IN ({marks}) "
@@ -315,8 +319,8 @@ def marketplaces_of(db: sqlite_utils.Database, table: str, keys: Iterable[str], 
     """The marketplace of each row named by `keys`: its order's when the order is known, else its own."""
     column = ROW_KEYS[table]
     found: dict[str, str] = {}
-    effective = "coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = t.order_id), t.marketplace, ?)"
-    for chunk in _chunks(sorted(set(keys))):
+    effective = effective_marketplace_sql("t")
+    for chunk in chunks(sorted(set(keys))):
         marks = ", ".join("?" * len(chunk))
         sql = f"SELECT t.{column}, {effective} FROM {table} t WHERE t.{column} IN ({marks})"
         found.update(db.execute(sql, [home, *chunk]).fetchall())

@@ -10,13 +10,11 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-_CHUNK = 500
+from storage.queries import chunks
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    ordered = sorted({value for value in values if value})
-    for index in range(0, len(ordered), _CHUNK):
-        yield ordered[index : index + _CHUNK]
+    return chunks(sorted({value for value in values if value}))
 
 
 # --- Escalation matrix ------------------------------------------------------------------------------------------

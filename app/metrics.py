@@ -351,9 +351,10 @@ def over_marketplaces(parts: dict[str, dict], settings) -> dict:
         "timezone": settings.timezone,
         "order_defect_rate": _odr_over(_each(blocks, "order_defect_rate"), warning["odr"]),
         "live_order_defect_rate": _odr_over(_each(blocks, "live_order_defect_rate"), warning["odr"]),
-        "late_response_rate": _lrr_over(_each(blocks, "late_response_rate"), warning["lrr"]),
-        "negative_feedback_rate": _nfr_over(_each(blocks, "negative_feedback_rate"), warning["nfr"]),
-        "return_dissatisfaction_rate": _rdr_over(_each(blocks, "return_dissatisfaction_rate"), warning["rdr"]),
+        # Only the ODR's combined channels are judged afresh; every other status is the worst marketplace's.
+        "late_response_rate": _lrr_over(_each(blocks, "late_response_rate")),
+        "negative_feedback_rate": _nfr_over(_each(blocks, "negative_feedback_rate")),
+        "return_dissatisfaction_rate": _rdr_over(_each(blocks, "return_dissatisfaction_rate")),
         "unmatched_defects": [row for figures in parts.values() for row in figures["unmatched_defects"]],
         "marketplaces": blocks,
     }
@@ -423,7 +424,7 @@ def _each_channel(figures: dict[str, dict], channel: str) -> dict[str, dict]:
     return {code: figure["by_channel"][channel] for code, figure in figures.items()}
 
 
-def _lrr_over(figures: dict[str, dict], warning: float) -> dict:
+def _lrr_over(figures: dict[str, dict]) -> dict:
     window, coverage = _window_and_coverage(figures)
     first = next(iter(figures.values()))
     figure = {**window, "window_days": first["window_days"], **{key: _total(figures, key) for key in LRR_COUNTS}}
@@ -434,14 +435,14 @@ def _lrr_over(figures: dict[str, dict], warning: float) -> dict:
     if not answered:
         figure["reason"] = first.get("reason")
     figure["other_windows"] = {
-        days: _lrr_window_over({code: f["other_windows"][days] for code, f in figures.items()}, warning)
+        days: _lrr_window_over({code: f["other_windows"][days] for code, f in figures.items()})
         for days in first["other_windows"]
     }
     figure.update(coverage)
     return figure
 
 
-def _lrr_window_over(figures: dict[str, dict], warning: float) -> dict:
+def _lrr_window_over(figures: dict[str, dict]) -> dict:
     first = next(iter(figures.values()))
     late, on_time = _total(figures, "late"), _total(figures, "on_time")
     return {
@@ -455,7 +456,7 @@ def _lrr_window_over(figures: dict[str, dict], warning: float) -> dict:
     }
 
 
-def _nfr_over(figures: dict[str, dict], warning: float) -> dict:
+def _nfr_over(figures: dict[str, dict]) -> dict:
     window, coverage = _window_and_coverage(figures)
     total, negative = _total(figures, "feedback"), _total(figures, "negative")
     figure = {**window, "feedback": total, "negative": negative, "rate": rate(negative, total)}
@@ -467,7 +468,7 @@ def _nfr_over(figures: dict[str, dict], warning: float) -> dict:
     return figure
 
 
-def _rdr_over(figures: dict[str, dict], warning: float) -> dict:
+def _rdr_over(figures: dict[str, dict]) -> dict:
     window, coverage = _window_and_coverage(figures)
     total, dissatisfied = _total(figures, "returns"), _total(figures, "dissatisfied")
     figure = {**window, "returns": total, "dissatisfied": dissatisfied, "rate": rate(dissatisfied, total)}

@@ -21,8 +21,8 @@ from app import accounts as account_store
 from app.alerts import Alert
 from app.metrics import worst_status
 from ui import single_instance
-from ui.application import APP_NAME, DesktopApp, StartRefused, overdue_count, tray_status
-from ui.tray import Tray, status_tooltip
+from ui.application import APP_NAME, DesktopApp, StartRefused
+from ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +199,9 @@ class AccountsMonitor:
         self.tray.set_status(worst, "\n".join(lines))
 
     def _state_ready(self, name: str) -> None:
-        desktop = self.apps[name]
-        if desktop.state is not None:
-            at = desktop.now()
-            status, deadline = tray_status(desktop.state, at)
-            self.account_status(name, status, status_tooltip(status, deadline, overdue_count(desktop.state, at)))
+        health = self.apps[name].health()
+        if health is not None:
+            self.account_status(name, *health)
 
     def _background_alert(self, name: str, alert: Alert) -> None:
         """Without a tray, an alert of an account in the background waits in its own window's banner: the

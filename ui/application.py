@@ -298,11 +298,19 @@ class DesktopApp:
         self._write(FIGURES_AS_OF, host.figures_as_of, day, self.now(), recompute=False)
 
     def _update_tray(self) -> None:
-        if self.tray and self.state is not None:
-            at = self.now()
-            status, deadline = tray_status(self.state, at)
-            tooltip = status_tooltip(status, deadline, overdue_count(self.state, at))
-            self.tray.set_status(status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""))
+        health = self.health()
+        if self.tray and health is not None:
+            self.tray.set_status(*health)
+
+    def health(self) -> tuple[str, str] | None:
+        """The worst status of the figures and reply clocks, and the tray's words for it (None before the
+        first figures)."""
+        if self.state is None:
+            return None
+        at = self.now()
+        status, deadline = tray_status(self.state, at)
+        tooltip = status_tooltip(status, deadline, overdue_count(self.state, at))
+        return status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else "")
 
     @while_running
     def show_triage(self, listing) -> None:

@@ -52,9 +52,13 @@ class AccountBar(QWidget):
         self.buttons, self.shortcuts = {}, []
         for number, name in enumerate(names, start=1):
             self.buttons[name] = self._button(name, number)
-        self.current = current
-        self.buttons[current].setChecked(True)
+        self.set_current(current)
         self.setVisible(len(names) > 1)
+
+    def set_current(self, name: str) -> None:
+        """The account the window shows, pressed."""
+        self.current = name
+        self.buttons[name].setChecked(True)
 
     def _button(self, name: str, number: int) -> QToolButton:
         button = QToolButton()

@@ -170,8 +170,7 @@ class AccountsMonitor:
             new.showMaximized()
         self.front = name
         for desktop in self.apps.values():
-            desktop.window.account_bar.buttons[name].setChecked(True)
-            desktop.window.account_bar.current = name
+            desktop.window.account_bar.set_current(name)
         if visible:
             new.bring_to_front()
             old.hide()

@@ -25,14 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.db import OPEN_LOCK_SUFFIX, DatabaseInUse, default_db_path, exclusive_use
+from storage.db import DATABASE_SUFFIXES, DatabaseInUse, default_db_path, exclusive_use
 
 ACCOUNTS_FILE = "accounts.json"
 ACCOUNTS_FOLDER = "accounts"
 BACKUPS_FOLDER = "backups"
 FIRST_ACCOUNT = "Main"
 MAX_NAME = 40
-SIDE_FILES = ("-wal", "-shm", "-journal", OPEN_LOCK_SUFFIX)
 FORMAT = 1
 
 
@@ -161,14 +160,12 @@ def add_account(
             accounts = _with_first(accounts, first.expanduser().absolute())
         name = check_name(name, accounts)
         if database is None:
-            database = _new_database_path(name, folder)
+            database = _new_database_path(name, folder)  # a name no file has: no account uses it
             _create_database(database)
         else:
             database = database.expanduser().absolute()
+            _refuse_shared(accounts, database)
             _check_database(database)
-        for account in accounts.accounts:
-            if _same_file(account.database, database):
-                raise AccountError(f"The account '{account.name}' already uses {database}.")
         added = Account(name, database)
         _save(folder, (*accounts.accounts, added), accounts.current.name)
         return added
@@ -210,9 +207,7 @@ def move_account(name: str, database: Path, folder: Path | None = None) -> Accou
         accounts = load_accounts(folder)
         account = accounts.find(name)
         moved = Account(account.name, database.expanduser().absolute())
-        for other in accounts.accounts:
-            if other != account and (_same_file(other.database, moved.database) or other.database == moved.database):
-                raise AccountError(f"The account '{other.name}' already uses {moved.database}.")
+        _refuse_shared(accounts, moved.database, besides=account)
         _save(folder, tuple(moved if item == account else item for item in accounts.accounts), accounts.last_used)
         return moved
 
@@ -350,7 +345,7 @@ def _unused(path: Path) -> Path:
     """A name no file has, nor any of SQLite's files beside it: a -wal left by a process still holding
     an old database of that name would otherwise be taken for the new one's."""
     candidate, number = path, 2
-    while any(Path(f"{candidate}{suffix}").exists() for suffix in ("", *SIDE_FILES)):
+    while any(Path(f"{candidate}{suffix}").exists() for suffix in DATABASE_SUFFIXES):
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
         number += 1
     return candidate
@@ -382,7 +377,17 @@ def _check_database(path: Path) -> None:
         raise AccountError(f"{path} cannot be used as an account's database: {error}") from error
 
 
+def _refuse_shared(accounts: AccountList, database: Path, besides: Account | None = None) -> None:
+    """Two accounts on one file would mix their figures, and removing one would delete the other's."""
+    for other in accounts.accounts:
+        if other != besides and _same_file(other.database, database):
+            raise AccountError(f"The account '{other.name}' already uses {database}.")
+
+
 def _same_file(first: Path, second: Path) -> bool:
+    """The same path, or two paths to one existing file (a link, another path to the folder)."""
+    if first == second:
+        return True
     try:
         return first.exists() and second.exists() and os.path.samefile(first, second)
     except OSError:
@@ -390,6 +395,6 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 def _delete_database(path: Path) -> None:
-    for suffix in ("", *SIDE_FILES):
+    for suffix in DATABASE_SUFFIXES:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")

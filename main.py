@@ -1,4 +1,5 @@
-"""Account Health Monitor: `python main.py` opens the window; subcommands run without a display.
+"""Account Health Monitor from the sources: `python main.py` opens the window; subcommands run without a
+display. Installed, the same is `account-health-monitor` (the window) and `ahm` (the command line).
 
 python main.py [--db PATH] [--minimized] [--open FILE...]   open the desktop app (one per database file)
 python main.py --screenshot PATH [--view NAME]   render a view offscreen to PNG and exit
@@ -15,40 +16,7 @@ python main.py account list | add NAME [--file DB] | rename NAME NEW_NAME | remo
 Every command and the window take --account NAME (a seller account, each with a database of its own).
 """
 
-from __future__ import annotations
-
-import logging
-import sys
-from pathlib import Path
-
-from app.autostart import MINIMIZED_FLAG
-from app.cli import build_parser, run_command
-
-
-def main(argv: list[str]) -> int:
-    parser = build_parser()
-    window = parser.add_argument_group("the desktop app")
-    window.add_argument(MINIMIZED_FLAG, action="store_true", help="start in the tray, the window hidden (at login)")
-    window.add_argument(
-        "--open",
-        nargs="+",
-        action="extend",
-        type=Path,
-        metavar="FILE",
-        help="import these reports in the window (the running one, when the app already runs on the database)",
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command is None:
-        from ui.single_instance import handed_over  # Qt's network module only: a second start ends at once
-
-        if args.screenshot is None and handed_over(args):
-            return 0
-        from ui.application import run_desktop  # Qt is loaded only for the window
-
-        return run_desktop(args)
-    return run_command(args)
-
+from app.entry import window
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    window()

@@ -27,14 +27,16 @@ from pathlib import Path
 
 import sqlite_utils
 
-APP_ID = "account-health-monitor"
+from app import launch
+
+APP_ID = launch.WINDOW_SCRIPT  # also the desktop entry's name, so the desktop matches windows to it
 APP_NAME = "Account Health Monitor"
 LAUNCH_AGENT_LABEL = "org.account-health-monitor.monitor"
 MINIMIZED_FLAG = "--minimized"
 SETTING = "start_at_login"
-MAIN_SCRIPT = Path(__file__).resolve().parents[1] / "main.py"
 
-LINUX, WINDOWS, MACOS = "linux", "windows", "macos"
+LINUX, WINDOWS, MACOS = launch.LINUX, launch.WINDOWS, launch.MACOS
+system_of = launch.system_of
 
 # Desktop Entry specification, "The Exec key": an argument holding one of these must be quoted.
 EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
@@ -94,14 +96,6 @@ class LoginItem:
         return True
 
 
-def system_of(platform: str = sys.platform) -> str:
-    if platform.startswith("win"):
-        return WINDOWS
-    if platform == "darwin":
-        return MACOS
-    return LINUX  # Linux and the BSDs: freedesktop autostart
-
-
 def login_folder(system: str, home: Path, environ: Mapping[str, str]) -> Path:
     """Where the platform looks at login, for this user."""
     if system == WINDOWS:
@@ -114,27 +108,11 @@ def login_folder(system: str, home: Path, environ: Mapping[str, str]) -> Path:
     return (Path(config) if os.path.isabs(config) else home / ".config") / "autostart"
 
 
-def launch_command(
-    system: str,
-    *,
-    executable: str = sys.executable,
-    script: Path | str = MAIN_SCRIPT,
-    frozen: bool = bool(getattr(sys, "frozen", False)),
-    db_path: Path | None = None,
-) -> tuple[str, ...]:
-    """The command that starts this copy of the app the way it was started now, in the tray.
-
-    From the sources it is this Python (the virtual environment's, not resolved through its link, so the
-    environment's packages are used) with the absolute path of main.py; a bundled app is its executable.
-    On Windows `pythonw.exe` replaces `python.exe`, so no console window stays open. `db_path` is given
-    when the seller chose the database on the command line: a login has no such option of its own.
-    """
-    program = executable
-    if system == WINDOWS:
-        folder, _, name = executable.replace("/", "\\").rpartition("\\")
-        if name.lower() == "python.exe":
-            program = f"{folder}\\pythonw.exe" if folder else "pythonw.exe"
-    command = [program] if frozen else [program, str(script)]
+def launch_command(system: str, *, db_path: Path | None = None, **how) -> tuple[str, ...]:
+    """The command that starts this copy of the app the way it was started now, in the tray (`app.launch`;
+    `how` overrides how it was started). `db_path` is given when the seller chose the database on the
+    command line: a login has no such option of its own."""
+    command = list(launch.program(system, **how))
     if db_path is not None:
         command += ["--db", str(Path(db_path).absolute())]
     return (*command, MINIMIZED_FLAG)

@@ -11,6 +11,7 @@ program itself ends in a traceback. Commands that only read open a read-only dat
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sqlite3
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from app import accounts, demo_state, removal, services, triage
+from app import accounts, demo_state, launch, menu_entry, removal, services, triage
+from app.autostart import APP_NAME
 from app.imports import FileResult, import_files
 from app.marketplaces import CODES, canonical
 from app.settings import (
@@ -52,7 +54,8 @@ class CommandError(Exception):
     """What stops a command, told in one line: an option's value it cannot use, a file it cannot write."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "main.py", *, opens_window: bool = True) -> argparse.ArgumentParser:
+    """The commands; `opens_window`: without a command the program opens the window (else it prints help)."""
     db_help = "database file (default: the account used last, else $AHM_DB or the file in the platform's data folder)"
     account_help = "the seller account to work on (see `account list`; default: the only or the last used one)"
     # The commands' --db leaves the namespace alone when not given (SUPPRESS), so a --db before the command
@@ -61,17 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
     common.add_argument("--account", metavar="NAME", default=argparse.SUPPRESS, help=account_help)
     parser = argparse.ArgumentParser(
-        prog="main.py",
-        description="Account Health Monitor for Amazon sellers. Without a command, opens the desktop app.",
+        prog=prog,
+        description="Account Health Monitor for Amazon sellers. "
+        + (
+            "Without a command, opens the desktop app."
+            if opens_window
+            else "To open the window: account-health-monitor."
+        ),
     )
     parser.add_argument("--db", type=Path, default=None, help=db_help)
     parser.add_argument("--account", metavar="NAME", default=None, help=account_help)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    parser.add_argument("--screenshot", type=Path, help="render a view offscreen to this PNG file and exit")
-    parser.add_argument("--view", default="dashboard", help="the view to render with --screenshot")
-    parser.add_argument(
-        "--size", default="1366x768", help="the window's size for --screenshot, WIDTHxHEIGHT (a laptop: 1366x768)"
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser("import", parents=[common], help="import report files")
@@ -131,7 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("value")
     config_actions.add_parser("list", parents=[common], help="print every setting")
     _account_parser(commands)
+    _menu_entry_parsers(commands)
     return parser
+
+
+def _menu_entry_parsers(commands) -> None:
+    db_help = "name this database file in the entry (default: the one the monitor chooses at each start)"
+    install = commands.add_parser(
+        "install-desktop-entry", help="add the monitor, with its icon, to your desktop's applications menu (Linux)"
+    )
+    install.add_argument("--db", type=Path, default=None, help=db_help)
+    commands.add_parser("remove-desktop-entry", help="take the monitor out of the applications menu again")
 
 
 def _account_parser(commands) -> None:
@@ -163,7 +177,7 @@ def run_command(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (CommandError, accounts.AccountError) as error:
+    except (CommandError, accounts.AccountError, menu_entry.MenuEntryError) as error:
         return fail(str(error))
     except StorageError as error:
         return fail(str(error))
@@ -551,7 +565,40 @@ def _monitor_runs_on(path: Path) -> bool:
     return is_running(path)
 
 
+def cmd_install_desktop_entry(args: argparse.Namespace) -> int:
+    entry = _menu_entry(args)
+    written = entry.install()
+    print(f"Added {APP_NAME} to the applications menu: {written[0]}")
+    print(f"Icons: {len(written) - 1} files in {entry.data_home / 'icons' / 'hicolor'}")
+    print(f"Remove it with: {launch.command_line_name()} remove-desktop-entry")
+    return 0
+
+
+def cmd_remove_desktop_entry(args: argparse.Namespace) -> int:
+    removed = _menu_entry(args).remove()
+    if not removed:
+        print(f"{APP_NAME} was not in the applications menu: nothing to remove.")
+        return 0
+    print(f"Removed {APP_NAME} from the applications menu ({len(removed)} files).")
+    return 0
+
+
+def _menu_entry(args: argparse.Namespace) -> menu_entry.MenuEntry:
+    if not menu_entry.supported():
+        raise CommandError("the applications menu entry is for Linux desktops; this computer has its own installer")
+    return menu_entry.for_this_computer(db_path=getattr(args, "db", None))
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("account-health-monitor")
+    except importlib.metadata.PackageNotFoundError:
+        return "(from the sources)"
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "install-desktop-entry": cmd_install_desktop_entry,
+    "remove-desktop-entry": cmd_remove_desktop_entry,
     "account": cmd_account,
     "import": cmd_import,
     "demo": cmd_demo,

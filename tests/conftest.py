@@ -121,11 +121,12 @@ def launch(qtbot, tmp_path):
     """Start a DesktopApp on a database; it is shut down at the end of the test."""
     started = []
 
-    def start(db_path, now=None, use_tray=False, login_item=None):
+    def start(db_path, now=None, use_tray=False, login_item=None, menu_entry=None):
         from tests.ui_support import WAIT_MS, desktop_app
 
         desktop = desktop_app(db_path, tmp_path, now=now, use_tray=use_tray)
         desktop.login_item = login_item  # None: the seller's own login is never touched
+        desktop.menu_entry = menu_entry  # nor their applications menu
         qtbot.addWidget(desktop.window)
         with qtbot.waitSignal(desktop.bridge.state_ready, timeout=WAIT_MS):
             desktop.start()

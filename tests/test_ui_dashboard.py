@@ -138,3 +138,29 @@ def test_the_as_of_picker_shows_a_past_days_figures(qtbot, launch, sample_db, db
     assert dashboard.as_of.date().toPython() == past
     dashboard.today.click()
     assert dashboard.as_of.date().toPython() == desktop.state.as_of
+
+
+def test_building_the_dashboard_flashes_no_window_of_its_own(qapp):
+    # A label shown before it has a parent is a window of its own: on a desktop it flashes up at (0, 0)
+    # at every start, before the app can take signals.
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QWidget
+
+    class WindowsShown(QObject):
+        def __init__(self):
+            super().__init__()
+            self.names: list[str] = []
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
+                self.names.append(type(watched).__name__)
+            return False
+
+    shown = WindowsShown()
+    qapp.installEventFilter(shown)
+    try:
+        view = DashboardView()
+    finally:
+        qapp.removeEventFilter(shown)
+    view.deleteLater()
+    assert shown.names == []

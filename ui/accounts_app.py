@@ -235,7 +235,7 @@ def run_accounts(args, listed: account_store.AccountList, qsettings, files: list
     """The window's start with several seller accounts: the one asked for (`--account`) or used last in front."""
     from PySide6.QtWidgets import QApplication
 
-    from ui import start_at_login
+    from ui import menu_entry_setting, start_at_login
     from ui.application import quit_on_signals, restart_if_asked
 
     front = listed.find(args.account) if args.account else listed.current
@@ -245,6 +245,7 @@ def run_accounts(args, listed: account_store.AccountList, qsettings, files: list
     if args.account:
         account_store.mark_used(front.name)
     login_item = start_at_login.login_item(front.database, chosen=False)
+    entry = menu_entry_setting.for_this_computer(front.database, chosen=False)
 
     def make_app(account: account_store.Account, tray) -> DesktopApp:
         return DesktopApp(
@@ -252,6 +253,7 @@ def run_accounts(args, listed: account_store.AccountList, qsettings, files: list
             settings=qsettings,
             load_demo=len(listed.accounts) == 1,
             login_item=login_item if account == front else None,
+            menu_entry=entry,
             tray=tray,
             account=account.name,
         )

@@ -28,13 +28,14 @@ from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import accounts, autostart, demo_state, host, mailsync, marks, services
+from app import accounts, autostart, demo_state, host, launch, mailsync, marks, services
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
 from app.host_client import HostClient, HostGone, HostRefused
+from app.menu_entry import MenuEntry
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
-from ui import single_instance, start_at_login
+from ui import menu_entry_setting, single_instance, start_at_login
 from ui.bridge import Bridge
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
@@ -113,6 +114,8 @@ class DesktopApp:
         tray: the tray shared by every seller account (`ui.accounts_app`), which routes its menu itself;
             None: this app makes its own where the desktop has one (`use_tray`).
         account: the seller account's name, in the window's title.
+        menu_entry: this copy's entry in the desktop's applications menu (`app.menu_entry`); None hides the
+            Settings button (no such menu here, or a test).
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -132,8 +135,10 @@ class DesktopApp:
         login_item: autostart.LoginItem | None = None,
         tray=None,
         account: str | None = None,
+        menu_entry: MenuEntry | None = None,
     ):
         self.db_path = Path(db_path)
+        self.menu_entry = menu_entry
         self.account = account
         self.login_item = login_item
         self.now = now
@@ -208,6 +213,7 @@ class DesktopApp:
         settings.account_add_requested.connect(
             lambda name: self._write(ADD_ACCOUNT, accounts.add_account_job, name, str(self.db_path), recompute=False)
         )
+        settings.menu_entry_requested.connect(lambda add: menu_entry_setting.apply_choice(self, add))
         if self.tray and not self.shares_tray:
             self.tray.open_requested.connect(window.bring_to_front)
             self.tray.import_requested.connect(self.choose_and_import)
@@ -251,6 +257,7 @@ class DesktopApp:
         view = self.host.call("startup_view")
         self.window.settings_view.show_settings(view.settings, view.demo_active, view.password_note)
         start_at_login.restore(self)
+        menu_entry_setting.show(self)
         if view.sync_status is not None:
             self.show_sync_status(view.sync_status)
         last = view.last_state
@@ -651,8 +658,8 @@ def restart_if_asked() -> None:
         return
     app.setProperty(RESTART_PROPERTY, "")
     database = json.loads(asked)
-    main = Path(__file__).resolve().parent.parent / "main.py"
-    command = [sys.executable, str(main), *restart_arguments(drop_database=database is not None), *(database or [])]
+    program = launch.program(launch.system_of())
+    command = [*program, *restart_arguments(drop_database=database is not None), *(database or [])]
     subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL)
 
 
@@ -707,6 +714,8 @@ def run_desktop(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("account-health-monitor")
+    # The desktop matches the windows and the tray icon to the menu entry of this name (its name and icon).
+    app.setDesktopFileName(autostart.APP_ID)
     app.setQuitOnLastWindowClosed(False)
     if args.screenshot:
         return screenshot(args)
@@ -725,10 +734,12 @@ def run_desktop(args: argparse.Namespace) -> int:
     instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
     if instance is None:
         return 0
-    login_item = start_at_login.login_item(path, chosen=bool(args.db or os.environ.get(DB_ENV)))
+    chosen = bool(args.db or os.environ.get(DB_ENV))
+    login_item = start_at_login.login_item(path, chosen=chosen)
+    entry = menu_entry_setting.for_this_computer(path, chosen=chosen)
     try:
         try:
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item)
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry)
         except StartRefused as error:
             if error.lost or not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
@@ -740,7 +751,7 @@ def run_desktop(args: argparse.Namespace) -> int:
             if instance is None:
                 return 0
             QMessageBox.warning(None, APP_NAME, f"{error}\n\nThe app uses {path} instead.")
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item)
+            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry)
     except StartRefused as error:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
@@ -801,12 +812,15 @@ def screenshot(args: argparse.Namespace) -> int:
         print(f"error: --size must be WIDTHxHEIGHT, such as 1366x768 (not {args.size})", file=sys.stderr)
         return 2
     try:
-        desktop = DesktopApp(database_path(args, QSettings()), use_tray=False, load_demo=True)
+        path = database_path(args, QSettings())
+        entry = menu_entry_setting.for_this_computer(path, chosen=bool(args.db))  # only shown, never written
+        desktop = DesktopApp(path, use_tray=False, load_demo=True, menu_entry=entry)
     except (StartRefused, accounts.AccountError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
         desktop.show_settings()
+        menu_entry_setting.show(desktop)
         state, listing = desktop.host.call("refresh_now")
         desktop.apply_state(state)
         desktop.show_triage(listing)

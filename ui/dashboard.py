@@ -264,7 +264,9 @@ class MetricCard(QFrame):
         self.window.setStyleSheet("color: #666; font-size: 8pt;")
         self.channels = WrappingLabel("")  # ODR: each channel's rate, and all orders together as context
         self.channels.setStyleSheet("color: #333; font-size: 8pt;")
-        self.channels.setVisible(key in ODR_KEYS)
+        if key not in ODR_KEYS:
+            # Only hidden, never shown here: shown before it has a parent, a label flashes up as a window.
+            self.channels.hide()
         self.sentence = WrappingLabel("")
         self.sentence.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         # The status on a line of its own: beside the rate it pushed "FBM 4.81 %" off a laptop-sized card.

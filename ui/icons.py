@@ -4,7 +4,8 @@ that does not rely on colour alone (✓ good, ! at risk, ✕ over the limit, ? n
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 
 from ui.theme import STATUS_COLOURS
 
@@ -35,3 +36,15 @@ def status_icon(status: str) -> QIcon:
     for size in (16, 22, 24, 32, 48, 64):
         icon.addPixmap(status_pixmap(status, size))
     return icon
+
+
+def render_app_icon(size: int) -> QImage:
+    """The app's own icon (menu, window, bundle), drawn from its SVG at one size."""
+    from app.menu_entry import SOURCE_ICONS, SVG_NAME
+
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    QSvgRenderer(str(SOURCE_ICONS / SVG_NAME)).render(painter)
+    painter.end()
+    return image

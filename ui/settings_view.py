@@ -167,6 +167,7 @@ class SettingsView(QWidget):
     clear_demo_requested = Signal()
     database_change_requested = Signal(str)
     account_add_requested = Signal(str)  # the new seller account's name
+    menu_entry_requested = Signal(bool)  # True: add the monitor to the applications menu; False: take it out
 
     def __init__(self, db_path: Path):
         super().__init__()
@@ -218,6 +219,10 @@ class SettingsView(QWidget):
         levels.addRow("Alert before a deadline (hours)", self.thresholds)
         levels.addRow("Remind me of the triage on", self.reminder)
         levels.addRow("", self.start_at_login)
+        self.menu_entry_row = self._menu_entry_row()
+        levels.addRow("Applications menu", self.menu_entry_row)
+        levels.setRowVisible(self.menu_entry_row, False)
+        self.levels_form = levels
         data = QFormLayout()
         data.addRow("Database file", self._database_row())
         data.addRow("", change_db)
@@ -259,6 +264,27 @@ class SettingsView(QWidget):
         outer = QVBoxLayout(self)
         outer.addWidget(scroll)
         outer.addLayout(buttons)
+
+    def _menu_entry_row(self) -> QWidget:
+        self.menu_entry_button = QPushButton("Add to the applications menu")
+        self.menu_entry_button.setToolTip("The monitor, with its icon, in your desktop's menu (for you only)")
+        self.menu_entry_button.clicked.connect(
+            lambda: self.menu_entry_requested.emit(not self.menu_entry_button.property("installed"))
+        )
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.menu_entry_button)
+        layout.addStretch()
+        return row
+
+    def show_menu_entry(self, installed: bool | None) -> None:
+        """Whether the monitor is in the applications menu; None where this desktop has no such menu."""
+        self.levels_form.setRowVisible(self.menu_entry_row, installed is not None)
+        self.menu_entry_button.setProperty("installed", bool(installed))
+        self.menu_entry_button.setText(
+            "Remove from the applications menu" if installed else "Add to the applications menu"
+        )
 
     def _accounts_row(self) -> QWidget:
         """Another seller account (a second region, a client): its own database, watched beside this one."""

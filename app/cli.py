@@ -134,6 +134,7 @@ def build_parser(prog: str = "main.py", *, opens_window: bool = True) -> argpars
     put.add_argument("key", choices=setting_keys())
     put.add_argument("value")
     config_actions.add_parser("list", parents=[common], help="print every setting")
+    _amazon_parser(commands, common)
     _account_parser(commands)
     _menu_entry_parsers(commands)
     return parser
@@ -146,6 +147,18 @@ def _menu_entry_parsers(commands) -> None:
     )
     install.add_argument("--db", type=Path, default=None, help=db_help)
     commands.add_parser("remove-desktop-entry", help="take the monitor out of the applications menu again")
+
+
+def _amazon_parser(commands, common) -> None:
+    amazon = commands.add_parser(
+        "amazon", parents=[common], help="pull reports from Amazon's Selling Partner API (see config amazon_*)"
+    )
+    actions = amazon.add_subparsers(dest="amazon_action", metavar="ACTION", required=True)
+    pull = actions.add_parser("pull", parents=[common], help="pull every report now, waiting until all have come")
+    pull.add_argument("--json", action="store_true", help="print one JSON document")
+    actions.add_parser("test", parents=[common], help="sign in to Amazon and say whether the connection works")
+    status = actions.add_parser("status", parents=[common], help="each report's last pull, next pull and error")
+    status.add_argument("--json", action="store_true")
 
 
 def _account_parser(commands) -> None:
@@ -501,6 +514,83 @@ def describe_triage(listing) -> str:
     return "\n".join(lines)
 
 
+def cmd_amazon(args: argparse.Namespace) -> int:
+    from app import amazon_pull  # the Selling Partner API client is loaded only for this command
+
+    action = args.amazon_action
+    db = database(args, write=action != "status")
+    if action == "status":
+        return _amazon_status(amazon_pull.report_status(db), args.json)
+    connection = _amazon_connection(db)
+    if connection is None:
+        # Exit 1, not the environment's 2: nothing is broken, the pull simply cannot run yet.
+        fail(spapi_not_configured())
+        return 1
+    if action == "test":
+        from app import spapi
+
+        try:
+            print(spapi.test_connection(connection))
+        except spapi.AmazonProblem as problem:
+            print(problem.sentence)
+            return 1
+        return 0
+    progress = None if args.json else _print_progress
+    reports = amazon_pull.pull_now(db, load_settings(db), connection, progress=progress)
+    ok = all(report.state in ("done", "no_data") for report in reports)
+    if args.json:
+        print(json.dumps({"reports": [_report_json(report) for report in reports], "ok": ok}, indent=2))
+    else:
+        for report in reports:
+            print(amazon_pull.describe(report))
+    return 0 if ok else 1
+
+
+def _amazon_connection(db):
+    """The configured connection (secrets from AHM_LWA_* or the system keyring); None when there is none."""
+    from app import spapi
+
+    settings = load_settings(db)
+    connection = spapi.connection_from(settings, None)
+    if connection is None and settings.amazon_region and settings.amazon_connection_id:
+        from app.mailsync import Passwords  # the keyring is asked only when the environment has no secrets
+
+        connection = spapi.connection_from(settings, Passwords())
+    return connection
+
+
+def spapi_not_configured() -> str:
+    from app import spapi
+
+    return spapi.NOT_CONFIGURED
+
+
+def _print_progress(outcome) -> None:
+    for result in outcome.imported:
+        print(describe_result(result), flush=True)
+    for error in outcome.errors:
+        print(f"  {error}", flush=True)
+
+
+def _report_json(report) -> dict:
+    data = report.to_json()
+    return {key: data[key] for key in ("kind", "marketplace", "state", "report_id", "imported_rows", "error")}
+
+
+def _amazon_status(reports, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"reports": [report.to_json() for report in reports]}, indent=2))
+        return 0
+    if not reports:
+        print("Nothing pulled from Amazon yet.")
+    for report in reports:
+        last = to_iso(int(report.last_pulled_at)) if report.last_pulled_at else "never"
+        upcoming = to_iso(int(report.next_at)) if report.next_at else "at the next pull"
+        line = f"{report.label:<15} {report.marketplace:<3} {report.state:<9} last pulled {last}, next {upcoming}"
+        print(line + (f"  error: {report.last_error}" if report.last_error else ""))
+    return 0
+
+
 def cmd_account(args: argparse.Namespace) -> int:
     action = args.account_action
     if action == "list":
@@ -600,6 +690,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "install-desktop-entry": cmd_install_desktop_entry,
     "remove-desktop-entry": cmd_remove_desktop_entry,
     "account": cmd_account,
+    "amazon": cmd_amazon,
     "import": cmd_import,
     "demo": cmd_demo,
     "metrics": cmd_metrics,

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -68,6 +68,10 @@ REQUESTS = frozenset(
         "sync_now",
         "save_settings",
         "check_mailbox",
+        "amazon_test",
+        "amazon_save",
+        "amazon_pull_now",
+        "amazon_status",
         "ping",
     }
 )
@@ -83,6 +87,65 @@ class HostOptions:
     load_demo_if_empty: bool = False
     check_seconds: float = 30
     recompute_minutes: float = 5
+
+
+# What the window hears about the Amazon pull (`job_finished` with an AmazonProgress after every step).
+AMAZON_PULL = "Pulling reports from Amazon"
+AMAZON_KEYS = ("amazon_region", "amazon_marketplaces", "amazon_pull_hours", "amazon_endpoint", "amazon_token_endpoint")
+SECRETS_KEPT = "Kept in the system keyring (never in the database); type a new one here to replace it."
+SECRETS_MISSING = "Paste the three values from Developer Central (LWA credentials, and Authorize for the token)."
+SECRETS_FROM_ENVIRONMENT = (
+    "Taken from AHM_LWA_CLIENT_ID, AHM_LWA_CLIENT_SECRET and AHM_LWA_REFRESH_TOKEN (never stored)."
+)
+
+
+@dataclass(frozen=True)
+class AmazonReport:
+    """One report kind of one marketplace as the window shows it (plain values: the window's process never
+    loads the SP-API client library)."""
+
+    kind: str
+    marketplace: str
+    state: str
+    last_pulled_at: float | None
+    next_at: float | None
+    last_error: str | None
+    failing_since: float | None
+
+
+@dataclass(frozen=True)
+class AmazonProgress:
+    """How the Amazon pull stands after one step: every report, and what this pull has done so far.
+
+    `imported`: reports imported since the pull began; `errors`: this step's sentences; `busy`: reports are
+    still being requested or prepared; `failing_for`: seconds the connection has failed without a success.
+    """
+
+    reports: list
+    failing_for: float | None
+    imported: int
+    errors: list
+    busy: bool
+    at: float
+    next_pull_at: float | None = None  # the next scheduled pull, on the same clock as `at`
+
+
+@dataclass(frozen=True)
+class AmazonView:
+    """Settings → Amazon connection on opening: the note beside the secrets, and each report's state."""
+
+    secret_note: str
+    reports: list
+    failing_for: float | None
+    next_pull_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AmazonAnswer:
+    """The answer of Test connection, or of saving the connection, in one sentence."""
+
+    ok: bool
+    message: str
 
 
 @dataclass(frozen=True)
@@ -328,6 +391,43 @@ class DatabaseHost:
     def check_mailbox(self, what: str, settings: mailsync.MailSettings, typed_password: str) -> None:
         self._scheduler().submit(what, check_mailbox, self.passwords, settings, typed_password, recompute=False)
 
+    def amazon_test(self, what: str, values: dict, typed: dict) -> None:
+        """Test connection on the worker: the only thread that uses the client library's token cache."""
+        self._scheduler().submit(what, test_amazon, self.passwords, values, typed, recompute=False)
+
+    def amazon_save(self, what: str, values: dict, typed: dict) -> None:
+        self._scheduler().submit(what, save_amazon, values, typed, self.passwords, self._scheduler(), recompute=False)
+
+    def amazon_pull_now(self) -> bool:
+        """Start a pull now; False when no connection is set up."""
+        return self._scheduler().pull_amazon_now()
+
+    def amazon_status(self) -> AmazonView:
+        def read(db) -> AmazonView:
+            settings = load_settings(db)
+            if not settings.amazon_region:  # never connected: the client library is not even loaded
+                return AmazonView(SECRETS_MISSING, [], None)
+            return AmazonView(
+                secret_note=self._secret_note(settings),
+                reports=amazon_reports(db),
+                failing_for=amazon_failing_for(db, self.now()),
+                next_pull_at=self.scheduler.next_amazon_pull_at() if self.scheduler else None,
+            )
+
+        return self._read(read)
+
+    def _secret_note(self, settings) -> str:
+        """Where the secrets are (never what they are)."""
+        from app import spapi
+
+        if spapi.credentials_from_environment(os.environ) is not None:
+            return SECRETS_FROM_ENVIRONMENT
+        if self.passwords.problem:
+            return self.passwords.problem
+        if spapi.stored_credentials(self.passwords, settings.amazon_connection_id) is not None:
+            return SECRETS_KEPT
+        return SECRETS_MISSING
+
 
 # --- the writes the window asks for (run on the scheduler's worker with its connection) -----------------------
 
@@ -349,6 +449,79 @@ def check_mailbox(db, passwords, settings: mailsync.MailSettings, typed_password
     if not password:
         return mailsync.ConnectionCheck(False, mailsync.NO_PASSWORD, "Enter the mailbox password first.")
     return mailsync.test_connection(settings, password)
+
+
+def test_amazon(db, passwords, values: dict, typed: dict) -> AmazonAnswer:
+    """Test connection with the form's settings and the secrets just typed (else the saved ones)."""
+    from app import spapi
+
+    settings = replace(load_settings(db), **values)
+    saved = spapi.stored_credentials(passwords, settings.amazon_connection_id)
+    environment = spapi.credentials_from_environment(os.environ)
+    known = environment or saved
+    secrets = {name: typed.get(name) or (getattr(known, name) if known else "") for name in spapi.SECRET_NAMES}
+    connection = spapi.Connection(
+        region=settings.amazon_region,
+        marketplaces=tuple(settings.amazon_marketplaces),
+        endpoint=settings.amazon_endpoint,
+        token_endpoint=settings.amazon_token_endpoint,
+        credentials=spapi.Credentials(**secrets),
+    )
+    try:
+        return AmazonAnswer(True, spapi.test_connection(connection))
+    except spapi.AmazonProblem as problem:
+        return AmazonAnswer(False, problem.sentence)
+
+
+def save_amazon(db, values: dict, typed: dict, passwords, scheduler) -> AmazonAnswer:
+    """Write the connection's settings, keep the secrets typed in the keyring (under this account's
+    connection id, made on the first save), then pull at once when the connection is complete."""
+    from app import spapi
+
+    values = {key: values[key] for key in AMAZON_KEYS if key in values}
+    with write_transaction(db):
+        # Region and marketplaces are checked against each other as each is written: empty the list first,
+        # so a move to another region is not refused half-way.
+        save_setting(db, "amazon_marketplaces", [])
+        for key, value in values.items():
+            save_setting(db, key, value)
+        connection_id = load_settings(db).amazon_connection_id
+        if not connection_id:
+            connection_id = spapi.new_connection_id()
+            save_setting(db, "amazon_connection_id", connection_id)
+    spapi.store_credentials(passwords, connection_id, **typed)
+    settings = load_settings(db)
+    if not settings.amazon_region:
+        scheduler.apply_amazon_settings()
+        return AmazonAnswer(True, "Saved: not connected to Amazon.")
+    if spapi.connection_from(settings, passwords, os.environ) is None:
+        return AmazonAnswer(False, "Saved, but not connected yet: the three LWA values are all needed.")
+    scheduler.apply_amazon_settings()
+    where = "" if getattr(passwords, "remembered", True) else " (secrets kept for this session only)"
+    return AmazonAnswer(True, f"Saved{where}; asking Amazon for the reports now.")
+
+
+def amazon_reports(db) -> list[AmazonReport]:
+    from app import amazon_pull
+
+    return [
+        AmazonReport(
+            kind=report.kind,
+            marketplace=report.marketplace,
+            state=report.state,
+            last_pulled_at=report.last_pulled_at,
+            next_at=report.next_at,
+            last_error=report.last_error,
+            failing_since=report.failing_since,
+        )
+        for report in amazon_pull.report_status(db)
+    ]
+
+
+def amazon_failing_for(db, at: float) -> float | None:
+    from app import amazon_pull
+
+    return amazon_pull.failing_for(db, at)
 
 
 def figures_as_of(db, day, at: float) -> services.MonitorState:

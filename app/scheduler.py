@@ -24,12 +24,19 @@ Two optional jobs come and go with the settings (`reschedule_sync` applies a cha
 the mailbox every `imap_poll_minutes` and, after failures, waits longer each time (`next_poll_delay`) by
 rescheduling itself; "watch-folder" looks at the watched folder every 5 s. Both run on the same worker
 and report through the Listener like an import.
+
+Two more follow the Amazon connection (`amazon_region` set): "amazon-pull" marks every report due every
+`amazon_pull_hours` (at start, after sleep, and on Refresh now too), and "amazon-step" advances the pull by
+one action per report (`app.amazon_pull.step`: request, look, or download and import) and sets itself for
+the instant the engine names next. A report Amazon takes an hour to prepare is looked at now and then,
+never waited for: the worker stays free for the seller's work and the recomputations.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -44,6 +51,7 @@ from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import alerts, demo_state, mailsync, services
+from app.host import AMAZON_PULL, AmazonProgress, amazon_reports
 from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
@@ -55,6 +63,7 @@ log = logging.getLogger(__name__)
 
 RECOMPUTE_JOB, CHECK_JOB, WATCH_JOB = "recompute", "check-clocks", "watch-for-resume"
 MAIL_JOB, FOLDER_JOB = "mail-sync", "watch-folder"
+AMAZON_JOB, AMAZON_STEP_JOB = "amazon-pull", "amazon-step"
 # One-off jobs: the clock check at the next threshold crossing, and the look at the end of a pause.
 THRESHOLD_JOB, PAUSE_END_JOB = "check-at-threshold", "pause-end"
 # The one-off check runs this long after the crossing, so that the clock it reads is past it for sure.
@@ -155,6 +164,7 @@ class MonitorScheduler:
         self.next_check_at: float | None = None  # the crossing (on `now`'s clock) the one-off check is set for
         self.folder_watcher = FolderWatcher(now=now)
         self._folder_problem: str | None = None
+        self._amazon_imported = 0  # reports imported since the current pull began
         self._worker = OneWorker()
         self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
@@ -261,6 +271,13 @@ class MonitorScheduler:
         """Poll the mailbox now (when enabled), queued behind running work."""
         if self._scheduler.get_job(MAIL_JOB):
             self._scheduler.modify_job(MAIL_JOB, next_run_time=datetime.now(UTC))
+
+    def pull_amazon_now(self) -> bool:
+        """Start an Amazon pull now (Refresh now, after sleep); False when no connection is set up."""
+        if self._scheduler.get_job(AMAZON_JOB) is None:
+            return False
+        self._scheduler.modify_job(AMAZON_JOB, next_run_time=datetime.now(UTC))
+        return True
 
     # --- the jobs (worker thread) --------------------------------------------------------------------------
 
@@ -408,6 +425,7 @@ class MonitorScheduler:
         if self._resume.resumed():
             log.info("the machine slept: running the checks now")
             self.sync_now()  # queued: runs after the recomputation below
+            self.pull_amazon_now()
             self.recompute()
 
     def _reconfigure(self) -> None:
@@ -436,6 +454,114 @@ class MonitorScheduler:
                 self._scheduler.add_job(self.watch_folder, "interval", seconds=self._folder_seconds, id=FOLDER_JOB)
         elif self._scheduler.get_job(FOLDER_JOB):
             self._scheduler.remove_job(FOLDER_JOB)
+        self._configure_amazon(settings)
+
+    def _configure_amazon(self, settings: Settings) -> bool:
+        """The pull every `amazon_pull_hours` while a region is set; the first one at once (the start). A
+        settings change that keeps the interval leaves the timetable alone: each pull spends Amazon's quota.
+        True when a first pull was just set to start now."""
+        if not getattr(settings, "amazon_region", ""):
+            for job in (AMAZON_JOB, AMAZON_STEP_JOB):
+                if self._scheduler.get_job(job):
+                    self._scheduler.remove_job(job)
+            return False
+        seconds = float(settings.amazon_pull_hours) * 3600
+        job = self._scheduler.get_job(AMAZON_JOB)
+        if job is not None and job.trigger.interval.total_seconds() == seconds:
+            return False
+        self._scheduler.add_job(
+            self.start_amazon_pull,
+            "interval",
+            seconds=seconds,
+            id=AMAZON_JOB,
+            replace_existing=True,
+            next_run_time=job.next_run_time if job is not None else datetime.now(UTC),
+        )
+        return job is None
+
+    def next_amazon_pull_at(self) -> float | None:
+        """When the next scheduled pull starts, on `now`'s clock (None: no connection)."""
+        job = self._scheduler.get_job(AMAZON_JOB)
+        when = getattr(job, "next_run_time", None)
+        if when is None:
+            return None
+        return self.now() + max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+    def apply_amazon_settings(self) -> None:
+        """Follow a saved Amazon connection and pull at once (called on the worker, right after the save)."""
+        with self.database() as db:
+            started = self._configure_amazon(load_settings(db))
+        if not started:
+            self.pull_amazon_now()
+
+    def start_amazon_pull(self) -> None:
+        """Mark every report kind of every marketplace due, then take the first step at once."""
+        from app import amazon_pull
+
+        try:
+            with self.database() as db:
+                amazon_pull.start_pull(db, load_settings(db), self.now())
+            self._amazon_imported = 0
+        except Exception as error:
+            log.exception("starting the Amazon pull failed")
+            self.listener.job_failed(AMAZON_PULL, str(error))
+            return
+        self.step_amazon()
+
+    def step_amazon(self) -> AmazonProgress | None:
+        """Advance every due report by one action; new data recomputes the figures and alerts like an import."""
+        from app import amazon_pull
+
+        progress, imported = None, False
+        try:
+            with self.database() as db:
+                connection = self._amazon_connection(db)
+                if connection is None:
+                    self._aim_amazon_step(None)
+                    return None
+                before = _data_held(db)
+                result = amazon_pull.step(db, connection, self.now())
+                imported = any(found.outcome == "imported" for found in result.imported)
+                if imported:
+                    self._alert_new_defects(db, before)
+                self._amazon_imported += sum(1 for found in result.imported if found.outcome == "imported")
+                at = self.now()
+                progress = AmazonProgress(
+                    reports=amazon_reports(db),
+                    failing_for=amazon_pull.failing_for(db, at),
+                    imported=self._amazon_imported,
+                    errors=list(result.errors),
+                    busy=result.busy,
+                    at=at,
+                    next_pull_at=self.next_amazon_pull_at(),
+                )
+            self.listener.job_finished(AMAZON_PULL, progress)
+            self._aim_amazon_step(result.next_at)
+        except Exception as error:  # a bug must not stop the timetable: the next pull starts afresh
+            log.exception("the Amazon pull failed")
+            self.listener.job_failed(AMAZON_PULL, str(error))
+        if imported:
+            self.recompute()
+        return progress
+
+    def _amazon_connection(self, db):
+        """The connection the settings, the keyring and the environment describe; None when there is none."""
+        from app import spapi
+
+        return spapi.connection_from(load_settings(db), self.passwords, os.environ)
+
+    def _aim_amazon_step(self, next_at: float | None) -> None:
+        """The next step at `next_at` (on `now`'s clock, so the same distance ahead of the real time)."""
+        if next_at is None or not self._scheduler.running:
+            if self._scheduler.get_job(AMAZON_STEP_JOB):
+                self._scheduler.remove_job(AMAZON_STEP_JOB)
+            return
+        run = datetime.now(UTC) + timedelta(seconds=max(0.0, next_at - self.now()))
+        # Set from inside the step job itself, and often due at once: a second instance waits in the worker's
+        # queue behind the first, where APScheduler's default of one would drop it.
+        self._scheduler.add_job(
+            self.step_amazon, "date", run_date=run, id=AMAZON_STEP_JOB, replace_existing=True, max_instances=2
+        )
 
     def sync_mail(self) -> mailsync.SyncResult | None:
         """Poll the mailbox; new messages recompute the figures and clocks and alert like an import."""

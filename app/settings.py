@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -221,6 +222,83 @@ def _folder_path(value: Any) -> str:
     return str(path)
 
 
+# Amazon's Selling Partner API regions: each serves its own marketplaces (a seller picks one region per account).
+AMAZON_REGIONS = {
+    "NA": ("North America", ("US", "CA", "MX", "BR")),
+    "EU": ("Europe", ("UK", "IE", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "BE", "TR", "AE", "SA", "IN")),
+    "FE": ("Far East", ("JP", "AU", "SG")),
+}
+
+
+def _amazon_region(value: Any) -> str:
+    text = str(value or "").strip().upper()
+    if text and text not in AMAZON_REGIONS:
+        choices = ", ".join(f"{code} ({name})" for code, (name, _) in AMAZON_REGIONS.items())
+        raise ValueError(f"'{value}' is not a region: {choices}, or empty for no connection")
+    return text
+
+
+def _amazon_marketplaces(value: Any) -> list[str]:
+    """A list of marketplace codes, from a list or from text like `US,CA`."""
+    items = value if isinstance(value, list) else re.split(r"[\s,;]+", str(value or ""))
+    codes: list[str] = []
+    for item in items:
+        if not str(item).strip():
+            continue
+        code = canonical(str(item).strip())
+        if not any(code in members for _, members in AMAZON_REGIONS.values()):
+            raise ValueError(f"'{item}' is not a marketplace code ({', '.join(CODES)})")
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def amazon_region_problem(region: str, marketplaces: list[str]) -> str | None:
+    """The marketplaces outside the region, said so (None when every one belongs to it, or no region is set)."""
+    if not region:
+        return None
+    name, members = AMAZON_REGIONS[region]
+    outside = [code for code in marketplaces if code not in members]
+    if not outside:
+        return None
+    return f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in the {name} region"
+
+
+def _endpoint(value: Any, *, path_allowed: bool) -> str:
+    """Empty (Amazon's own), or an https address; plain http only to this computer (a test server)."""
+    text = _text(value).rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(f"'{value}' has a port that is not a number from 1 to 65535") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"'{value}' is not an address like https://sellingpartnerapi-na.amazon.com")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ValueError(f"'{value}': plain http is only allowed to this computer (127.0.0.1 or localhost)")
+    if parts.query or parts.fragment or parts.username or (parts.path and not path_allowed):
+        raise ValueError(f"'{value}' must be only a scheme, a server and a port")
+    return text
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _pull_hours(value: Any) -> float:
+    number = _positive_number(value)
+    if not 1 <= number <= 24 * 7:
+        raise ValueError(f"{value} must be between 1 hour and 168 (a week)")
+    return number
+
+
 def default_watch_folder() -> str:
     """The user's Downloads folder: where a report downloaded from Seller Central lands."""
     return platformdirs.user_downloads_dir()
@@ -255,6 +333,23 @@ SETTINGS = {
         Setting("watch_folder", default_watch_folder(), "The folder watched for downloaded reports", _folder_path),
         # None until the seller chooses: the first import of their own reports turns it on (app.autostart).
         Setting("start_at_login", None, "Start the monitor in the tray when you log in", _boolean),
+        Setting("amazon_region", "", "Amazon region: NA, EU or FE (empty: not connected)", _amazon_region),
+        Setting("amazon_marketplaces", [], "Amazon marketplaces to pull reports for, like US,CA", _amazon_marketplaces),
+        Setting(
+            "amazon_endpoint",
+            "",
+            "Selling Partner API address (empty: the region's own)",
+            lambda value: _endpoint(value, path_allowed=False),
+        ),
+        Setting(
+            "amazon_token_endpoint",
+            "",
+            "Login with Amazon token address (empty: https://api.amazon.com/auth/o2/token)",
+            lambda value: _endpoint(value, path_allowed=True),
+        ),
+        Setting("amazon_pull_hours", 4, "Hours between two pulls of Amazon's reports", _pull_hours),
+        # Not secret: names this account's secrets in the system keyring.
+        Setting("amazon_connection_id", "", "Name of this account's Amazon secrets in the system keyring", _text),
     )
 }
 
@@ -306,6 +401,12 @@ class Settings:
     watch_enabled: bool = False
     watch_folder: str = field(default_factory=default_watch_folder)
     start_at_login: bool | None = None
+    amazon_region: str = ""
+    amazon_marketplaces: list = field(default_factory=list)
+    amazon_endpoint: str = ""
+    amazon_token_endpoint: str = ""
+    amazon_pull_hours: float = 4
+    amazon_connection_id: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -349,6 +450,11 @@ SETTING_LABELS = {
     "imap_ca_file": "Certificate authority file",
     "watch_enabled": "Import reports that appear in this folder",
     "watch_folder": "Watched folder",
+    "amazon_region": "Region",
+    "amazon_marketplaces": "Marketplaces",
+    "amazon_endpoint": "Selling Partner API address",
+    "amazon_token_endpoint": "Token address",
+    "amazon_pull_hours": "Pull reports every (hours)",
 }
 
 
@@ -395,7 +501,19 @@ def load_settings(db: sqlite_utils.Database) -> Settings:
 
 def save_setting(db: sqlite_utils.Database, key: str, value: Any) -> Any:
     checked = check_setting(key, value)
+    if key in ("amazon_region", "amazon_marketplaces"):
+        _check_amazon_pair(db, key, checked)
     if key.startswith(ZONE_PREFIX) and key.removeprefix(ZONE_PREFIX) == load_settings(db).marketplace:
         key = "timezone"  # the home marketplace's days are counted in `timezone`: the zone set must be used
     write_setting(db, key, checked)
     return checked
+
+
+def _check_amazon_pair(db: sqlite_utils.Database, key: str, checked: Any) -> None:
+    """A region and marketplaces that do not fit are refused whichever of the two is set last."""
+    current = load_settings(db)
+    region = checked if key == "amazon_region" else current.amazon_region
+    marketplaces = checked if key == "amazon_marketplaces" else current.amazon_marketplaces
+    problem = amazon_region_problem(region, marketplaces)
+    if problem:
+        raise SettingError(key, problem)

@@ -405,6 +405,50 @@ def _v6_marketplaces(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN marketplace TEXT")
 
 
+# Pulling reports from Amazon's Selling Partner API: one row per report kind and marketplace, so a pull that
+# was stopped (the app closed, the laptop asleep) resumes where it was: a requested report is polled again
+# by its id, never requested twice. Instants are epoch seconds; data_start/data_end are the ISO instants
+# sent to Amazon.
+#   state: idle (nothing asked yet), requested (report_id is being prepared by Amazon), done, no_data (Amazon
+#     had nothing for the period), failed (last_error says why);
+#   awaiting: report_id is still to be collected (also after a failure while asking about it);
+#   next_at: when to act on the row next (NULL: only at the next pull); polls, throttles: getReport calls
+#     so far and 429 answers in a row (each doubles the wait);
+#   walk_from: where the next slice of a long range starts (orders come 30 days at a time);
+#   pull_until: the end of the range the current pull brings in;
+#   pulled_through: the end of the last range imported; failing_since: the first failure since a success.
+SCHEMA_V7 = (
+    """CREATE TABLE amazon_reports (
+        kind TEXT NOT NULL CHECK (kind IN ('orders', 'feedback', 'fbm_returns', 'fba_returns', 'performance')),
+        marketplace TEXT NOT NULL,
+        report_id TEXT,
+        report_type TEXT,
+        data_start TEXT,
+        data_end TEXT,
+        state TEXT NOT NULL DEFAULT 'idle'
+            CHECK (state IN ('idle', 'requested', 'done', 'no_data', 'failed')),
+        requested_at INTEGER,
+        awaiting INTEGER NOT NULL DEFAULT 0,
+        polls INTEGER NOT NULL DEFAULT 0,
+        throttles INTEGER NOT NULL DEFAULT 0,
+        next_at REAL,
+        walk_from INTEGER,
+        pull_until INTEGER,
+        last_pulled_at INTEGER,
+        pulled_through INTEGER,
+        imported_rows INTEGER,
+        last_error TEXT,
+        failing_since INTEGER,
+        PRIMARY KEY (kind, marketplace)
+    )""",
+)
+
+
+def _v7_amazon_reports(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V7:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
@@ -412,6 +456,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("mailbox sync and watched folder", _v4_mail_sync_and_watch),
     ("Amazon's account-health figures per report and marketplace", _v5_amazon_health_reports),
     ("the marketplace of every order, and of rows whose order is unknown", _v6_marketplaces),
+    ("reports pulled from Amazon's Selling Partner API, per kind and marketplace", _v7_amazon_reports),
 ]
 
 

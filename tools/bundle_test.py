@@ -256,6 +256,7 @@ def check_bundle(bundle: Bundle, temp: Path, display: str | None) -> Outcome:
     check_resources(outcome, bundle)
     if LINUX:
         check_menu_entry(outcome, bundle.window, env)
+    check_amazon_pull(outcome, bundle.command, temp / "amazon.db", env)
     check_size(outcome, bundle.folder)
     build = build_seconds(bundle.window)
     if build is not None:
@@ -605,6 +606,40 @@ def check_menu_entry(outcome: Outcome, executable: Path, env: dict[str, str]) ->
     removed = run([str(executable), "remove-desktop-entry"], env)
     if ran(outcome, "remove-desktop-entry", removed):
         outcome.check(not entry.exists(), "the menu entry is removed")
+
+
+def check_amazon_pull(outcome: Outcome, executable: Path, db: Path, env: dict[str, str]) -> None:
+    """A whole pull through the bundle from the tests' local stand-in for Amazon: the SP-API client and its
+    libraries work frozen, secrets from the environment as on a headless machine."""
+    sys.path.insert(0, str(ROOT))
+    from tests import fake_amazon  # the sources' own stand-in, run by this check's Python
+
+    fake, server = fake_amazon.start()
+    try:
+        settings = {
+            "amazon_endpoint": fake.base_url,
+            "amazon_token_endpoint": fake.token_url,
+            "amazon_region": "NA",
+            "amazon_marketplaces": "US,CA",
+        }
+        for key, value in settings.items():
+            if not ran(
+                outcome, f"config set {key}", run([str(executable), "config", "--db", str(db), "set", key, value], env)
+            ):
+                return
+        pulled = run([str(executable), "amazon", "pull", "--json", "--db", str(db)], {**env, **fake.environ()})
+    finally:
+        fake_amazon.stop(server)
+    if not ran(outcome, "amazon pull through the bundle", pulled):
+        return
+    outcome.figure("amazon pull, 5 reports x US and CA (local stand-in)", f"{pulled.seconds:.1f} s")
+    try:
+        reports = json.loads(pulled.stdout)["reports"]
+    except (ValueError, KeyError) as error:
+        outcome.check(False, "amazon pull --json prints JSON", str(error))
+        return
+    done = sorted(f"{report['kind']} {report['marketplace']}" for report in reports if report["state"] == "done")
+    outcome.check(len(done) == 10, "every report pulled and imported (5 kinds, US and CA)", ", ".join(done))
 
 
 # --- 5. the size --------------------------------------------------------------------------------------------------

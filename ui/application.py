@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app import accounts, autostart, demo_state, host, launch, mailsync, marks, services
 from app.alerts import Alert
@@ -36,6 +36,7 @@ from app.menu_entry import MenuEntry
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
 from ui import menu_entry_setting, single_instance, start_at_login
+from ui.amazon_connection import pull_line
 from ui.bridge import Bridge
 from ui.clocks_model import REPLY_KINDS, countdown_text
 from ui.import_dialog import ImportDialog
@@ -44,7 +45,7 @@ from ui.matrix_dialog import MatrixDialog, listing_currency
 from ui.single_instance import database_path
 from ui.theme import AMBER_S, RED_S, urgency
 from ui.timeline_dialog import TimelineDialog
-from ui.tray import Tray, status_tooltip
+from ui.tray import Tray, amazon_tooltip_line, status_tooltip
 
 APP_NAME = "Account Health Monitor"
 RESTART_PROPERTY = "ahm_restart"
@@ -54,6 +55,8 @@ PAUSE_S = 3600
 OPEN_TIMEOUT_S = 900
 SAVE_REPORT = "Saving the triage report"
 CHECK_MAILBOX = "Testing the mailbox connection"
+TEST_AMAZON = "Testing the Amazon connection"
+SAVE_AMAZON = "Saving the Amazon connection"
 REMOVE_DEMO = "Removing the demo data"
 COMPLETE_TRIAGE = "Completing the triage"
 FIGURES_AS_OF = "Computing the figures as of that day"
@@ -168,6 +171,11 @@ class DesktopApp:
         self.import_dialog: ImportDialog | None = None
         self.triage_listing = None
         self.sync_problem: str | None = None
+        self.amazon_failing: tuple[float, str] | None = None  # how long the connection has failed, and why
+        # The last Amazon pull, beside the mailbox's line: permanent, so passing messages do not cover it.
+        self.amazon_status = QLabel("")
+        self.amazon_status.hide()
+        self.window.statusBar().insertPermanentWidget(1, self.amazon_status)
         self.folder_dialog: ImportDialog | None = None
         self.matrix_dialog: MatrixDialog | None = None
         self.state: services.MonitorState | None = None
@@ -248,6 +256,10 @@ class DesktopApp:
         self.window.settings_view.mailbox.check_requested.connect(
             lambda settings, typed: self._ask("check_mailbox", CHECK_MAILBOX, settings, typed)
         )
+        amazon = self.window.settings_view.amazon
+        amazon.test_requested.connect(lambda values, typed: self._ask("amazon_test", TEST_AMAZON, values, typed))
+        amazon.save_requested.connect(self.save_amazon)
+        amazon.pull_requested.connect(self.pull_amazon_now)
 
     # --- life cycle -----------------------------------------------------------------------------------------
 
@@ -260,6 +272,7 @@ class DesktopApp:
         menu_entry_setting.show(self)
         if view.sync_status is not None:
             self.show_sync_status(view.sync_status)
+        self.show_amazon_view()
         last = view.last_state
         if last is not None:
             self.apply_state(last)
@@ -317,7 +330,9 @@ class DesktopApp:
         at = self.now()
         status, deadline = tray_status(self.state, at)
         tooltip = status_tooltip(status, deadline, overdue_count(self.state, at))
-        return status, tooltip + (f"\nMailbox: {self.sync_problem}" if self.sync_problem else "")
+        tooltip += f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""
+        amazon = amazon_tooltip_line(*self.amazon_failing) if self.amazon_failing else None
+        return status, tooltip + (f"\n{amazon}" if amazon else "")
 
     @while_running
     def show_triage(self, listing) -> None:
@@ -368,6 +383,13 @@ class DesktopApp:
         self._progress_done(what)
         if what == CHECK_MAILBOX and result is not None:
             self.window.settings_view.mailbox.show_check(result)
+        elif what == host.AMAZON_PULL and result is not None:
+            self.show_amazon_progress(result)
+        elif what == TEST_AMAZON and result is not None:
+            self.window.settings_view.amazon.show_check(result.ok, result.message)
+        elif what == SAVE_AMAZON and result is not None:
+            self.window.settings_view.amazon.show_check(result.ok, result.message, until_pull_ends=result.ok)
+            self.show_amazon_view()
         elif what == REMOVE_DEMO:
             self.show_settings()  # "start with demo data" is off now
             self._forget_demo_alert()
@@ -412,6 +434,10 @@ class DesktopApp:
     def show_failure(self, what: str, message: str) -> None:
         if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
             self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
+        elif what in (TEST_AMAZON, SAVE_AMAZON):
+            self.window.settings_view.amazon.show_check(False, message)
+        elif what == host.AMAZON_PULL:
+            self._show_amazon_line(f"Amazon: {message}", ok=False)
         self.window.notify(f"{what} failed: {message}", error=True)
         status = self.window.status_text
         if what == RECOMPUTING and status.text().endswith(UPDATING):  # the last figures stay, no longer "updating"
@@ -523,6 +549,56 @@ class DesktopApp:
         self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
         if "start_at_login" in values:
             start_at_login.apply_choice(self, values["start_at_login"])
+
+    def save_amazon(self, values: dict, typed: dict) -> None:
+        """Save the connection (the secrets go to the keyring); a pull starts once it is saved."""
+        self._ask("amazon_save", SAVE_AMAZON, values, typed)
+        self.window.settings_view.settings = replace(self.window.settings_view.settings, **values)
+
+    def pull_amazon_now(self) -> None:
+        amazon = self.window.settings_view.amazon
+        started = self._query("amazon_pull_now")
+        if started:
+            amazon.show_pull("Asking Amazon for the reports…", ok=True)
+            self._show_amazon_line("Amazon: asking for the reports…", ok=True)
+        elif started is False:
+            amazon.show_pull("Not connected: choose the region and save the connection first.", ok=False)
+
+    def show_amazon_view(self) -> None:
+        """The connection's note and its reports' table, read from the database's process."""
+        view = self._query("amazon_status")
+        if view is None:
+            return
+        amazon = self.window.settings_view.amazon
+        amazon.secret_note.setText(view.secret_note)
+        amazon.show_reports(view.reports, self._zone(), self.now(), view.next_pull_at)
+        self._note_amazon_failing(view.failing_for, view.reports)
+
+    @while_running
+    def show_amazon_progress(self, progress) -> None:
+        """After each step of a pull: the table; at its end (or on an error) the status line too."""
+        amazon = self.window.settings_view.amazon
+        amazon.show_reports(progress.reports, self._zone(), self.now(), progress.next_pull_at)
+        self._note_amazon_failing(progress.failing_for, progress.reports)
+        if progress.errors or not progress.busy:
+            text, ok = pull_line(progress, self._zone())
+            amazon.show_pull(text.removeprefix("Amazon: "), ok, ended=not progress.busy)
+            self._show_amazon_line(text, ok)
+
+    def _show_amazon_line(self, text: str, ok: bool) -> None:
+        self.amazon_status.setText(text)
+        self.amazon_status.setToolTip(text)
+        self.amazon_status.setStyleSheet("" if ok else "color: #c62828;")
+        self.amazon_status.show()
+
+    def _note_amazon_failing(self, failing_for: float | None, reports) -> None:
+        errors = [report.last_error for report in reports if report.last_error]
+        self.amazon_failing = (failing_for, errors[0] if errors else "") if failing_for else None
+        if self.state is not None:
+            self._update_tray()
+
+    def _zone(self):
+        return self.state.settings.zone if self.state else None
 
     def clear_demo(self) -> None:
         self._write(REMOVE_DEMO, demo_state.remove)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import MARKETPLACE_DATE_ORDER, Settings, check_setting, setting_label
+from ui.amazon_connection import AmazonConnection
 from ui.confirm import REMOVE_DEMO_TEXT, REMOVE_DEMO_TITLE, confirm
 from ui.mailbox_settings import MailboxSettings
 
@@ -204,6 +205,7 @@ class SettingsView(QWidget):
             "The monitor warns only while it runs. On after your first import of your own reports."
         )
         self.mailbox = MailboxSettings()
+        self.amazon = AmazonConnection()
         change_db = QPushButton("Use another database file…")
         change_db.clicked.connect(self._choose_database)
 
@@ -257,6 +259,10 @@ class SettingsView(QWidget):
                 arriving = QGroupBox("Messages and reports that arrive by themselves")
                 QVBoxLayout(arriving).addWidget(self.mailbox)
                 layout.addWidget(arriving)
+                # Saved by its own button: its secrets go to the keyring, and a pull follows the save.
+                self.amazon_group = QGroupBox("Amazon connection")
+                QVBoxLayout(self.amazon_group).addWidget(self.amazon)
+                layout.addWidget(self.amazon_group)
         layout.addStretch()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -348,6 +354,7 @@ class SettingsView(QWidget):
         self.settings = settings
         self.password_note = password_note if password_note is not None else getattr(self, "password_note", "")
         self.mailbox.show_settings(settings, self.password_note)
+        self.amazon.show_settings(settings, self.amazon.secret_note.text())
         self.timezone.setCurrentText(settings.timezone)
         self.marketplace.setCurrentText(settings.marketplace)
         self.periods.set_periods(settings.csba_periods)

@@ -22,6 +22,8 @@ ALERT_SHOWN_MS = 15000
 # A notification replaces the one still on screen, so alerts arriving together are shown one after
 # another, the most severe first.
 ALERT_GAP_MS = 8000
+# A pull that failed once may be Amazon's hiccup; a connection failing this long needs the seller.
+AMAZON_FAILING_SAID_AFTER_S = 24 * 3600
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -160,3 +162,12 @@ def status_tooltip(status: str, next_deadline: str | None, overdue: int = 0) -> 
     else:
         lines.append(f"Next deadline: {next_deadline}" if next_deadline else "No open deadline")
     return "\n".join(lines)
+
+
+def amazon_tooltip_line(failing_for: float | None, error: str = "") -> str | None:
+    """The tooltip's line for an Amazon connection failing for more than a day (None before then)."""
+    if failing_for is None or failing_for <= AMAZON_FAILING_SAID_AFTER_S:
+        return None
+    days = int(failing_for // (24 * 3600))
+    line = f"Amazon: no report pulled for {days} day{'' if days == 1 else 's'}"
+    return f"{line}: {error}" if error else line

@@ -36,6 +36,11 @@ OVERLAP_S = 2 * DAY
 # A first pull reaches back as far as the figures look: the ODR window ends 14 days back and spans 60 days.
 FIRST_PULL_DAYS = 90
 MAX_POLL_WAIT_S = 60
+# Most reports are ready within minutes; one still being prepared after that is asked about less often, and one
+# not ready after hours never will be: it is asked for again.
+SLOW_POLLS_AFTER_S = 10 * 60
+SLOW_POLL_WAIT_S = 5 * 60
+PREPARE_LIMIT_S = 6 * 3600
 MAX_THROTTLE_WAIT_S = 15 * 60
 RETRY_AFTER_FAILURE_S = 3600
 
@@ -54,20 +59,11 @@ class Kind:
 KINDS = {
     kind.key: kind
     for kind in (
-        Kind(
-            "orders",
-            "All Orders",
-            "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
-            "all_orders",
-            FIRST_PULL_DAYS,
-            slice_days=30,
-        ),
-        Kind("feedback", "Feedback", "GET_SELLER_FEEDBACK_DATA", "seller_feedback", 90),
-        Kind("fbm_returns", "FBM returns", "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE", "fbm_returns", 60, 60),
-        Kind("fba_returns", "FBA returns", "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA", "fba_returns", 60),
-        Kind(
-            "performance", "Account health", "GET_V2_SELLER_PERFORMANCE_REPORT", "account_health", None, suffix=".json"
-        ),
+        Kind("orders", "All Orders", spapi.ORDERS_REPORT, "all_orders", FIRST_PULL_DAYS, slice_days=30),
+        Kind("feedback", "Feedback", spapi.FEEDBACK_REPORT, "seller_feedback", 90),
+        Kind("fbm_returns", "FBM returns", spapi.FBM_RETURNS_REPORT, "fbm_returns", 60, 60),
+        Kind("fba_returns", "FBA returns", spapi.FBA_RETURNS_REPORT, "fba_returns", 60),
+        Kind("performance", "Account health", spapi.PERFORMANCE_REPORT, "account_health", None, suffix=".json"),
     )
 }
 FINISHED = ("done", "no_data", "failed")
@@ -239,7 +235,10 @@ def _advance(db, api: spapi.ReportsApi, row: dict, now: float, result: StepResul
     except spapi.AmazonProblem as problem:
         if problem.stops_pull:
             raise
-        _fail(db, row, kind, problem.sentence, now, result)
+        if row["awaiting"] and _prepared_too_long(row, now):  # Amazon cannot say where it is: a new one
+            _ask_again(db, row, kind, f"{problem.sentence} {_asked_again(kind, row)}", now, result)
+        else:
+            _fail(db, row, kind, problem.sentence, now, result)
 
 
 def _request(db, api: spapi.ReportsApi, kind: Kind, row: dict, now: float) -> None:
@@ -283,8 +282,13 @@ def _poll(db, api: spapi.ReportsApi, kind: Kind, row: dict, now: float, result: 
     report = api.get_report(row["report_id"])
     status = report["processingStatus"]
     if status in ("IN_QUEUE", "IN_PROGRESS"):
+        if _prepared_too_long(row, now):
+            sentence = f"Amazon has been preparing the {kind.label} report for {row['marketplace']} for {_hours()}"
+            _ask_again(db, row, kind, f"{sentence}; asked for it again.", now, result)
+            return
         polls = row["polls"] + 1
-        _update(db, row, polls=polls, throttles=0, next_at=now + min(MAX_POLL_WAIT_S, 2**polls))
+        # 'requested' again after a failed pull: the pull is not over while Amazon prepares the report
+        _update(db, row, state="requested", polls=polls, throttles=0, next_at=now + _poll_wait(row, polls, now))
     elif status == "CANCELLED":
         log.info("%s %s: no data for this period", kind.key, row["marketplace"])
         _succeed(db, row, kind, now, "no_data", rows=0)
@@ -299,6 +303,33 @@ def _poll(db, api: spapi.ReportsApi, kind: Kind, row: dict, now: float, result: 
         sentence = f"Amazon could not make the {kind.label} report" + (f": {reason}" if reason else ".")
         _update(db, row, awaiting=0)
         _fail(db, row, kind, sentence, now, result)
+
+
+def _poll_wait(row: dict, polls: int, now: float) -> float:
+    """1, 2, 4 … seconds up to a minute; five minutes once the report has been prepared for ten."""
+    if now - (row["requested_at"] or now) >= SLOW_POLLS_AFTER_S:
+        return SLOW_POLL_WAIT_S
+    return min(MAX_POLL_WAIT_S, 2**polls)
+
+
+def _prepared_too_long(row: dict, now: float) -> bool:
+    return row["requested_at"] is not None and now - row["requested_at"] >= PREPARE_LIMIT_S
+
+
+def _hours() -> str:
+    hours = PREPARE_LIMIT_S / 3600
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
+
+
+def _asked_again(kind: Kind, row: dict) -> str:
+    return f"Asked for the {kind.label} report for {row['marketplace']} again after {_hours()}."
+
+
+def _ask_again(db, row: dict, kind: Kind, sentence: str, now: float, result: StepResult) -> None:
+    """Give up a report Amazon has not finished in PREPARE_LIMIT_S: the failure is said, and the next step
+    requests a new one (a later pull would otherwise keep asking about this one for ever)."""
+    _fail(db, row, kind, sentence, now, result)
+    _update(db, row, awaiting=0, polls=0, throttles=0, next_at=now)
 
 
 def _collect(db, api: spapi.ReportsApi, kind: Kind, row: dict, document_id: str, now: float) -> FileResult:

@@ -21,6 +21,7 @@ isolation from the window's file descriptors is missing there, which is why the 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -97,6 +98,11 @@ SECRETS_MISSING = "Paste the three values from Developer Central (LWA credential
 SECRETS_FROM_ENVIRONMENT = (
     "Taken from AHM_LWA_CLIENT_ID, AHM_LWA_CLIENT_SECRET and AHM_LWA_REFRESH_TOKEN (never stored)."
 )
+SECRETS_UNAVAILABLE = "The LWA secrets are not available: paste them again in Settings → Amazon connection."
+SECRETS_FORGOTTEN = "Saved: not connected to Amazon; the LWA client id, client secret and refresh token are forgotten."
+# Whether the three secrets are in the system keyring (a flag, never a secret): the window's note reads it
+# instead of the keyring, whose unlock prompt would hold the window's request until it is answered.
+AMAZON_SECRETS_KEY = "state.amazon_secrets_saved"
 
 
 @dataclass(frozen=True)
@@ -118,11 +124,10 @@ class AmazonProgress:
     """How the Amazon pull stands after one step: every report, and what this pull has done so far.
 
     `imported`: reports imported since the pull began; `errors`: this step's sentences; `busy`: reports are
-    still being requested or prepared; `failing_for`: seconds the connection has failed without a success.
+    still being requested or prepared. How long each report has failed is in `reports` (`failing_since`).
     """
 
     reports: list
-    failing_for: float | None
     imported: int
     errors: list
     busy: bool
@@ -136,7 +141,6 @@ class AmazonView:
 
     secret_note: str
     reports: list
-    failing_for: float | None
     next_pull_at: float | None = None
 
 
@@ -406,27 +410,24 @@ class DatabaseHost:
         def read(db) -> AmazonView:
             settings = load_settings(db)
             if not settings.amazon_region:  # never connected: the client library is not even loaded
-                return AmazonView(SECRETS_MISSING, [], None)
+                return AmazonView(SECRETS_MISSING, [])
             return AmazonView(
-                secret_note=self._secret_note(settings),
+                secret_note=self._secret_note(db),
                 reports=amazon_reports(db),
-                failing_for=amazon_failing_for(db, self.now()),
                 next_pull_at=self.scheduler.next_amazon_pull_at() if self.scheduler else None,
             )
 
         return self._read(read)
 
-    def _secret_note(self, settings) -> str:
-        """Where the secrets are (never what they are)."""
+    def _secret_note(self, db) -> str:
+        """Where the secrets are (never what they are), without reading them: only the worker does that."""
         from app import spapi
 
         if spapi.credentials_from_environment(os.environ) is not None:
             return SECRETS_FROM_ENVIRONMENT
         if self.passwords.problem:
             return self.passwords.problem
-        if spapi.stored_credentials(self.passwords, settings.amazon_connection_id) is not None:
-            return SECRETS_KEPT
-        return SECRETS_MISSING
+        return SECRETS_KEPT if amazon_secrets_saved(db) else SECRETS_MISSING
 
 
 # --- the writes the window asks for (run on the scheduler's worker with its connection) -----------------------
@@ -489,16 +490,47 @@ def save_amazon(db, values: dict, typed: dict, passwords, scheduler) -> AmazonAn
         if not connection_id:
             connection_id = spapi.new_connection_id()
             save_setting(db, "amazon_connection_id", connection_id)
+    if not load_settings(db).amazon_region:
+        return _disconnect_amazon(db, connection_id, passwords, scheduler)
     spapi.store_credentials(passwords, connection_id, **typed)
-    settings = load_settings(db)
-    if not settings.amazon_region:
-        scheduler.apply_amazon_settings()
-        return AmazonAnswer(True, "Saved: not connected to Amazon.")
-    if spapi.connection_from(settings, passwords, os.environ) is None:
+    saved = spapi.stored_credentials(passwords, connection_id) is not None
+    note_amazon_secrets_saved(db, saved and getattr(passwords, "remembered", True))
+    if not saved and spapi.credentials_from_environment(os.environ) is None:
         return AmazonAnswer(False, "Saved, but not connected yet: the three LWA values are all needed.")
     scheduler.apply_amazon_settings()
     where = "" if getattr(passwords, "remembered", True) else " (secrets kept for this session only)"
     return AmazonAnswer(True, f"Saved{where}; asking Amazon for the reports now.")
+
+
+def _disconnect_amazon(db, connection_id: str, passwords, scheduler) -> AmazonAnswer:
+    """Not connected: the secrets leave the keyring too, since nothing else in the app could remove them."""
+    from app import spapi
+
+    spapi.forget_credentials(passwords, connection_id)
+    note_amazon_secrets_saved(db, False)
+    scheduler.apply_amazon_settings()
+    problem = getattr(passwords, "problem", None)
+    # Without any keyring they lived in this session's memory only, and are gone; a keyring that failed
+    # (locked, refused) may still hold them.
+    if problem and problem != mailsync.KeyringPasswords.NO_KEYRING:
+        return AmazonAnswer(
+            False, f"Saved: not connected to Amazon, but the LWA secrets may still be in the system keyring: {problem}"
+        )
+    return AmazonAnswer(True, SECRETS_FORGOTTEN)
+
+
+def amazon_secrets_saved(db) -> bool:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [AMAZON_SECRETS_KEY]).fetchone()
+    return row is not None and json.loads(row[0]) is True
+
+
+def note_amazon_secrets_saved(db, saved: bool) -> None:
+    """Keep the flag `amazon_secrets_saved` reads (written only when it changes: the worker checks it often)."""
+    from storage.settings import write_setting
+
+    if amazon_secrets_saved(db) != saved:
+        with write_transaction(db):
+            write_setting(db, AMAZON_SECRETS_KEY, saved)
 
 
 def amazon_reports(db) -> list[AmazonReport]:
@@ -516,12 +548,6 @@ def amazon_reports(db) -> list[AmazonReport]:
         )
         for report in amazon_pull.report_status(db)
     ]
-
-
-def amazon_failing_for(db, at: float) -> float | None:
-    from app import amazon_pull
-
-    return amazon_pull.failing_for(db, at)
 
 
 def figures_as_of(db, day, at: float) -> services.MonitorState:

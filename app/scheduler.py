@@ -51,7 +51,7 @@ from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import alerts, demo_state, mailsync, services
-from app.host import AMAZON_PULL, AmazonProgress, amazon_reports
+from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
 from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
@@ -165,6 +165,7 @@ class MonitorScheduler:
         self.folder_watcher = FolderWatcher(now=now)
         self._folder_problem: str | None = None
         self._amazon_imported = 0  # reports imported since the current pull began
+        self._amazon_secrets: _SecretsOfOnePull | None = None  # the keyring's answers, kept for one pull
         self._worker = OneWorker()
         self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
@@ -446,6 +447,9 @@ class MonitorScheduler:
                 id=MAIL_JOB,
                 replace_existing=True,
                 next_run_time=datetime.now(UTC),
+                # "Sync now" while a poll still runs: the second waits its turn on the one worker instead of
+                # being skipped as "maximum number of running instances reached".
+                max_instances=2,
             )
         elif self._scheduler.get_job(MAIL_JOB):
             self._scheduler.remove_job(MAIL_JOB)
@@ -489,6 +493,7 @@ class MonitorScheduler:
 
     def apply_amazon_settings(self) -> None:
         """Follow a saved Amazon connection and pull at once (called on the worker, right after the save)."""
+        self._amazon_secrets = None  # new secrets may have been typed
         with self.database() as db:
             started = self._configure_amazon(load_settings(db))
         if not started:
@@ -502,6 +507,7 @@ class MonitorScheduler:
             with self.database() as db:
                 amazon_pull.start_pull(db, load_settings(db), self.now())
             self._amazon_imported = 0
+            self._amazon_secrets = None  # read again, once, by the first step
         except Exception as error:
             log.exception("starting the Amazon pull failed")
             self.listener.job_failed(AMAZON_PULL, str(error))
@@ -515,12 +521,16 @@ class MonitorScheduler:
         progress, imported = None, False
         try:
             with self.database() as db:
-                connection = self._amazon_connection(db)
-                if connection is None:
+                settings = load_settings(db)
+                if not settings.amazon_region:  # disconnected while this step waited: nothing to say
                     self._aim_amazon_step(None)
                     return None
+                connection = self._amazon_connection(db, settings)
                 before = _data_held(db)
-                result = amazon_pull.step(db, connection, self.now())
+                if connection is None:
+                    result = self._no_amazon_connection(db, settings)
+                else:
+                    result = amazon_pull.step(db, connection, self.now())
                 imported = any(found.outcome == "imported" for found in result.imported)
                 if imported:
                     self._alert_new_defects(db, before)
@@ -528,7 +538,6 @@ class MonitorScheduler:
                 at = self.now()
                 progress = AmazonProgress(
                     reports=amazon_reports(db),
-                    failing_for=amazon_pull.failing_for(db, at),
                     imported=self._amazon_imported,
                     errors=list(result.errors),
                     busy=result.busy,
@@ -544,11 +553,35 @@ class MonitorScheduler:
             self.recompute()
         return progress
 
-    def _amazon_connection(self, db):
-        """The connection the settings, the keyring and the environment describe; None when there is none."""
+    def _amazon_connection(self, db, settings: Settings):
+        """The connection the settings, the keyring and the environment describe; None when there is none.
+        The keyring is read once per pull, not at every step: a locked one would ask to be unlocked each time."""
         from app import spapi
 
-        return spapi.connection_from(load_settings(db), self.passwords, os.environ)
+        if self._amazon_secrets is None:
+            self._amazon_secrets = _SecretsOfOnePull(self.passwords)
+        connection = spapi.connection_from(settings, self._amazon_secrets, os.environ)
+        from_keyring = spapi.credentials_from_environment(os.environ) is None
+        # The window's note says whether the secrets are kept from this flag: keep it true to the keyring,
+        # unless the keyring itself failed (then it cannot tell).
+        if from_keyring and settings.amazon_marketplaces and getattr(self.passwords, "problem", None) is None:
+            note_amazon_secrets_saved(db, connection is not None)
+        return connection
+
+    def _no_amazon_connection(self, db, settings: Settings):
+        """A region without usable secrets: every report due fails with the reason, said like any failed pull
+        (the status bar, the table, and after a day the tray), and is tried again in an hour."""
+        from app import amazon_pull, spapi
+
+        if not settings.amazon_marketplaces:
+            sentence = spapi.region_problem(settings.amazon_region, ()) or SECRETS_UNAVAILABLE
+        else:
+            problem = getattr(self.passwords, "problem", None)
+            sentence = f"{SECRETS_UNAVAILABLE} {problem}" if problem else SECRETS_UNAVAILABLE
+        at = self.now()
+        result = amazon_pull.StepResult(next_at=at + amazon_pull.RETRY_AFTER_FAILURE_S)
+        amazon_pull._fail_pull(db, sentence, at, result)  # the same record as a pull a wrong secret stopped
+        return result
 
     def _aim_amazon_step(self, next_at: float | None) -> None:
         """The next step at `next_at` (on `now`'s clock, so the same distance ahead of the real time)."""
@@ -660,6 +693,22 @@ class MonitorScheduler:
 def _data_held(db) -> tuple[set[tuple[str, str]], str | None]:
     """What the database held before new data arrives: the defects known, and the newest day of any data."""
     return alerts.known_defects(db), alerts.latest_data_day(db)
+
+
+class _SecretsOfOnePull:
+    """The password store, read through for one pull: a secret found is kept, one missing is asked for again."""
+
+    def __init__(self, passwords: mailsync.PasswordStore):
+        self.passwords = passwords
+        self.found: dict[tuple[str, str], str] = {}
+
+    def get(self, user: str, host: str) -> str | None:
+        if (user, host) not in self.found:
+            value = self.passwords.get(user, host)
+            if not value:
+                return value
+            self.found[user, host] = value
+        return self.found[user, host]
 
 
 class _WindowOnly:

@@ -15,11 +15,13 @@ are never logged, never part of a message and never written to the database.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
 import os
 import secrets as random_ids
 import ssl
+import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -45,8 +47,11 @@ from app.amazon import MARKETPLACE_IDS
 from app.settings import AMAZON_REGIONS, amazon_region_problem, load_settings, save_setting
 from storage.transaction import write_transaction
 
-# httpx logs every URL it fetches at INFO: a report document's pre-signed address must not reach a log file.
-for _name in ("httpx", "httpcore"):
+# httpx logs every URL it fetches at INFO, and the client library logs each request's headers (the access token)
+# and each answer (a report document's pre-signed address) at DEBUG: none of that may reach a log file. The
+# library sets its own request logger to INFO when imported; a release without that line would fall back on
+# "sp_api", so both are held at WARNING.
+for _name in ("httpx", "httpcore", "sp_api", "sp_api.base.client"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 log = logging.getLogger(__name__)
@@ -67,9 +72,20 @@ REGIONS = {
 # The same sign-in service for every region.
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 
+# The reports the monitor pulls (app.amazon_pull says what each is for); Test connection asks about all five.
+ORDERS_REPORT = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+FEEDBACK_REPORT = "GET_SELLER_FEEDBACK_DATA"
+FBM_RETURNS_REPORT = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
+FBA_RETURNS_REPORT = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
+PERFORMANCE_REPORT = "GET_V2_SELLER_PERFORMANCE_REPORT"
+REPORT_TYPES = (ORDERS_REPORT, FEEDBACK_REPORT, FBM_RETURNS_REPORT, FBA_RETURNS_REPORT, PERFORMANCE_REPORT)
+
 # How long to wait after a throttled answer that has no rate header: one over each operation's published rate.
 THROTTLE_WAIT_S = {"createReport": 60.0, "getReport": 0.5, "getReportDocument": 60.0, "getReports": 45.0}
 API_TIMEOUT_S = 30.0
+# Amazon's access tokens last an hour: one younger than this cannot have expired, so a refusal with it means a
+# missing role, and signing in again would only ask the sign-in service for the same answer.
+FRESH_TOKEN_S = 10 * 60
 DOWNLOAD_TIMEOUT_S = 120.0
 
 # The keyring holds the three secrets under the account's connection id (a random name kept in the
@@ -254,6 +270,12 @@ class _Endpoint:
     region: str = ""
 
 
+# The wall clock, not the token cache's own: a laptop's sleep counts towards a token's age.
+token_clock: Callable[[], float] = time.time
+# When each cached access token was issued, by its cache key.
+_issued_at: dict[str, float] = {}
+
+
 def _token_client_class(token_url: str) -> type[AccessTokenClient]:
     parts = urlsplit(token_url)
 
@@ -261,6 +283,20 @@ def _token_client_class(token_url: str) -> type[AccessTokenClient]:
         scheme = f"{parts.scheme}://"
         host = parts.netloc
         path = parts.path or "/auth/o2/token"
+
+        def _get_cache_key(self, token_flavor: str = "") -> str:
+            # The library keys its cache by the refresh token alone: a mistyped or rotated client secret would
+            # be answered with the token the right one got, for up to an hour.
+            signer = f"{self.cred.client_id}|{self.cred.client_secret}|{token_url}"
+            return build_cache_key(self.cred.refresh_token, token_flavor + hashlib.sha256(signer.encode()).hexdigest())
+
+        def get_auth(self):
+            key = self._get_cache_key()
+            issued = key not in token_cache_module.cache
+            answer = super().get_auth()
+            if issued:
+                _issued_at[key] = token_clock()
+            return answer
 
         def close(self) -> None:
             self._transport.close()
@@ -274,12 +310,19 @@ class _ReportsClient(Reports):
         self._auth.close()  # Client.close() leaves the token client's connection open
 
     def forget_access_token(self) -> None:
-        token_cache_module.cache.pop(build_cache_key(self._auth.cred.refresh_token), None)
+        key = self._auth._get_cache_key()
+        token_cache_module.cache.pop(key, None)
+        _issued_at.pop(key, None)
+
+    def access_token_may_have_expired(self) -> bool:
+        issued = _issued_at.get(self._auth._get_cache_key())
+        return issued is None or token_clock() - issued >= FRESH_TOKEN_S
 
 
 def forget_access_tokens() -> None:
     """Drop every cached access token (the library keeps them for the whole process)."""
     token_cache_module.cache.clear()
+    _issued_at.clear()
 
 
 @functools.cache
@@ -321,6 +364,10 @@ class ReportsApi:
     def close(self) -> None:
         self._client.close()
 
+    def sign_in_again(self) -> None:
+        """The next request asks the sign-in service for a new access token instead of the cached one."""
+        self._client.forget_access_token()
+
     def create_report(self, report_type: str, start: str | None, end: str | None) -> str:
         body: dict[str, Any] = {"reportType": report_type, "marketplaceIds": [self.marketplace_id]}
         if start:
@@ -351,14 +398,18 @@ class ReportsApi:
         )
 
     def _call(self, operation: str, request: Callable[[], Any]) -> dict:
-        """One request, with one retry after an expired access token; every failure as AmazonProblem or
-        Throttled."""
+        """One request, with one retry after an access token old enough to have expired; every failure as
+        AmazonProblem or Throttled."""
         for attempt in (1, 2):
             try:
                 return dict(request().payload or {})
             except SellingApiForbiddenException as error:
-                if attempt == 1 and getattr(error, "amzn_code", None) == "Unauthorized":
-                    self._client.forget_access_token()  # expired, or revoked since it was cached
+                if (
+                    attempt == 1
+                    and getattr(error, "amzn_code", None) == "Unauthorized"
+                    and self._client.access_token_may_have_expired()  # else: a missing role, every time
+                ):
+                    self.sign_in_again()  # expired, or revoked since it was cached
                     continue
                 raise AmazonProblem(NO_ACCESS) from None
             except SellingApiRequestThrottledException as error:
@@ -445,15 +496,19 @@ def download(url: str, target: Path) -> int:
 
 
 def test_connection(connection: Connection) -> str:
-    """Sign in and ask for one report of each marketplace: a sentence saying it works, or AmazonProblem
-    saying what is wrong (bad secret, revoked token, missing role, wrong region, Amazon out of reach)."""
+    """Sign in afresh and list the reports of every pulled type in each marketplace: a sentence saying it works,
+    or AmazonProblem saying what is wrong (bad secret, revoked token, missing role, wrong region, Amazon out of
+    reach). All five types go in one list, so a role missing for any of them is named here, not at the first
+    pull."""
     problem = connection.problem()
     if problem:
         raise AmazonProblem(problem, stops_pull=True)
-    for marketplace in connection.marketplaces:
+    for position, marketplace in enumerate(connection.marketplaces):
         # A throttled answer still means Amazon knows the app and the seller: it only asks to wait.
         with ReportsApi(connection, marketplace) as api, suppress(Throttled):
-            api.get_reports(["GET_V2_SELLER_PERFORMANCE_REPORT"])
+            if position == 0:  # a cached token would hide secrets changed since it was issued
+                api.sign_in_again()
+            api.get_reports(list(REPORT_TYPES))
     return f"Connected to Amazon ({connection.region_name}): {', '.join(connection.marketplaces)}"
 
 

@@ -8,8 +8,8 @@ CANCELLED, FATAL) and `reportDocumentId`, getReportDocument `{"reportDocumentId"
 
 What a test can script, per report type: the states a report goes through, its document (by default the
 sample seller's files, for US and CA), throttling (429 with or without x-amzn-RateLimit-Limit, or a token
-bucket), an access token that expires, a revoked refresh token, a wrong client secret, a missing role.
-Every request is recorded.
+bucket), an access token that expires, a revoked refresh token, a wrong client secret, a missing role, an
+operation that fails with Amazon's 500. Every request is recorded, and every pre-signed address's signature.
 """
 
 from __future__ import annotations
@@ -159,12 +159,14 @@ class FakeAmazon:
     revoked: bool = False
     deny_roles: set = field(default_factory=set)  # report types (or "*") answered 403 whatever the token
     expire_next: int = 0  # API calls still to answer "The access token you provided has expired."
+    broken: set = field(default_factory=set)  # operations answered 500 InternalFailure
     throttled: dict = field(default_factory=dict)  # operation -> list of bools: a 429 each, with the header?
     buckets: dict = field(default_factory=dict)  # operation -> Bucket (after `limit`)
     clock: Callable[[], float] = field(default_factory=lambda: lambda: 0.0)
     requests: list = field(default_factory=list)
     reports: dict = field(default_factory=dict)
     access_tokens: list = field(default_factory=list)  # every token issued
+    signatures: list = field(default_factory=list)  # the X-Amz-Signature of every pre-signed address given out
     live_tokens: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -240,8 +242,9 @@ class FakeAmazon:
         )
 
     def secrets(self) -> list[str]:
-        """Everything that must never be stored or logged: the three secrets and every access token."""
-        return [self.client_id, self.client_secret, self.refresh_token, *self.access_tokens]
+        """Everything that must never be stored or logged: the three secrets, every access token, and every
+        pre-signed address (by its signature: anyone holding the address can download the report)."""
+        return [self.client_id, self.client_secret, self.refresh_token, *self.access_tokens, *self.signatures]
 
 
 # --- the HTTP server ---------------------------------------------------------------------------------------------
@@ -308,6 +311,8 @@ class Handler(BaseHTTPRequestHandler):
         throttled = _throttle(fake, record.operation)
         if throttled:
             return throttled
+        if record.operation in fake.broken:
+            return 500, _error("InternalFailure", "We encountered an internal error. Please try again."), {}
         rate = {"x-amzn-RateLimit-Limit": str(RATES[record.operation][0])}
         answer = {
             "createReport": _create_report,
@@ -449,7 +454,9 @@ def _get_report_document(fake: FakeAmazon, record: Recorded, address):
         return 404, _error("NotFound", "The requested report document was not found.")
     # From the server's own address: the client's Host header is wrong for plain http (it drops a character).
     host, port = address
-    url = f"http://{host}:{port}/s3/{document_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={secrets.token_hex(32)}"
+    signature = secrets.token_hex(32)
+    fake.signatures.append(signature)
+    url = f"http://{host}:{port}/s3/{document_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={signature}"
     return 200, {"reportDocumentId": document_id, "url": url, "compressionAlgorithm": "GZIP"}
 
 

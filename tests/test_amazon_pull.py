@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,7 +185,7 @@ def test_a_report_being_prepared_is_asked_about_after_1_2_4_seconds(fake_amazon,
     assert states(db)[("performance", "US")] == "done"
 
 
-def test_polls_are_never_more_than_a_minute_apart(fake_amazon, db):
+def test_polls_are_never_more_than_a_minute_apart_in_the_first_ten_minutes(fake_amazon, db):
     fake_amazon.settings(db, marketplaces=("US",))
     fake_amazon.script(PERFORMANCE, *["IN_PROGRESS"] * 9, "DONE")
     amazon_pull.start_pull(db, load_settings(db), NOW)
@@ -199,6 +200,64 @@ def test_polls_are_never_more_than_a_minute_apart(fake_amazon, db):
         now = row.next_at
     assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
     assert result.errors == []
+
+
+def report_of(db, kind: str, marketplace: str = "US") -> amazon_pull.ReportStatus:
+    (status,) = [s for s in amazon_pull.report_status(db) if (s.kind, s.marketplace) == (kind, marketplace)]
+    return status
+
+
+def test_a_report_amazon_never_finishes_is_asked_for_again_after_six_hours(fake_amazon, db):
+    fake_amazon.settings(db, marketplaces=("US",))
+    fake_amazon.script(FEEDBACK, "IN_QUEUE")  # for ever
+    connection = fake_amazon.connection(marketplaces=("US",))
+    amazon_pull.start_pull(db, load_settings(db), NOW)
+    now, waits, said = NOW, [], []
+    while len(fake_amazon.created(FEEDBACK)) < 2:
+        assert now < NOW + 7 * 3600, "never asked for again"
+        result = amazon_pull.step(db, connection, now)
+        said += result.errors
+        feedback = report_of(db, "feedback")
+        if feedback.state == "requested" and len(fake_amazon.created(FEEDBACK)) == 1:
+            waits.append((now - NOW, feedback.next_at - now))
+            assert feedback.last_error is None and amazon_pull.failing_for(db, now) is None
+        now = result.next_at
+    assert amazon_pull.PREPARE_LIMIT_S == 6 * 3600
+    sentence = "Amazon has been preparing the Feedback report for US for 6 hours; asked for it again."
+    assert said == [f"Feedback US: {sentence}"]
+    first, second = (r.report_id for r in fake_amazon.reports.values() if r.report_type == FEEDBACK)
+    feedback = report_of(db, "feedback")
+    assert (feedback.state, feedback.report_id, feedback.last_error) == ("requested", second, sentence)
+    assert amazon_pull.failing_for(db, now) is not None  # the tray can warn
+    # a minute apart at most for ten minutes, then five minutes apart
+    assert max(wait for at, wait in waits if at < 10 * 60) <= 60
+    assert {wait for at, wait in waits if at >= 10 * 60 + 60} == {5 * 60}
+    polls = [call for call in fake_amazon.calls("getReport") if call.path.endswith(f"/{first}")]
+    assert len(polls) < 100  # not one a minute for six hours (360)
+
+
+def test_a_report_whose_state_amazon_cannot_say_is_asked_for_again_after_six_hours(fake_amazon, db):
+    fake_amazon.settings(db, marketplaces=("US",))
+    connection = fake_amazon.connection(marketplaces=("US",))
+    amazon_pull.start_pull(db, load_settings(db), NOW)
+    amazon_pull.step(db, connection, NOW)  # all five requested
+    first = report_of(db, "feedback").report_id
+    fake_amazon.broken.add("getReport")
+    now = NOW + 1
+    for _ in range(10):
+        amazon_pull.step(db, connection, now)
+        feedback = report_of(db, "feedback")
+        if feedback.next_at == now:  # given up: a new one is requested at the next step
+            break
+        assert feedback.last_error.startswith("Amazon had a problem answering (500")
+        now = feedback.next_at
+    assert now == NOW + 1 + 6 * 3600  # tried hourly until the limit
+    assert feedback.last_error.startswith("Amazon had a problem answering (500")
+    assert feedback.last_error.endswith("Asked for the Feedback report for US again after 6 hours.")
+    fake_amazon.broken.clear()
+    pull_on(db, connection, now)
+    assert report_of(db, "feedback").state == "done"
+    assert len(fake_amazon.created(FEEDBACK)) == 2 and report_of(db, "feedback").report_id != first
 
 
 def test_a_cancelled_report_means_no_data_not_an_error(fake_amazon, db):
@@ -314,11 +373,18 @@ def test_a_token_bucket_spreads_the_requests(fake_amazon, db):
     assert now - NOW < 30 * 60
 
 
-def test_an_expired_access_token_is_renewed_and_the_pull_goes_on(fake_amazon, db):
+def an_hour_later_by_the_wall_clock(monkeypatch) -> None:
+    """The access tokens issued so far are an hour old (a laptop that slept)."""
+    later = time.time() + 3600
+    monkeypatch.setattr(spapi, "token_clock", lambda: later)
+
+
+def test_an_expired_access_token_is_renewed_and_the_pull_goes_on(fake_amazon, db, monkeypatch):
     fake_amazon.settings(db, marketplaces=("US",))
     connection = fake_amazon.connection(marketplaces=("US",))
     amazon_pull.start_pull(db, load_settings(db), NOW)
     amazon_pull.step(db, connection, NOW)
+    an_hour_later_by_the_wall_clock(monkeypatch)
     fake_amazon.expire_next = 1
     steps = pull(db, connection, NOW + 1)
     assert set(states(db).values()) == {"done"}
@@ -345,6 +411,28 @@ def test_bad_credentials_stop_the_whole_pull_with_their_sentence(fake_amazon, db
     assert steps[0][1].errors == [sentence]
     assert len(fake_amazon.calls("token")) == 1  # stopped at the first refusal
     assert not fake_amazon.calls("createReport")
+
+
+def test_a_missing_role_does_not_sign_in_again_at_every_retry(fake_amazon, db):
+    fake_amazon.settings(db, marketplaces=("US",))
+    fake_amazon.deny_roles.add(FBA_RETURNS)
+    connection = fake_amazon.connection(marketplaces=("US",))
+    amazon_pull.start_pull(db, load_settings(db), NOW)
+    now = NOW
+    while now < NOW + 26 * 3600:
+        now = max(now + 0.001, amazon_pull.step(db, connection, now).next_at)
+    assert errors(db)[("fba_returns", "US")] == spapi.NO_ACCESS
+    refused = [call for call in fake_amazon.calls("createReport") if call.status == 403]
+    assert len(refused) >= 26  # tried again every hour
+    assert len(fake_amazon.calls("token")) == 1  # its token was never old enough to have expired
+
+
+def test_a_wrong_secret_after_a_good_pull_stops_the_next_pull(fake_amazon, db):
+    fake_amazon.settings(db, marketplaces=("US",))
+    pull(db, fake_amazon.connection(marketplaces=("US",)))
+    steps = pull(db, fake_amazon.connection(marketplaces=("US",), client_secret="amzn1.oa2-cs.v1.old"), NOW + 600)
+    assert steps[0][1].errors == [spapi.BAD_CLIENT]
+    assert set(errors(db).values()) == {spapi.BAD_CLIENT}
 
 
 def test_a_missing_role_fails_each_report_it_covers(fake_amazon, db):
@@ -383,6 +471,30 @@ def test_an_unreachable_amazon_while_a_report_is_prepared_keeps_its_id(fake_amaz
     pull(db, fake_amazon.connection(marketplaces=("US",)), NOW + 7200)
     assert set(states(db).values()) == {"done"}
     assert len(fake_amazon.created(PERFORMANCE)) == 1  # the report requested before was collected
+
+
+def test_a_report_asked_about_again_after_a_failed_pull_is_not_finished_until_it_is_done(fake_amazon, db):
+    fake_amazon.settings(db, marketplaces=("US",))
+    connection = fake_amazon.connection(marketplaces=("US",))
+    pull(db, connection)  # the first pull: orders are one slice from now on
+    later = NOW + 4 * 3600
+    fake_amazon.script(PERFORMANCE, "IN_PROGRESS", "IN_PROGRESS", "DONE")
+    amazon_pull.start_pull(db, load_settings(db), later)
+    amazon_pull.step(db, connection, later)  # all five requested
+    nowhere = closed_port_url()
+    away = fake_amazon.connection(marketplaces=("US",), endpoint=nowhere, token_endpoint=f"{nowhere}/auth/o2/token")
+    amazon_pull.step(db, away, later + 1)
+    assert set(states(db).values()) == {"failed"}
+    unreachable = report_of(db, "performance").last_error
+    amazon_pull.start_pull(db, load_settings(db), later + 7200)
+    resumed = amazon_pull.step(db, connection, later + 7200)  # four collected, the account health in progress
+    performance = report_of(db, "performance")
+    assert performance.state == "requested"
+    assert performance.last_error == unreachable  # until it is done
+    assert not amazon_pull.pull_finished(db) and resumed.busy
+    pull_on(db, connection, resumed.next_at)
+    assert set(states(db).values()) == {"done"}
+    assert set(errors(db).values()) == {None}
 
 
 # --- a restart ---------------------------------------------------------------------------------------------------
@@ -448,9 +560,11 @@ def test_marketplaces_no_longer_chosen_are_forgotten(fake_amazon, db):
 # --- secrets -----------------------------------------------------------------------------------------------------
 
 
-def test_no_secret_reaches_the_database_its_log_or_the_messages(fake_amazon, db, db_path, caplog):
+def test_no_secret_reaches_the_database_its_log_or_the_messages(fake_amazon, db, db_path, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)  # more than --verbose logs
     fake_amazon.settings(db)
+    assert spapi.test_connection(fake_amazon.connection())
+    an_hour_later_by_the_wall_clock(monkeypatch)
     fake_amazon.expire_next = 1  # a second access token, and a refusal that carries the first one's name
     steps = pull(db, fake_amazon.connection())
     fake_amazon.revoked = True
@@ -466,6 +580,32 @@ def test_no_secret_reaches_the_database_its_log_or_the_messages(fake_amazon, db,
     places["status"] = repr([status.to_json() for status in amazon_pull.report_status(db)]).encode()
     secrets = fake_amazon.secrets()
     assert len(fake_amazon.access_tokens) == 2
+    assert len(fake_amazon.signatures) >= 10  # every pre-signed address given out
     for secret in secrets:
         for where, data in places.items():
             assert secret.encode() not in data, f"a secret was found in the {where}"
+
+
+@pytest.fixture
+def library_logging_its_requests():
+    """The client library as a release without its own log level would be: its request lines (headers with
+    the access token, answers with pre-signed addresses) at DEBUG, left to its parent logger."""
+    requests = logging.getLogger("sp_api.base.client")
+    level = requests.level
+    requests.setLevel(logging.NOTSET)
+    try:
+        yield
+    finally:
+        requests.setLevel(level)
+
+
+@pytest.mark.usefixtures("library_logging_its_requests")
+def test_the_client_librarys_request_lines_never_reach_the_log(fake_amazon, db, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_amazon.settings(db, marketplaces=("US",))
+    assert spapi.test_connection(fake_amazon.connection(marketplaces=("US",)))
+    pull(db, fake_amazon.connection(marketplaces=("US",)))
+    assert set(states(db).values()) == {"done"}
+    assert fake_amazon.access_tokens and fake_amazon.signatures
+    for secret in fake_amazon.secrets():
+        assert secret not in caplog.text

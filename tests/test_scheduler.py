@@ -277,3 +277,38 @@ def test_the_triage_a_recomputation_sends_lists_the_status_change_it_made(demo_p
     changes = [item for item in listener.triage[-1].items if item.kind == STATUS_CHANGE]
     assert [item.details["metric"] for item in changes] == ["late_response_rate"]
     assert "Late Response Rate went from" in changes[0].what
+
+
+def test_a_keyring_that_fails_is_said_instead_of_an_empty_pull(db_path, monkeypatch):
+    """A region set, and the keyring refuses to read (a dismissed unlock prompt): the pull says why it cannot
+    start, in the keyring's own words, and each report carries the reason and a retry."""
+    import keyring.errors
+
+    from app import spapi
+    from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE
+    from app.mailsync import KeyringPasswords, Passwords
+    from app.settings import save_setting
+    from storage.transaction import write_transaction
+    from tests.recording import MemoryKeyring
+
+    class LockedKeyring(MemoryKeyring):
+        def get_password(self, service, username):
+            raise keyring.errors.KeyringLocked("the unlock prompt was dismissed")
+
+    for name in spapi.ENVIRONMENT.values():
+        monkeypatch.delenv(name, raising=False)
+    db = open_db(db_path)
+    with write_transaction(db):
+        save_setting(db, "amazon_region", "NA")
+        save_setting(db, "amazon_marketplaces", ["US"])
+        save_setting(db, "amazon_connection_id", "c0ffee")  # the secrets were saved once under it
+    db.close()
+    scheduler, listener, _ = make(db_path, passwords=Passwords(KeyringPasswords(LockedKeyring())))
+    scheduler.start_amazon_pull()
+
+    [(what, progress)] = listener.done
+    problem = "The system keyring could not read the password (the unlock prompt was dismissed)."
+    assert what == AMAZON_PULL and progress.errors == [f"{SECRETS_UNAVAILABLE} {problem}"]
+    assert not progress.busy
+    assert {(r.state, r.last_error) for r in progress.reports} == {("failed", progress.errors[0])}
+    assert all(r.next_at == SAMPLE_NOW + 3600 for r in progress.reports)  # tried again in an hour

@@ -3,6 +3,8 @@ local LWA and Reports server; the settings refuse what cannot work; the secrets 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app import spapi
@@ -17,7 +19,9 @@ def test_a_working_connection_says_where_it_is_connected(fake_amazon):
     (token,) = fake_amazon.calls("token")
     assert b"grant_type=refresh_token" in token.body
     listed = fake_amazon.calls("getReports")
-    assert [call.query["reportTypes"] for call in listed] == [["GET_V2_SELLER_PERFORMANCE_REPORT"]] * 2
+    # every type the pull asks for, so a role missing for any of them is named now
+    assert [call.query["reportTypes"] for call in listed] == [[",".join(spapi.REPORT_TYPES)]] * 2
+    assert len(spapi.REPORT_TYPES) == 5
     assert all(call.headers["x-amz-access-token"] == fake_amazon.access_tokens[0] for call in listed)
 
 
@@ -29,6 +33,24 @@ def test_a_wrong_client_secret_is_named(fake_amazon):
     assert not fake_amazon.calls("getReports")
 
 
+@pytest.mark.parametrize(
+    "change", [{"client_secret": "amzn1.oa2-cs.v1.rotated"}, {"client_id": "amzn1.application-oa2-client.typo"}]
+)
+def test_a_wrong_secret_after_a_good_test_is_named(fake_amazon, change):
+    """Amazon makes sellers rotate the client secret: a test after a good one must not reuse its access token."""
+    assert spapi.test_connection(fake_amazon.connection(marketplaces=("US",)))
+    with pytest.raises(spapi.AmazonProblem) as problem:
+        spapi.test_connection(fake_amazon.connection(marketplaces=("US",), **change))
+    assert problem.value.sentence == spapi.BAD_CLIENT
+    assert [call.status for call in fake_amazon.calls("token")] == [200, 401]
+
+
+def test_each_test_signs_in_afresh(fake_amazon):
+    for _ in range(2):
+        assert spapi.test_connection(fake_amazon.connection())
+    assert len(fake_amazon.calls("token")) == 2  # one per test, shared by its two marketplaces
+
+
 def test_a_revoked_refresh_token_is_named(fake_amazon):
     fake_amazon.revoked = True
     with pytest.raises(spapi.AmazonProblem) as problem:
@@ -37,14 +59,22 @@ def test_a_revoked_refresh_token_is_named(fake_amazon):
     assert "authorise the app again in Seller Central" in str(problem.value)
 
 
-def test_a_missing_role_is_named_after_one_fresh_token(fake_amazon):
+def test_a_missing_role_is_named_without_signing_in_twice(fake_amazon):
     fake_amazon.deny_roles.add("*")
     with pytest.raises(spapi.AmazonProblem) as problem:
         spapi.test_connection(fake_amazon.connection())
     assert problem.value.sentence == spapi.NO_ACCESS
-    # the first refusal could have been an expired token: one more try with a new one, then the verdict
-    assert len(fake_amazon.calls("getReports")) == 2
-    assert len(fake_amazon.access_tokens) == 2
+    # the test's token is brand new: the refusal cannot mean it expired
+    assert len(fake_amazon.calls("getReports")) == 1
+    assert len(fake_amazon.access_tokens) == 1
+
+
+def test_a_role_missing_for_one_report_type_is_named(fake_amazon):
+    fake_amazon.deny_roles.add(FBA_RETURNS)
+    with pytest.raises(spapi.AmazonProblem) as problem:
+        spapi.test_connection(fake_amazon.connection(marketplaces=("US",)))
+    assert problem.value.sentence == spapi.NO_ACCESS
+    assert "lacks a role" in problem.value.sentence
 
 
 def test_a_marketplace_outside_the_region_is_refused_before_any_request(fake_amazon):
@@ -62,13 +92,30 @@ def test_an_unreachable_server_is_named(fake_amazon):
     assert problem.value.stops_pull
 
 
-def test_an_expired_access_token_is_renewed_once(fake_amazon):
-    assert spapi.test_connection(fake_amazon.connection(marketplaces=("US",)))  # a token is cached
+def test_an_expired_access_token_is_renewed_once(fake_amazon, monkeypatch):
+    connection = fake_amazon.connection(marketplaces=("US",))
+    with spapi.ReportsApi(connection, "US") as api:
+        api.get_reports([FBA_RETURNS])  # a token is cached
+    later = time.time() + 3600  # by the wall clock: a laptop asleep for an hour
+    monkeypatch.setattr(spapi, "token_clock", lambda: later)
     fake_amazon.expire_next = 1
-    assert spapi.test_connection(fake_amazon.connection(marketplaces=("US",)))
+    with spapi.ReportsApi(connection, "US") as api:
+        api.get_reports([FBA_RETURNS])
     answers = [call.status for call in fake_amazon.calls("getReports")]
     assert answers == [200, 403, 200]
     assert len(fake_amazon.access_tokens) == 2
+
+
+def test_a_fresh_access_token_refused_is_a_missing_role(fake_amazon):
+    """Only a token old enough to have expired is renewed: a new one refused means a role is missing."""
+    connection = fake_amazon.connection(marketplaces=("US",))
+    with spapi.ReportsApi(connection, "US") as api:
+        api.get_reports([FBA_RETURNS])
+        fake_amazon.expire_next = 1
+        with pytest.raises(spapi.AmazonProblem) as problem:
+            api.get_reports([FBA_RETURNS])
+    assert problem.value.sentence == spapi.NO_ACCESS
+    assert len(fake_amazon.access_tokens) == 1
 
 
 def test_a_throttled_connection_test_still_connects(fake_amazon):

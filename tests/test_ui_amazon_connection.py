@@ -6,6 +6,7 @@ responsive throughout. The group fits a 1024×768 screen and every control is re
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -13,11 +14,14 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QScrollArea
 
 from app import spapi
-from app.host import AMAZON_PULL, SECRETS_KEPT
+from app.host import AMAZON_PULL, SECRETS_FORGOTTEN, SECRETS_KEPT, SECRETS_MISSING, SECRETS_UNAVAILABLE
+from app.settings import load_settings, save_setting
+from storage.transaction import write_transaction
 from tests.fake_amazon import FBA_RETURNS, fake_amazon_fixture  # noqa: F401  (the fake_amazon fixture)
 from tests.ui_support import SAMPLE_NOW, WAIT_MS, reading
+from tests.ui_support import reading as opened
 from ui.amazon_connection import KIND_WORDS
-from ui.application import TEST_AMAZON
+from ui.application import SAVE_AMAZON, TEST_AMAZON
 
 DAY = 86400
 
@@ -212,8 +216,95 @@ def test_a_failure_is_said_in_the_status_bar_the_table_and_after_a_day_the_tray(
     desktop.now.advance(DAY + 3600)  # a day later the role is still missing
     with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS, check_params_cb=pull_ended):
         amazon.pull_button.click()
-    qtbot.waitUntil(lambda: "Amazon: no report pulled for 1 day" in desktop.health()[1], timeout=WAIT_MS)
-    assert spapi.NO_ACCESS in desktop.health()[1]
+    # Eight of the ten reports came in: the tray names the two that did not (in the table's order), and why.
+    line = f"Amazon: FBA returns (CA, US) not pulled for 1 day: {spapi.NO_ACCESS}"
+    qtbot.waitUntil(lambda: line in desktop.health()[1], timeout=WAIT_MS)
+    assert "no report pulled" not in desktop.health()[1]
+
+
+def test_a_region_without_secrets_says_so_everywhere(qtbot, launch, db_path):
+    """A region set (`config set`) but no secrets in the (empty) keyring: the pull at start and Refresh now
+    both say why nothing comes, in the status bar, the last-pull line and the table; after a day, the tray."""
+    with opened(db_path) as db, write_transaction(db):
+        save_setting(db, "amazon_region", "NA")
+        save_setting(db, "amazon_marketplaces", ["US", "CA"])
+    desktop = launch(db_path, now=RunningClock(SAMPLE_NOW))
+    desktop.window.show_view("settings")
+    amazon = desktop.window.settings_view.amazon
+    said = f"Amazon: {SECRETS_UNAVAILABLE}"
+    qtbot.waitUntil(lambda: desktop.amazon_status.text() == said, timeout=WAIT_MS)  # the pull at start
+
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS, check_params_cb=pull_ended) as pulled:
+        amazon.pull_button.click()
+    assert pulled.args[1].errors == [SECRETS_UNAVAILABLE] and not pulled.args[1].busy
+    assert amazon.last_pull.text() == SECRETS_UNAVAILABLE  # not "Asking Amazon for the reports…"
+    assert amazon.last_pull.styleSheet() == "color: #c62828;"
+    assert desktop.amazon_status.text() == said
+    assert desktop.amazon_status.styleSheet() == "color: #c62828;"
+    errors = [amazon.table.item(row, 4).text() for row in range(amazon.table.rowCount())]
+    assert errors == [SECRETS_UNAVAILABLE] * 10
+    assert amazon.secret_note.text() == SECRETS_MISSING
+
+    desktop.now.advance(DAY + 3600)  # still no secrets a day later: every report fails, the tray says so
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS, check_params_cb=pull_ended):
+        amazon.pull_button.click()
+    line = f"Amazon: no report pulled for 1 day: {SECRETS_UNAVAILABLE}"
+    qtbot.waitUntil(lambda: line in desktop.health()[1], timeout=WAIT_MS)
+
+
+class ThreadsReading:
+    """Records which threads read a secret from the password store."""
+
+    def __init__(self, passwords, monkeypatch):
+        self.threads: list[str] = []
+        read = passwords.get
+
+        def get(user, host):
+            self.threads.append(threading.current_thread().name)
+            return read(user, host)
+
+        monkeypatch.setattr(passwords, "get", get)
+
+    def outside_the_worker(self) -> list[str]:
+        return [name for name in self.threads if not name.startswith("worker")]
+
+
+def test_the_window_never_waits_on_the_keyring(qtbot, desktop, fake_amazon, monkeypatch):
+    """Only the worker reads the secrets, once per pull however many steps it takes; the window's note
+    beside them is answered without the keyring (whose unlock prompt would hold the window)."""
+    amazon = desktop.window.settings_view.amazon
+    fill(amazon, fake_amazon)
+    save_and_pull(qtbot, desktop)
+    reads = ThreadsReading(desktop.host.options.passwords, monkeypatch)
+    fake_amazon.script("GET_SELLER_FEEDBACK_DATA", "IN_QUEUE", "IN_PROGRESS", "DONE")  # three steps at least
+    looked = len(fake_amazon.calls("getReport"))
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS, check_params_cb=pull_ended) as pulled:
+        amazon.pull_button.click()
+    assert not pulled.args[1].errors
+    assert len(fake_amazon.calls("getReport")) - looked >= 12  # ten looks, then two more at the feedback
+    assert len(reads.threads) == len(spapi.SECRET_NAMES), reads.threads  # once for the whole pull
+    desktop.show_amazon_view()
+    assert amazon.secret_note.text() == SECRETS_KEPT
+    assert reads.outside_the_worker() == []
+
+
+def test_saving_not_connected_forgets_the_secrets(qtbot, desktop, fake_amazon, db_path):
+    amazon = desktop.window.settings_view.amazon
+    fill(amazon, fake_amazon)
+    save_and_pull(qtbot, desktop)
+    with reading(db_path) as db:
+        connection_id = load_settings(db).amazon_connection_id
+    passwords = desktop.host.options.passwords
+    assert spapi.stored_credentials(passwords, connection_id) is not None
+
+    amazon.region.setCurrentIndex(amazon.region.findData(""))
+    with qtbot.waitSignal(desktop.bridge.job_finished, timeout=WAIT_MS, check_params_cb=finished(SAVE_AMAZON)):
+        amazon.save_button.click()
+    assert amazon.check_result.text() == SECRETS_FORGOTTEN
+    assert amazon.check_result.styleSheet() == "color: #2e7d32;"
+    user = spapi.KEYRING_USER.format(connection_id=connection_id)
+    assert all(passwords.get(user, name) is None for name in spapi.SECRET_NAMES)
+    assert amazon.secret_note.text() == SECRETS_MISSING
 
 
 def test_a_revoked_token_stops_the_pull_with_its_sentence(qtbot, desktop, fake_amazon):
@@ -288,3 +379,22 @@ def test_the_group_fits_a_small_laptop_and_tab_reaches_every_control(qtbot, desk
     ]
     missing = [control.accessibleName() or type(control).__name__ for control in controls if control not in reached]
     assert not missing
+
+
+def test_the_tray_says_no_report_pulled_only_while_every_report_has_failed_for_a_day():
+    from app.host import AmazonReport
+    from ui.tray import amazon_tooltip_line
+
+    def report(kind, marketplace, failing_for_s, error="Amazon could not be reached."):
+        since = SAMPLE_NOW - failing_for_s if failing_for_s is not None else None
+        return AmazonReport(kind, marketplace, "failed", None, None, error if since else None, since)
+
+    others = [report(kind, "US", 2 * 3600) for kind in KIND_WORDS if kind != "orders"]
+    orders = report("orders", "US", 3 * DAY + 60, spapi.NO_ACCESS)
+    assert (
+        amazon_tooltip_line([orders, *others], SAMPLE_NOW)
+        == f"Amazon: All Orders (US) not pulled for 3 days: {spapi.NO_ACCESS}"
+    )
+    assert amazon_tooltip_line([report("orders", "US", None), *others], SAMPLE_NOW) is None  # not a day yet
+    every = [orders, *(report(kind, "US", DAY + 60) for kind in KIND_WORDS if kind != "orders")]
+    assert amazon_tooltip_line(every, SAMPLE_NOW) == f"Amazon: no report pulled for 1 day: {spapi.NO_ACCESS}"

@@ -171,7 +171,7 @@ class DesktopApp:
         self.import_dialog: ImportDialog | None = None
         self.triage_listing = None
         self.sync_problem: str | None = None
-        self.amazon_failing: tuple[float, str] | None = None  # how long the connection has failed, and why
+        self.amazon_reports: list = []  # how each Amazon report stands (when it began failing, and why)
         # The last Amazon pull, beside the mailbox's line: permanent, so passing messages do not cover it.
         self.amazon_status = QLabel("")
         self.amazon_status.hide()
@@ -331,7 +331,7 @@ class DesktopApp:
         status, deadline = tray_status(self.state, at)
         tooltip = status_tooltip(status, deadline, overdue_count(self.state, at))
         tooltip += f"\nMailbox: {self.sync_problem}" if self.sync_problem else ""
-        amazon = amazon_tooltip_line(*self.amazon_failing) if self.amazon_failing else None
+        amazon = amazon_tooltip_line(self.amazon_reports, at)
         return status, tooltip + (f"\n{amazon}" if amazon else "")
 
     @while_running
@@ -572,14 +572,14 @@ class DesktopApp:
         amazon = self.window.settings_view.amazon
         amazon.secret_note.setText(view.secret_note)
         amazon.show_reports(view.reports, self._zone(), self.now(), view.next_pull_at)
-        self._note_amazon_failing(view.failing_for, view.reports)
+        self._note_amazon_reports(view.reports)
 
     @while_running
     def show_amazon_progress(self, progress) -> None:
         """After each step of a pull: the table; at its end (or on an error) the status line too."""
         amazon = self.window.settings_view.amazon
         amazon.show_reports(progress.reports, self._zone(), self.now(), progress.next_pull_at)
-        self._note_amazon_failing(progress.failing_for, progress.reports)
+        self._note_amazon_reports(progress.reports)
         if progress.errors or not progress.busy:
             text, ok = pull_line(progress, self._zone())
             amazon.show_pull(text.removeprefix("Amazon: "), ok, ended=not progress.busy)
@@ -591,9 +591,8 @@ class DesktopApp:
         self.amazon_status.setStyleSheet("" if ok else "color: #c62828;")
         self.amazon_status.show()
 
-    def _note_amazon_failing(self, failing_for: float | None, reports) -> None:
-        errors = [report.last_error for report in reports if report.last_error]
-        self.amazon_failing = (failing_for, errors[0] if errors else "") if failing_for else None
+    def _note_amazon_reports(self, reports) -> None:
+        self.amazon_reports = list(reports)
         if self.state is not None:
             self._update_tray()
 

@@ -4,12 +4,14 @@ alerts as notifications. Where no tray exists, alerts go to a banner in the wind
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QSystemTrayIcon
 
 from app.alerts import Alert
+from ui.amazon_connection import KIND_WORDS
 from ui.icons import status_icon
 from ui.theme import STATUS_COLOURS, STATUS_WORDS
 
@@ -164,10 +166,29 @@ def status_tooltip(status: str, next_deadline: str | None, overdue: int = 0) -> 
     return "\n".join(lines)
 
 
-def amazon_tooltip_line(failing_for: float | None, error: str = "") -> str | None:
-    """The tooltip's line for an Amazon connection failing for more than a day (None before then)."""
-    if failing_for is None or failing_for <= AMAZON_FAILING_SAID_AFTER_S:
+def amazon_tooltip_line(reports: Sequence, now: float) -> str | None:
+    """The tooltip's line for Amazon reports failing for more than a day (None before then): the report
+    kinds that fail, or "no report pulled" only when every one does (then for as long as none came in)."""
+    late = [
+        report
+        for report in reports
+        if report.failing_since is not None and now - report.failing_since > AMAZON_FAILING_SAID_AFTER_S
+    ]
+    if not late:
         return None
-    days = int(failing_for // (24 * 3600))
-    line = f"Amazon: no report pulled for {days} day{'' if days == 1 else 's'}"
-    return f"{line}: {error}" if error else line
+    oldest = min(late, key=lambda report: report.failing_since)
+    if len(late) == len(reports):
+        newest = max(late, key=lambda report: report.failing_since)
+        line = f"Amazon: no report pulled for {_days(now - newest.failing_since)}"
+    else:
+        markets: dict[str, list[str]] = {}  # kind -> its failing marketplaces, in the table's order
+        for report in late:
+            markets.setdefault(report.kind, []).append(report.marketplace)
+        kinds = ", ".join(f"{KIND_WORDS.get(kind, kind)} ({', '.join(codes)})" for kind, codes in markets.items())
+        line = f"Amazon: {kinds} not pulled for {_days(now - oldest.failing_since)}"
+    return f"{line}: {oldest.last_error}" if oldest.last_error else line
+
+
+def _days(seconds: float) -> str:
+    days = int(seconds // (24 * 3600))
+    return f"{days} day{'' if days == 1 else 's'}"

@@ -515,7 +515,7 @@ def describe_triage(listing) -> str:
 
 
 def cmd_amazon(args: argparse.Namespace) -> int:
-    from app import amazon_pull  # the Selling Partner API client is loaded only for this command
+    from app import amazon_pull, spapi  # the Selling Partner API client is loaded only for this command
 
     action = args.amazon_action
     db = database(args, write=action != "status")
@@ -524,11 +524,9 @@ def cmd_amazon(args: argparse.Namespace) -> int:
     connection = _amazon_connection(db)
     if connection is None:
         # Exit 1, not the environment's 2: nothing is broken, the pull simply cannot run yet.
-        fail(spapi_not_configured())
+        fail(spapi.NOT_CONFIGURED)
         return 1
     if action == "test":
-        from app import spapi
-
         try:
             print(spapi.test_connection(connection))
         except spapi.AmazonProblem as problem:
@@ -557,12 +555,6 @@ def _amazon_connection(db):
 
         connection = spapi.connection_from(settings, Passwords())
     return connection
-
-
-def spapi_not_configured() -> str:
-    from app import spapi
-
-    return spapi.NOT_CONFIGURED
 
 
 def _print_progress(outcome) -> None:

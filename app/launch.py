@@ -45,9 +45,9 @@ def program(
     `script`: the main.py to run (default: `sources`, the one beside these packages, when it is there). On
     Windows `pythonw.exe` replaces `python.exe`, so no console window stays open.
     """
-    if frozen if frozen is not None else bool(getattr(sys, "frozen", False)):
+    if is_bundle(frozen):
         return (executable,)
-    installed = installed_window_script(system, sys.argv[0] if started_as is None else started_as)
+    installed = installed_window_script(system, started_as)
     if installed is not None:
         return (installed,)
     python = windowless_python(system, executable)
@@ -60,19 +60,32 @@ def program(
 
 def command_line_name(*, started_as: str | None = None, frozen: bool | None = None) -> str:
     """How the seller types this copy's command line: the bundle's executable, `ahm`, or main.py."""
-    if frozen if frozen is not None else bool(getattr(sys, "frozen", False)):
+    if is_bundle(frozen):
         return Path(sys.executable).name
-    if Path(sys.argv[0] if started_as is None else started_as).stem in (WINDOW_SCRIPT, COMMAND_SCRIPT):
+    if started_installed(started_as):
         return COMMAND_SCRIPT
     return "python main.py"
 
 
-def installed_window_script(system: str, started_as: str) -> str | None:
+def is_bundle(frozen: bool | None = None) -> bool:
+    """`frozen` as given, else whether this runs from a bundle (PyInstaller sets `sys.frozen`)."""
+    return frozen if frozen is not None else bool(getattr(sys, "frozen", False))
+
+
+def started_installed(started_as: str | None = None) -> bool:
+    """Whether this runs from an installed script (`started_as`: the path it was started by, else argv[0])."""
+    return started_from(started_as).stem in (WINDOW_SCRIPT, COMMAND_SCRIPT)
+
+
+def started_from(started_as: str | None = None) -> Path:
+    return Path(sys.argv[0] if started_as is None else started_as)
+
+
+def installed_window_script(system: str, started_as: str | None = None) -> str | None:
     """The window's script installed beside the one that runs now, when this is an installed copy."""
-    started = Path(started_as)
-    if started.stem not in (WINDOW_SCRIPT, COMMAND_SCRIPT):
+    if not started_installed(started_as):
         return None
-    window = started.absolute().with_name(WINDOW_SCRIPT + (".exe" if system == WINDOWS else ""))
+    window = started_from(started_as).absolute().with_name(WINDOW_SCRIPT + (".exe" if system == WINDOWS else ""))
     return str(window) if window.is_file() else None
 
 

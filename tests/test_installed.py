@@ -16,8 +16,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from tests.conftest import ROOT, SAMPLE_FILES, SAMPLES
-from tests.test_autostart import unquote_exec
-from tests.test_menu_entry import read_entry
+from tests.test_autostart import read_entry, unquote_exec
 
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "app", "ui", "storage", "resources")
 

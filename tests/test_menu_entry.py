@@ -4,7 +4,6 @@ the command line and from the Settings button. And the command that starts this 
 
 from __future__ import annotations
 
-import configparser
 import os
 import shutil
 import subprocess
@@ -18,18 +17,10 @@ from PySide6.QtGui import QImage
 from app import launch, menu_entry
 from app.menu_entry import ICON_SIZES, SOURCE_ICONS, MenuEntry
 from tests.conftest import ROOT
-from tests.test_autostart import AWKWARD_FOLDER, unquote_exec
+from tests.test_autostart import AWKWARD_FOLDER, read_entry, unquote_exec
 from ui.icons import render_app_icon
 
 ENTRY_NAME = "account-health-monitor.desktop"
-
-
-def read_entry(path: Path) -> dict[str, str]:
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str
-    parser.read_string(path.read_text(encoding="utf-8"))
-    assert parser.sections() == ["Desktop Entry"]
-    return dict(parser["Desktop Entry"])
 
 
 def run_cli(*arguments: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -7,7 +7,8 @@ python main.py import [--db PATH] [--json] FILE...
 python main.py demo [--db PATH] [--clear]
 python main.py metrics [--db PATH] [--as-of YYYY-MM-DD] [--json]
 python main.py clocks [--db PATH] [--at INSTANT] [--json]
-python main.py config [--db PATH] get KEY | set KEY VALUE | list
+python main.py config [--db PATH] get KEY | set KEY VALUE | list | export FILE | import FILE
+python main.py check-message [--json] [FILE|-]   a reply against Amazon's Communication Guidelines
 python main.py triage [--db PATH] [--as-of DAY] [--since DAY] [--json] [--csv FILE] [--html FILE]
 python main.py triage resolve KEY --action TEXT [--note TEXT] | reopen KEY | complete
 python main.py triage category KEY CATEGORY | matrix | history ORDER_ID

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from app import accounts, demo_state, launch, menu_entry, removal, services, triage
+from app import accounts, demo_state, launch, menu_entry, output_files, removal, services, triage
 from app.autostart import APP_NAME
 from app.imports import FileResult, import_files
 from app.marketplaces import CODES, canonical
@@ -39,6 +39,7 @@ from app.timeutil import end_of_day, parse_instant, to_iso
 from storage import DiskFullError, ReadOnlyDatabaseError, StorageError, is_read_only, open_db
 from storage.db import DEFAULT_BUSY_TIMEOUT_S, busy_timeout_from_env
 from storage.errors import translate
+from storage.transaction import database_path
 
 SHOWN_REJECTIONS = 20
 # Days outside these make the date arithmetic of the windows overflow (year 1 or 9999), and the
@@ -134,10 +135,27 @@ def build_parser(prog: str = "main.py", *, opens_window: bool = True) -> argpars
     put.add_argument("key", choices=setting_keys())
     put.add_argument("value")
     config_actions.add_parser("list", parents=[common], help="print every setting")
+    export = config_actions.add_parser(
+        "export", parents=[common], help="write your settings and escalation matrix (no secrets) to a JSON file"
+    )
+    export.add_argument("file", type=Path)
+    load = config_actions.add_parser(
+        "import", parents=[common], help="replace your settings and escalation matrix with an exported file's"
+    )
+    load.add_argument("file", type=Path)
     _amazon_parser(commands, common)
     _account_parser(commands)
     _menu_entry_parsers(commands)
+    _check_message_parser(commands)
     return parser
+
+
+def _check_message_parser(commands) -> None:
+    check = commands.add_parser(
+        "check-message", help="check a reply against Amazon's Communication Guidelines (exit 1 when it breaks one)"
+    )
+    check.add_argument("file", nargs="?", default="-", metavar="FILE", help="the message, a text file (-: stdin)")
+    check.add_argument("--json", action="store_true", help='print {"breaches": [{"rule": …, "phrase": …}]}')
 
 
 def _menu_entry_parsers(commands) -> None:
@@ -381,7 +399,9 @@ def describe_remaining(seconds: float) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    db = database(args, write=args.action == "set")
+    db = database(args, write=args.action in ("set", "import"))
+    if args.action in ("export", "import"):
+        return _transfer_settings(db, args.action, args.file)
     if args.action == "list":
         current = load_settings(db)
         for key, setting in SETTINGS.items():
@@ -408,6 +428,23 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transfer_settings(db, action: str, path: Path) -> int:
+    from app import settings_transfer
+
+    try:
+        if action == "export":
+            done = settings_transfer.export_file(db, path)
+            print(f"Exported {done['settings']} settings and {done['matrix']} matrix rows to {path}")
+        else:
+            done = settings_transfer.import_file(db, path)
+            print(f"Imported {done['settings']} settings and {done['matrix']} matrix rows from {path}")
+    except (settings_transfer.SettingsFileError, output_files.OutputRefused) as error:
+        return fail(f"{path}: {error}" if str(path) not in str(error) else str(error))
+    except OSError as error:
+        return fail(f"cannot {'write' if action == 'export' else 'read'} {describe_os_error(error, path)}")
+    return 0
+
+
 TRIAGE_READERS = {None, "matrix", "history"}
 
 
@@ -425,7 +462,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
     at = end_of_day(as_of, zone) if as_of else time.time()
     listing = services.load_triage(db, at, since, settings, marketplace=marketplace)
     if args.csv:
-        _save(args.csv, lambda: services.save_triage_csv(listing, args.csv))
+        _save(args.csv, lambda: services.save_triage_csv(listing, args.csv, database_path(db)))
     if args.html:
         _save(args.html, lambda: services.save_triage_html(db, listing, args.html, settings))
     if args.json:
@@ -438,6 +475,8 @@ def cmd_triage(args: argparse.Namespace) -> int:
 def _save(path: Path, write: Callable[[], None]) -> None:
     try:
         write()
+    except output_files.OutputRefused as error:
+        raise CommandError(str(error)) from error
     except OSError as error:
         # A write that fails at the final flush or close (/proc, a full disk) raises an error naming no file.
         raise CommandError(f"cannot write {describe_os_error(error, path)}") from error
@@ -462,6 +501,8 @@ def _triage_action(db, args: argparse.Namespace, action: str) -> int:
                 amount = "item value" if entry.amount is None else f"{entry.amount:.2f}"
                 print(f"{entry.label}: {entry.who}, within {entry.response_hours:g} h, up to {amount}")
                 print(f"    {entry.action}")
+                print("    Reply template:")
+                print("\n".join(f"      {line}".rstrip() for line in entry.template.splitlines()))
         elif action == "history":
             resolutions = services.order_resolutions(db, args.order_id)
             if not resolutions:
@@ -671,6 +712,29 @@ def _menu_entry(args: argparse.Namespace) -> menu_entry.MenuEntry:
     return menu_entry.for_this_computer(db_path=getattr(args, "db", None))
 
 
+def cmd_check_message(args: argparse.Namespace) -> int:
+    """The seller's own words of one message, checked; quoted buyer text does not count against the seller."""
+    from app import guidelines  # the phone-number library loads only for this command
+
+    breaches = guidelines.check(guidelines.own_words(_message_text(args.file)))
+    if args.json:
+        print(json.dumps({"breaches": [breach.to_json() for breach in breaches]}, ensure_ascii=False))
+    elif not breaches:
+        print("Compliant: nothing in the message breaks Amazon's Communication Guidelines.")
+    for breach in [] if args.json else breaches:
+        print(f"{breach.rule}: {' '.join(breach.phrase.split())}  ({guidelines.RULES[breach.rule]})")
+    return 1 if breaches else 0
+
+
+def _message_text(file: str) -> str:
+    name = "standard input" if file == "-" else file
+    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CommandError(f"{name}: not UTF-8 text; save the message as UTF-8 and check it again") from None
+
+
 def version() -> str:
     try:
         return importlib.metadata.version("account-health-monitor")
@@ -681,6 +745,7 @@ def version() -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "install-desktop-entry": cmd_install_desktop_entry,
     "remove-desktop-entry": cmd_remove_desktop_entry,
+    "check-message": cmd_check_message,
     "account": cmd_account,
     "amazon": cmd_amazon,
     "import": cmd_import,

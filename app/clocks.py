@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from app import removal, rules
+from app import money, removal, rules
 from app.model import Claim, Feedback, Message, Order, ReturnRequest
 from app.reasons import reason_words
 from app.settings import Settings, load_settings
@@ -39,6 +39,8 @@ A_TO_Z_RESPONSE = "a_to_z_response"
 CHARGEBACK_RESPONSE = "chargeback_response"
 A_TO_Z_APPEAL = "a_to_z_appeal"
 FEEDBACK_REMOVAL = "feedback_removal"
+FBA_REIMBURSEMENT_CLAIM = "fba_reimbursement_claim"
+SAFET_FILING = "safet_filing"
 KIND_LABELS = {
     BUYER_REPLY: "Reply to buyer",
     CSBA_INQUIRY: "Reply to Customer Service by Amazon",
@@ -47,8 +49,11 @@ KIND_LABELS = {
     CHARGEBACK_RESPONSE: "Respond to chargeback",
     A_TO_Z_APPEAL: "Appeal A-to-z decision",
     FEEDBACK_REMOVAL: "Request feedback removal",
+    FBA_REIMBURSEMENT_CLAIM: "File FBA reimbursement claim",
+    SAFET_FILING: "File SAFE-T claim",
 }
-CLOSES_WHEN_DUE = (A_TO_Z_APPEAL, FEEDBACK_REMOVAL)
+# Windows that open a claim: once closed, Amazon refuses the claim, so nothing is owed any more.
+CLOSES_WHEN_DUE = (A_TO_Z_APPEAL, FEEDBACK_REMOVAL, FBA_REIMBURSEMENT_CLAIM, SAFET_FILING)
 # Clocks whose detail is a reason code (a return's, a claim's) rather than a topic or a comment.
 REASON_KINDS = (RETURN_RESPONSE, A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE, A_TO_Z_APPEAL)
 CHARGEBACK_RESPONSE_S = 7 * DAY_S
@@ -109,6 +114,9 @@ class ClockInputs:
     negative_feedback: list[Feedback] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
     product_names: dict[str, list[str]] = field(default_factory=dict)
+    fba_claims: list[money.FbaClaim] = field(default_factory=list)
+    safet_returns: list[money.SafetReturn] = field(default_factory=list)
+    resolved_money: set[str] = field(default_factory=set)  # money items the seller resolved (claim filed)
 
     def in_zone(self, zone: ZoneInfo) -> ClockInputs:
         """The same records with each order's purchase day counted in `zone` (a marketplace's own days)."""
@@ -125,6 +133,7 @@ def open_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Cloc
         + _return_clocks(inputs, at, settings)
         + _claim_clocks(inputs, at, settings)
         + _feedback_clocks(inputs, at, settings)
+        + _money_clocks(inputs, at, settings)
     )
     live = [c for c in clocks if c.started_at <= at and not (c.kind in CLOSES_WHEN_DUE and c.due_at <= at)]
     return sorted(live, key=lambda clock: (clock.due_at, clock.kind, clock.item_id))
@@ -228,6 +237,28 @@ def _feedback_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list
     return clocks
 
 
+def _money_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Clock]:
+    """A claim to file on money Amazon may owe, until the seller files it (resolves its item) or the window
+    closes (docs/money.md)."""
+    clocks = []
+    for claim in inputs.fba_claims:
+        if claim.key not in inputs.resolved_money:
+            # Starts the day Amazon first accepts the claim: a claim filed sooner is refused.
+            opens = day_start(claim.window_opens(settings), settings.zone)
+            due = claim.window_closes(settings)
+            detail = claim.ground
+            clocks.append(Clock(FBA_REIMBURSEMENT_CLAIM, claim.order_id, opens, due, claim.return_key, detail, "FBA"))
+    today = local_day(at, settings.zone)
+    for item in inputs.safet_returns:
+        why = item.why_to_file(today)
+        if why and item.key not in inputs.resolved_money:
+            start = day_start(item.window_opens(), settings.zone)
+            clocks.append(
+                Clock(SAFET_FILING, item.order_id, start, item.window_closes(settings), item.return_id, why, "FBM")
+            )
+    return clocks
+
+
 def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, spread_days: int = 0) -> ClockInputs:
     """What may be on a clock at `at`. `spread_days`: feedback dated that many days either side of the
     zone's removal window is read too, so one read serves marketplaces whose days are other days than
@@ -244,7 +275,14 @@ def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, 
     for row in triage_store.order_items(db, [f.order_id for f in feedback]):
         if row["product_name"]:
             names.setdefault(row["order_id"], []).append(row["product_name"])
+    fba_from = int(at - (settings.fba_reimbursement_days + 1 + spread_days) * DAY_S)
+    fba_claims, _ = money.fba_returns(db, fba_from, int(at) + 1)
+    # A SAFE-T window opens at the return's delivery, which may come weeks after the request.
+    safet_from = today - timedelta(days=int(settings.safet_claim_days) + money.SAFET_DELIVERY_REACH_DAYS + spread_days)
     return ClockInputs(
+        fba_claims=fba_claims,
+        safet_returns=money.safet_returns(db, safet_from),
+        resolved_money=money.resolved_keys(db),
         unanswered=messages,
         pending_returns=[return_from_row(row) for row in queries.pending_returns(db)],
         claims=claims,

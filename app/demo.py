@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from app import demo_state, records
+from app import demo_state, money, records
+from app.importers import mail
 from app.settings import load_settings
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
 from storage.transaction import write_transaction
@@ -125,6 +126,7 @@ def load_demo(db: sqlite_utils.Database, now: Callable[[], float] = time.time) -
     _claims(seller)
     _returns(seller)
     _messages(seller)
+    _money_owed(seller)
     with write_transaction(db):
         demo_state.clear(db)
         for spec, rows in seller.rows.items():
@@ -243,7 +245,8 @@ def _returns(seller: DemoSeller) -> None:
         requested = purchase_day + timedelta(days=rng.randint(4, 20))
         if requested >= today - timedelta(days=2):
             continue
-        sku, asin, name, price = rng.choice(PRODUCTS)
+        rng.choice(PRODUCTS)  # kept so the rest of the demo stays the same seller
+        sku, asin, name, price = _first_item(seller, order_id)  # what comes back is what the order held
         if channel == "FBA":
             reason, comment = rng.choice(FBA_RETURN_REASONS)
             returned = day_start(requested, seller.zone) + int(rng.uniform(9, 18) * HOUR_S)
@@ -282,8 +285,52 @@ def _fbm_return(seller: DemoSeller, order_id: str, ordered: date, requested: dat
     reason = seller.rng.choice(("CR-DEFECTIVE", "AMZ-PG-APP-TOO-SMALL", "CR-UNWANTED_ITEM"))
     row = (rma, order_id, ordered.isoformat(), requested.isoformat(), status, reason, "Y", "C-Returns")
     refund = price if status != "Pending" else None
-    seller.add(records.FBM_RETURN, (*row, "StandardRefund", "N", asin, sku, name, 1, price, refund, "USD"))
+    # Back with the seller 6 days after the request (by today), and no SAFE-T claim.
+    back = requested + timedelta(days=6)
+    delivered = back.isoformat() if status != "Pending" and back <= seller.today else money.NOT_DELIVERED
+    no_safet = (delivered, None, None, None, None, None)
+    seller.add(records.FBM_RETURN, (*row, "StandardRefund", "N", asin, sku, name, 1, price, refund, "USD", *no_safet))
     return rma
+
+
+def _money_owed(seller: DemoSeller) -> None:
+    """Money Amazon may owe back: FBA units Amazon or its carrier damaged, one it reimbursed, and refunded
+    FBM returns: one that never came back, one SAFE-T claim under investigation, one granted."""
+    taken = {row[1] for spec in (records.FBA_RETURN, records.FBM_RETURN) for row in seller.rows.get(spec, [])}
+    for days_ago, disposition, status in (
+        (12, "WAREHOUSE_DAMAGED", "Unit returned to inventory"),
+        (5, "CARRIER_DAMAGED", "Unit returned to inventory"),
+        (9, "SELLABLE", "Reimbursed"),
+    ):
+        order_id, purchased, _ = _fresh_order(seller, days_ago + 6, "FBA", taken)
+        sku, asin, name, _price = _first_item(seller, order_id)
+        returned = seller.instant(days_ago, 11)
+        key = f"{order_id}|{sku}|{returned}|LPN{seller.rng.randrange(10**8):08d}"
+        row = (key, order_id, returned, sku, asin, name, 1, disposition, "CR-UNWANTED_ITEM", status, None)
+        seller.add(records.FBA_RETURN, row)
+    # (days since the request, delivered back that many days after it, SAFE-T claim id, state, reimbursed)
+    for days_ago, delivered_after, claim_id, state, reimbursed in (
+        (20, None, None, None, None),
+        (16, 5, "SAFET-7731940", "Under investigation", None),
+        (11, 4, "SAFET-7729118", "Granted", 19.95),
+    ):
+        order_id, purchased, _ = _fresh_order(seller, days_ago + 8, "FBM", taken)
+        sku, asin, name, price = _first_item(seller, order_id)
+        requested = seller.today - timedelta(days=days_ago)
+        back = requested + timedelta(days=delivered_after) if delivered_after else None
+        delivered = back.isoformat() if back else money.NOT_DELIVERED  # the report's empty cell: not back
+        created = (requested + timedelta(days=delivered_after + 1)).isoformat() if claim_id else None
+        rma = f"D{seller.rng.randrange(10**9):09d}RMA"
+        ordered = local_day(purchased, seller.zone).isoformat()
+        row = (rma, order_id, ordered, requested.isoformat(), "Closed", "CR-DEFECTIVE", "Y", "C-Returns")
+        safet = (delivered, "Item returned damaged" if claim_id else None, claim_id, state, created, reimbursed)
+        seller.add(records.FBM_RETURN, (*row, "StandardRefund", "N", asin, sku, name, 1, price, price, "USD", *safet))
+
+
+def _first_item(seller: DemoSeller, order_id: str) -> tuple:
+    """(SKU, ASIN, product name, item price) of the order's first line."""
+    row = next(row for row in seller.rows[records.ORDER_ITEM] if row[0] == order_id)
+    return row[1], row[3], row[4], row[8]
 
 
 def _messages(seller: DemoSeller) -> None:
@@ -304,6 +351,25 @@ def _messages(seller: DemoSeller) -> None:
     for hours_ago, topic, channel, text in waiting:
         order_id = seller.pick_order(3, channel)[0] if channel else None
         _message(seller, order_id, seller.now - int(hours_ago * HOUR_S), topic, body=text, auto_ack=hours_ago > 20)
+    _replies_breaking_guidelines(seller)
+
+
+# Replies a seller sends without knowing they break Amazon's Communication Guidelines, newest first: an
+# auto-responder's acknowledgement (a common way in) and a hand-written answer.
+BREAKING_REPLIES = (
+    "Thank you for your message! We answer within 24 hours. Until then, setup tips and care videos are at "
+    "https://mystore.com/help",
+    "Hi, sorry the mug arrived chipped! A new one ships today. As a thank-you, use code THANKS20 for 20% off "
+    "your next order in our web shop, and if you are happy with the replacement, please leave us a 5-star review.",
+)
+
+
+def _replies_breaking_guidelines(seller: DemoSeller) -> None:
+    """The latest replies carry text that breaks a guideline, checked as an imported reply is."""
+    replies = seller.rows.get(records.REPLY, [])
+    latest = sorted(replies, key=lambda row: row[3], reverse=True)
+    for row, text in zip(latest, BREAKING_REPLIES, strict=False):
+        replies[replies.index(row)] = (*row[:5], mail.breaches_json(text))
 
 
 def _message(
@@ -323,9 +389,9 @@ def _message(
     message_id = f"demo-{alias}@marketplace.amazon.com"
     seller.add(records.MESSAGE, (message_id, alias, order_id, received, "buyer", topic, subject, body))
     if auto_ack:
-        seller.add(records.REPLY, (f"demo-ack-{alias}@seller", alias, order_id, received + 60, 1))
+        seller.add(records.REPLY, (f"demo-ack-{alias}@seller", alias, order_id, received + 60, 1, "[]"))
     if reply_after is not None and received + reply_after <= seller.now:
-        seller.add(records.REPLY, (f"demo-re-{alias}@seller", alias, order_id, received + int(reply_after), 0))
+        seller.add(records.REPLY, (f"demo-re-{alias}@seller", alias, order_id, received + int(reply_after), 0, "[]"))
 
 
 def _account_health_report(db: sqlite_utils.Database, seller: DemoSeller) -> None:

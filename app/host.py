@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from app import demo_state, mailsync, services
+from app import demo_state, mailsync, reply_templates, services
 from app.imports import FileResult
 from app.settings import load_settings, save_setting
 from app.timeline import order_timeline
@@ -57,6 +57,7 @@ REQUESTS = frozenset(
         "demo_active",
         "timeline",
         "matrix",
+        "reply_facts",
         "tray_notice_shown",
         "check_database",
         "refresh_now",
@@ -336,6 +337,9 @@ class DatabaseHost:
     def matrix(self):
         return self._read(services.get_matrix)
 
+    def reply_facts(self, clock) -> reply_templates.ReplyFacts:
+        return self._read(lambda db: reply_templates.reply_facts(db, clock))
+
     def tray_notice_shown(self) -> bool:
         return self._read(
             lambda db: db.execute("SELECT 1 FROM settings WHERE key = ?", [TRAY_NOTICE_KEY]).fetchone() is not None
@@ -564,7 +568,14 @@ def save_matrix(db, entries) -> None:
     with write_transaction(db):
         for entry in entries:
             services.save_matrix_entry(
-                db, entry.category, entry.action, entry.who, entry.response_hours, entry.amount, entry.case
+                db,
+                entry.category,
+                entry.action,
+                entry.who,
+                entry.response_hours,
+                entry.amount,
+                entry.case,
+                template=entry.template,
             )
 
 

@@ -18,6 +18,8 @@ INPUT_RECORDS = {
     "pending_returns": ("fbm_returns", lambda request: request.return_id),
     "claims": ("claims", lambda claim: claim.order_id),
     "negative_feedback": ("feedback", lambda feedback: feedback.order_id),
+    "fba_claims": ("fba_returns", lambda claim: claim.return_key),
+    "safet_returns": ("fbm_returns", lambda request: request.return_id),
 }
 # Triage item keys (`feedback:…`, `claim:ORDER:TYPE`) by the table of their record.
 ITEM_TABLES = {
@@ -26,6 +28,9 @@ ITEM_TABLES = {
     "return": "fbm_returns",
     "fba_return": "fba_returns",
     "claim": "claims",
+    "fba_reimbursement": "fba_returns",
+    "safet": "fbm_returns",
+    "reply": "replies",
 }
 
 

@@ -22,6 +22,9 @@ class RecordSpec:
             last update must not turn a cancelled order back into a pending one).
         counted: whether the record is the unit a report's rows are counted in (an All Orders row is
             an order item; the order it belongs to is written beside it, not counted).
+        kept: columns a report may leave out or leave empty: a missing value (None, or '' where something
+            is stored) never overwrites what an earlier report said (a returns report without the SAFE-T
+            columns, or an older one, must not erase a claim or a delivery day).
     """
 
     table: str
@@ -29,6 +32,7 @@ class RecordSpec:
     key: tuple[str, ...]
     version: str | None = None
     counted: bool = True
+    kept: tuple[str, ...] = ()
 
 
 ORDER = RecordSpec(
@@ -78,6 +82,16 @@ FEEDBACK = RecordSpec(
     key=("order_id",),
 )
 
+# The FBM returns report's delivery back to the seller and its SAFE-T claim: columns a report may leave out.
+SAFET_COLUMNS = (
+    "return_delivery_date",
+    "safet_reason",
+    "safet_claim_id",
+    "safet_claim_state",
+    "safet_claim_created",
+    "safet_reimbursed",
+)
+
 FBM_RETURN = RecordSpec(
     "fbm_returns",
     (
@@ -98,8 +112,10 @@ FBM_RETURN = RecordSpec(
         "order_amount",
         "refunded_amount",
         "currency",
+        *SAFET_COLUMNS,
     ),
     key=("return_id",),
+    kept=SAFET_COLUMNS,
 )
 
 FBA_RETURN = RecordSpec(
@@ -142,9 +158,11 @@ MESSAGE = RecordSpec(
     key=("message_id",),
 )
 
+# `breaches`: what the Communication Guidelines check found in the reply (JSON); a re-import rewrites it with
+# the current rules. Marks and triage records write no reply text, and keep NULL (not checked).
 REPLY = RecordSpec(
     "replies",
-    ("message_id", "thread_key", "order_id", "sent_at", "automatic"),
+    ("message_id", "thread_key", "order_id", "sent_at", "automatic", "breaches"),
     key=("message_id",),
 )
 

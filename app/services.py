@@ -11,15 +11,17 @@ from pathlib import Path
 
 import sqlite_utils
 
-from app import demo_state, triage, triage_report
+from app import demo_state, output_files, triage, triage_report
 from app.amazon import amazon_block
 from app.clocks import (
     A_TO_Z_RESPONSE,
     BUYER_REPLY,
     CHARGEBACK_RESPONSE,
     CSBA_INQUIRY,
+    FBA_REIMBURSEMENT_CLAIM,
     FEEDBACK_REMOVAL,
     RETURN_RESPONSE,
+    SAFET_FILING,
     Clock,
     clocks_at,
     load_clock_inputs,
@@ -27,16 +29,17 @@ from app.clocks import (
 from app.clocks import open_clocks as clocks_open_at
 from app.marketplace_filter import inputs_by_marketplace, item_marketplaces
 from app.metrics import combine_series, daily_series, marketplace_block, metrics_as_of, over_marketplaces
+from app.money import MoneySummary, month_summary
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
 from app.snapshot import data_through, load_snapshot, snapshot_marketplaces
-from app.timeutil import local_day, to_iso
+from app.timeutil import end_of_day, local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
 from storage.queries import Market, only_home_marketplace
 from storage.settings import read_settings, write_setting
-from storage.transaction import write_transaction
+from storage.transaction import database_path, write_transaction
 
 SERIES_DAYS = 180
 
@@ -170,6 +173,8 @@ class MonitorState:
     settings: Settings = field(repr=False, default_factory=Settings)
     # With several marketplaces, each one's own daily figures by code (empty with one).
     series_by_marketplace: dict[str, list[dict]] = field(repr=False, default_factory=dict)
+    # The dashboard's money panel: the month's claims on Amazon and what came back (None: not computed yet).
+    money: MoneySummary | None = None
 
 
 LAST_STATE_KEY = "state.last_figures"
@@ -191,6 +196,7 @@ def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
         "has_orders": state.has_orders,
         "demo": state.demo,
         "settings": asdict(state.settings),
+        "money": state.money.to_json() if state.money else None,
     }
     with write_transaction(db):
         write_setting(db, LAST_STATE_KEY, payload)
@@ -217,6 +223,7 @@ def load_last_state(db: sqlite_utils.Database) -> MonitorState | None:
             # Figures saved before marketplaces had charts of their own: the charts draw them together
             # until the first recomputation.
             series_by_marketplace=payload.get("series_by_marketplace") or {},
+            money=MoneySummary.from_json(payload["money"]) if payload.get("money") else None,
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -256,6 +263,8 @@ def state_as_of(
         demo=demo_state.is_active(db),
         settings=settings,
         series_by_marketplace=own,
+        # A past day's month as it stood at that day's end; today's as of now.
+        money=month_summary(db, min(at, end_of_day(as_of, settings.zone) - 1), settings),
     )
 
 
@@ -269,6 +278,9 @@ _ITEM_TABLES = {
     "message": ("messages", "message_id", triage.MESSAGE),
     "return": ("fbm_returns", "return_id", triage.RETURN_REQUEST),
     "fba_return": ("fba_returns", "return_key", triage.FBA_RETURN),
+    "fba_reimbursement": ("fba_returns", "return_key", triage.FBA_REIMBURSEMENT),
+    "safet": ("fbm_returns", "return_id", triage.SAFET_CLAIM),
+    "reply": ("replies", "message_id", triage.REPLY),
 }
 
 
@@ -400,6 +412,10 @@ def _clock_key(clock: Clock) -> str:
         return f"return:{clock.item_id}"
     if clock.kind == FEEDBACK_REMOVAL:
         return f"feedback:{clock.item_id}"
+    if clock.kind == FBA_REIMBURSEMENT_CLAIM:
+        return f"fba_reimbursement:{clock.item_id}"
+    if clock.kind == SAFET_FILING:
+        return f"safet:{clock.item_id}"
     order_id, _, claim_type = clock.item_id.rpartition("/")
     return f"claim:{order_id}:{claim_type}"
 
@@ -485,9 +501,13 @@ def save_matrix_entry(
     amount: float | None = None,
     case: str | None = None,
     at: float | None = None,
+    template: str | None = None,
 ) -> triage.MatrixEntry:
-    """Change one entry of the matrix (`amount` None: the order's item value). Raises ValueError."""
-    entry = triage.check_matrix_entry(category, case, action, who, response_hours, amount)
+    """Change one entry of the matrix (`amount` None: the order's item value; `template` None or the shipped
+    text: the shipped template, stored as NULL so a better one in a later version reaches it). Raises
+    ValueError."""
+    entry = triage.check_matrix_entry(category, case, action, who, response_hours, amount, template)
+    shipped = triage.default_matrix()[(entry.category, entry.case)].template
     row = {
         "category": entry.category,
         "case": entry.case,
@@ -495,6 +515,7 @@ def save_matrix_entry(
         "who": entry.who,
         "response_hours": entry.response_hours,
         "amount": entry.amount,
+        "template": None if entry.template == shipped else entry.template,
         "updated_at": int(time.time() if at is None else at),
     }
     with write_transaction(db):
@@ -520,16 +541,17 @@ def triage_report_html(db: sqlite_utils.Database, listing: triage.TriageList, se
     return triage_report.triage_html(listing, series)
 
 
-def save_triage_csv(listing: triage.TriageList, path: str | Path) -> None:
-    """Write the list as CSV, with a byte-order mark so spreadsheet programs read it as UTF-8."""
-    Path(path).write_text(triage_report.triage_csv(listing), encoding="utf-8-sig", newline="")
+def save_triage_csv(listing: triage.TriageList, path: str | Path, database: str | Path) -> None:
+    """Write the list as CSV, with a byte-order mark so spreadsheet programs read it as UTF-8; never over the
+    database's files (output_files.OutputRefused)."""
+    output_files.write_text(path, triage_report.triage_csv(listing), database, encoding="utf-8-sig")
 
 
 def save_triage_html(
     db: sqlite_utils.Database, listing: triage.TriageList, path: str | Path, settings: Settings | None = None
 ) -> None:
     """Write the printable report (open it in a browser and print, or save as PDF from there)."""
-    Path(path).write_text(triage_report_html(db, listing, settings), encoding="utf-8")
+    output_files.write_text(path, triage_report_html(db, listing, settings), database_path(db))
 
 
 def triage_reminder_due(db: sqlite_utils.Database, now: float, settings: Settings | None = None) -> bool:

@@ -315,6 +315,13 @@ SETTINGS = {
         Setting("a_to_z_response_hours", 48, "Hours to respond to an A-to-z claim", _positive_number),
         Setting("warning_levels", DEFAULT_WARNING_LEVELS, "Rates at which a metric turns amber", _warning_levels),
         Setting("feedback_removal_days", 90, "Days after feedback to ask for its removal", _positive_number),
+        Setting(
+            "fba_reimbursement_days",
+            90,
+            "Days after an FBA customer return to file its reimbursement claim (docs/money.md)",
+            _positive_number,
+        ),
+        Setting("safet_claim_days", 30, "Days after a refunded FBM return to file its SAFE-T claim", _positive_number),
         Setting("alert_thresholds_hours", [6, 2], "Hours before a deadline at which to alert", _hours_list),
         Setting("demo_on_empty", True, "Start with demo data while nothing has been imported", _boolean),
         Setting("triage_reminder", "Mon 09:00", "Weekly triage reminder: a day and time, or off", _weekly_time),
@@ -386,6 +393,8 @@ class Settings:
     a_to_z_response_hours: float = 48
     warning_levels: dict = field(default_factory=lambda: dict(DEFAULT_WARNING_LEVELS))
     feedback_removal_days: float = 90
+    fba_reimbursement_days: float = 90
+    safet_claim_days: float = 30
     alert_thresholds_hours: list = field(default_factory=lambda: [6, 2])
     demo_on_empty: bool = True
     triage_reminder: str = "Mon 09:00"
@@ -436,6 +445,8 @@ SETTING_LABELS = {
     "a_to_z_response_hours": "A-to-z claim response time",
     "warning_levels": "Turns amber at",
     "feedback_removal_days": "Feedback removal window",
+    "fba_reimbursement_days": "FBA reimbursement claim window (days)",
+    "safet_claim_days": "SAFE-T claim window (days)",
     "alert_thresholds_hours": "Alert before a deadline (hours)",
     "demo_on_empty": "Start with demo data while nothing has been imported",
     "triage_reminder": "Remind me of the triage on",

@@ -7,12 +7,14 @@ marketplace time zone; report dates that carry no time sort at the start of thei
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from app.guidelines import RULES
 from app.marks import NO_RESPONSE_NEEDED, Mark, reply_mark
 from app.reasons import reason_words
 from app.timeutil import day_start, parse_day
@@ -26,6 +28,7 @@ class TimelineEvent:
     detail: str
     has_time: bool = True
     mark: Mark | None = None  # the seller's own mark, which the timeline can take back
+    problems: tuple[str, ...] = ()  # what the seller must see in it: each guideline a reply broke
 
     def when(self, zone: ZoneInfo) -> str:
         moment = datetime.fromtimestamp(self.at, tz=zone)
@@ -89,7 +92,22 @@ def _reply_event(row: dict) -> TimelineEvent:
     mark = reply_mark(row["message_id"], row["source"], row["order_id"], row["sent_at"])
     if mark is not None:
         return TimelineEvent(mark.at, f"{mark.words} by you", "", mark=mark)
+    problems = tuple(breach_sentence(breach) for breach in reply_breaches(row["breaches"]))
     if row["automatic"]:
-        return TimelineEvent(row["sent_at"], "Automatic acknowledgement", "")
+        return TimelineEvent(row["sent_at"], "Automatic acknowledgement", "", problems=problems)
     recorded_in_triage = row["source"] == "manual"  # a reply of a triage resolution
-    return TimelineEvent(row["sent_at"], "Your reply (recorded in triage)" if recorded_in_triage else "Your reply", "")
+    what = "Your reply (recorded in triage)" if recorded_in_triage else "Your reply"
+    return TimelineEvent(row["sent_at"], what, "", problems=problems)
+
+
+def reply_breaches(stored: str | None) -> list[dict]:
+    """A reply's stored breaches ([] when compliant or never checked: a mark has no text to check)."""
+    try:
+        found = json.loads(stored) if stored else []
+    except ValueError:
+        return []
+    return [b for b in found if isinstance(b, dict) and b.get("rule") in RULES and isinstance(b.get("phrase"), str)]
+
+
+def breach_sentence(breach: dict) -> str:
+    return f"Your reply broke a guideline: {RULES[breach['rule']]} — “{breach['phrase']}”"

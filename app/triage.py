@@ -67,8 +67,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app import removal, rules
-from app.clocks import A_TO_Z_APPEAL, FEEDBACK_REMOVAL, KIND_LABELS, Clock
+from app import guidelines, money, removal, reply_templates, rules
+from app.clocks import A_TO_Z_APPEAL, FBA_REIMBURSEMENT_CLAIM, FEEDBACK_REMOVAL, KIND_LABELS, SAFET_FILING, Clock
 from app.model import FBA, Claim, Feedback, Order, ReturnRequest
 from app.reasons import reason_in_sentence
 from app.settings import Settings
@@ -88,6 +88,20 @@ RETURN_REQUEST = "return_request"
 MESSAGE = "message"
 FBA_RETURN = "fba_return"
 STATUS_CHANGE = "status_change"
+REPLY = "reply"
+FBA_REIMBURSEMENT = "fba_reimbursement"
+SAFET_CLAIM = "safet_claim"
+# A SAFE-T claim already filed: the matrix row says how to file one; these say what is left to do.
+SAFET_FILED_ACTION = (
+    "Amazon is deciding the claim you filed: answer any question in the SAFE-T Communication Center within 3 "
+    "business days; nothing else is due until it decides."
+)
+SAFET_DECIDED_ACTION = (
+    "Amazon has decided the claim: check the reimbursement in your payments report, then mark this resolved. "
+    "A claim refused in error can be appealed in the SAFE-T Communication Center."
+)
+# Items whose matrix path pre-approves no refund: the order is named only to open its timeline.
+NOTHING_TO_REFUND = frozenset({REPLY, FBA_REIMBURSEMENT, SAFET_CLAIM})
 KIND_NAMES = {
     FEEDBACK: "Feedback",
     A_TO_Z_CLAIM: "A-to-z claim",
@@ -96,6 +110,9 @@ KIND_NAMES = {
     MESSAGE: "Buyer message",
     FBA_RETURN: "FBA customer return",
     STATUS_CHANGE: "Metric status",
+    REPLY: "Your reply",
+    FBA_REIMBURSEMENT: "FBA reimbursement",
+    SAFET_CLAIM: "SAFE-T claim",
 }
 
 DELIVERY_ISSUE = "delivery_issue"
@@ -103,6 +120,7 @@ PRODUCT_DEFECT = "product_defect"
 GENERAL_INQUIRY = "general_inquiry"
 NEGATIVE_FEEDBACK = "negative_feedback"
 METRIC_STATUS = "metric_status"
+GUIDELINE_BREACH = "guideline_breach"
 CATEGORIES = {
     DELIVERY_ISSUE: "Delivery issue",
     PRODUCT_DEFECT: "Product defect",
@@ -112,6 +130,9 @@ CATEGORIES = {
     A_TO_Z_CLAIM: "A-to-z claim",
     CHARGEBACK: "Chargeback",
     METRIC_STATUS: "Metric status change",
+    GUIDELINE_BREACH: "Reply broke a guideline",
+    FBA_REIMBURSEMENT: "FBA reimbursement claim",
+    SAFET_CLAIM: "SAFE-T claim",
 }
 
 # Matrix cases: a category's default path, and the two situations metrics.md singles out.
@@ -137,6 +158,7 @@ class MatrixEntry:
     response_hours: float
     amount: float | None = None
     customised: bool = False
+    template: str = ""
 
     @property
     def label(self) -> str:
@@ -154,6 +176,7 @@ class MatrixEntry:
             "amount": self.amount,
             "amount_basis": "item_value" if self.amount is None else "fixed",
             "customised": self.customised,
+            "template": self.template,
         }
 
 
@@ -237,6 +260,35 @@ DEFAULT_MATRIX = (
         OWNER,
         24,
     ),
+    MatrixEntry(
+        GUIDELINE_BREACH,
+        DEFAULT_CASE,
+        "Read the flagged phrase and stop using it: Amazon suspends sellers whose messages carry links, "
+        "marketing, contact details off Amazon, or ask for (or pay for) reviews and feedback. Fix the template "
+        "or the habit it came from.",
+        OWNER,
+        168,
+    ),
+    MatrixEntry(
+        FBA_REIMBURSEMENT,
+        DEFAULT_CASE,
+        "Open a reimbursement case in Seller Central (Help > Get support > Fulfilment by Amazon > Customer "
+        "returns) with the order ID and the return's license plate number before the claim window closes.",
+        OWNER,
+        168,
+    ),
+    MatrixEntry(
+        SAFET_CLAIM,
+        DEFAULT_CASE,
+        "File a SAFE-T claim in Seller Central (Orders > Manage SAFE-T claims) with photos of the returned item "
+        "or the carrier's tracking showing it never came back, before the claim window closes.",
+        OWNER,
+        168,
+    ),
+)
+# Each row's reply template: the text pasted into Seller Central (`app.reply_templates`).
+DEFAULT_MATRIX = tuple(
+    replace(entry, template=reply_templates.default_template(entry.category, entry.case)) for entry in DEFAULT_MATRIX
 )
 MAX_RESPONSE_HOURS = 24 * 90
 MAX_TEXT = 2000
@@ -253,8 +305,10 @@ def check_matrix_entry(
     who: str,
     response_hours: float,
     amount: float | None,
+    template: str | None = None,
 ) -> MatrixEntry:
-    """The entry as it will be stored, or ValueError saying what is wrong."""
+    """The entry as it will be stored, or ValueError saying what is wrong. `template` None or empty: the
+    row's shipped template."""
     case = case or DEFAULT_CASE
     if category not in CATEGORIES:
         raise ValueError(f"'{category}' is not a category ({', '.join(CATEGORIES)})")
@@ -275,7 +329,8 @@ def check_matrix_entry(
         if amount < 0:
             raise ValueError("the pre-approved amount cannot be negative")
         amount = round(amount, 2)
-    return MatrixEntry(category, case, action, who, hours, amount, customised=True)
+    template = reply_templates.check_template(template or "") or default_matrix()[(category, case)].template
+    return MatrixEntry(category, case, action, who, hours, amount, customised=True, template=template)
 
 
 def _number(value, what: str) -> float:
@@ -392,6 +447,16 @@ class FbaReturn:
 
 
 @dataclass(frozen=True)
+class FlaggedReply:
+    """A reply of the seller's that broke a Communication Guideline (`breaches`: [{"rule", "phrase"}])."""
+
+    message_id: str
+    order_id: str | None
+    sent_at: int
+    breaches: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
 class StatusChange:
     at: int
     metric: str
@@ -444,6 +509,9 @@ class TriageInputs:
     overrides: dict[str, str] = field(default_factory=dict)
     matrix: dict[tuple[str, str], MatrixEntry] = field(default_factory=default_matrix)
     order_claims: list[Claim] = field(default_factory=list)  # all claims on the orders of listed feedback
+    fba_claims: list[money.FbaClaim] = field(default_factory=list)  # FBA returns Amazon may owe money for
+    safet_returns: list[money.SafetReturn] = field(default_factory=list)  # refunded FBM returns, SAFE-T claims
+    flagged_replies: list[FlaggedReply] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -455,6 +523,9 @@ class Suggestion:
     amount: float | None
     currency: str | None
     amount_basis: str  # "item_value" | "fixed" | "none"
+    template: str = ""  # the category's reply template, filled in when the seller copies the reply
+    product: str | None = None
+    buyer_first_name: str | None = None  # from Amazon's notification subject, when the order has a message
 
 
 @dataclass(frozen=True)
@@ -478,6 +549,7 @@ class TriageItem:
     still_open: bool = False  # on a running clock, an undecided claim, a removable feedback
     carried_since: int | None = None  # when a completed triage first showed it, unresolved since
     clock_note: str | None = None  # why a resolution left the item's clock running, or the defect counting
+    waiting: str | None = None  # who the item waits on when nothing is due from the seller ("Amazon deciding")
     marketplace: str | None = None  # named only when the seller sells in more than one marketplace
 
     @property
@@ -499,7 +571,7 @@ class TriageItem:
         return "clock" if self.clock is not None else "matrix"
 
     def passed(self, reference: float) -> bool:
-        return self.due_at <= reference
+        return self.waiting is None and self.due_at <= reference
 
     def carried_days(self, as_of: date, zone: ZoneInfo) -> int | None:
         """Whole days since a completed triage first showed the item (None: not carried over)."""
@@ -513,6 +585,7 @@ class TriageItem:
             "remaining_s": float(self.due_at - reference),
             "passed": self.passed(reference),
             "source": self.deadline_source,
+            **({"waiting": self.waiting} if self.waiting else {}),
         }
 
     @property
@@ -663,6 +736,7 @@ def triage_items(
     builder = _Builder(inputs, at, settings, load_from(first_day, late_from, keep), last_day)
     candidates = builder.feedback() + builder.claims() + builder.returns() + builder.messages()
     candidates += builder.fba_returns() + builder.status_changes()
+    candidates += builder.replies() + builder.fba_reimbursements() + builder.safet_claims()
     listed = []
     for item, qualifies in candidates:
         if item.at > at:
@@ -733,6 +807,7 @@ class _Builder:
         self.clocks: dict[tuple[str, str], list[Clock]] = {}
         for clock in inputs.clocks:
             self.clocks.setdefault((clock.kind, clock.item_id), []).append(clock)
+        self.buyer_names = reply_templates.buyer_first_names(contact.message for contact in inputs.contacts)
 
     def in_window(self, day: date) -> bool:
         # No lower bound: the records were read from the earliest day the list needs, and what is older
@@ -770,8 +845,9 @@ class _Builder:
         # A special case belongs to its category: an item the seller re-categorised gets the new one's path.
         entry = self.inputs.matrix.get((category, case)) or self.inputs.matrix[(category, DEFAULT_CASE)]
         value = self.inputs.item_values.get(order_id) if order_id else None
-        if order_id is None:
-            # Nothing was bought (a question before buying, a metric): there is nothing to refund.
+        if order_id is None or kind in NOTHING_TO_REFUND:
+            # Nothing was bought (a question before buying, a metric), or the item is about the seller's own
+            # reply or money Amazon owes: there is nothing to refund the buyer.
             amount, currency, basis = None, None, "none"
         elif entry.amount is not None:
             amount, currency, basis = entry.amount, value[1] if value else None, "fixed"
@@ -787,6 +863,9 @@ class _Builder:
             amount,
             currency,
             basis,
+            entry.template,
+            reply_templates.short_product(self.inputs.product_names.get(order_id)) if order_id else None,
+            self.buyer_names.get(order_id) if order_id else None,
         )
         item = TriageItem(
             key=key,
@@ -1024,6 +1103,163 @@ class _Builder:
             )
         return items
 
+    # --- the seller's replies that broke a Communication Guideline ---
+
+    def replies(self) -> list[tuple[TriageItem, bool]]:
+        items = []
+        for reply in self.inputs.flagged_replies:
+            if not self.in_window(local_day(reply.sent_at, self.zone)):
+                continue
+            rules_broken = {breach["rule"] for breach in reply.breaches}
+            broke = "a guideline" if len(rules_broken) == 1 else f"{len(rules_broken)} guidelines"
+            found = "; ".join(f"{guidelines.RULES[b['rule']]} — “{b['phrase']}”" for b in reply.breaches)
+            items.append(
+                self.item(
+                    f"reply:{reply.message_id}",
+                    REPLY,
+                    reply.order_id,
+                    reply.sent_at,
+                    f"Your reply broke {broke}: {found}.",
+                    GUIDELINE_BREACH,
+                    "not an ODR defect",
+                    (),
+                    details={"message_id": reply.message_id, "breaches": list(reply.breaches)},
+                )
+            )
+        return items
+
+    # --- money Amazon owes back: FBA reimbursements ---
+
+    def fba_reimbursements(self) -> list[tuple[TriageItem, bool]]:
+        items = []
+        for claim in self.inputs.fba_claims:
+            if not self.in_window(local_day(claim.returned_at, self.zone)):
+                continue
+            closes = claim.window_closes(self.settings)
+            stake = money.amount_text(claim.amount, claim.currency) or "the item's price (import its order)"
+            product = claim.product_name or claim.sku or "an item"
+            opens, last_day = claim.window_opens(self.settings), claim.last_day(self.settings)
+            what = (
+                f"Amazon took back {product} {claim.ground}: {stake} claimable from {opens:%d %b %Y} until "
+                f"{last_day:%d %b %Y}."
+            )
+            if self.as_of < opens:
+                # Amazon refuses the claim sooner, and resolving the item now would stop its reminder.
+                what += " Amazon refuses it sooner: keep this open until you have filed it."
+            item, qualifies = self.item(
+                claim.key,
+                FBA_REIMBURSEMENT,
+                claim.order_id,
+                claim.returned_at,
+                what,
+                FBA_REIMBURSEMENT,
+                "not an ODR defect",
+                (),
+                self.clock((FBA_REIMBURSEMENT_CLAIM,), claim.return_key),
+                qualifies=closes > self.at,
+                # Listed every week until filed or closed, like the money line counts it: nothing is lost.
+                still_open=closes > self.at,
+                details={
+                    "amount": claim.amount,
+                    "currency": claim.currency,
+                    "window_opens": opens.isoformat(),
+                    "window_closes": last_day.isoformat(),
+                    "ground": claim.ground,
+                    "disposition": claim.disposition,
+                    "reason": claim.reason,
+                    "status": claim.status,
+                    "sku": claim.sku,
+                    "quantity": claim.quantity,
+                },
+            )
+            if item.clock is None:
+                # Before its clock starts, the item's deadline is the claim's, not a response time that
+                # would call for filing now; until Amazon accepts the claim, nothing is due.
+                item = replace(item, suggestion=replace(item.suggestion, respond_by=closes))
+                if self.as_of < opens:
+                    item = replace(item, waiting=f"claimable from {opens:%d %b}")
+            items.append((_about_returned(item, claim.product_name), qualifies))
+        return items
+
+    # --- money Amazon owes back: SAFE-T claims on seller-fulfilled returns ---
+
+    def safet_claims(self) -> list[tuple[TriageItem, bool]]:
+        items = []
+        for request in self.inputs.safet_returns:
+            if not self.in_window(request.request_day):
+                continue
+            if request.claim_id:
+                item, qualifies = self._safet_claim(request)
+                items.append((_about_returned(item, request.item_name), qualifies))
+                continue
+            why = request.why_to_file(self.as_of)
+            if why is None:
+                continue
+            closes = request.window_closes(self.settings)
+            last_day = local_day(closes - 1, self.zone)
+            refund = money.amount_text(request.refunded, request.currency)
+            product = request.item_name or request.sku or "an item"
+            what = f"Amazon refunded {refund} for {product} and {why}: file a SAFE-T claim by {last_day:%d %b %Y}."
+            item, qualifies = self.item(
+                request.key,
+                SAFET_CLAIM,
+                request.order_id,
+                day_start(request.request_day, self.zone),
+                what,
+                SAFET_CLAIM,
+                "not an ODR defect",
+                (),
+                self.clock((SAFET_FILING,), request.return_id),
+                qualifies=closes > self.at,
+                details=self._safet_details(request) | {"window_closes": last_day.isoformat()},
+            )
+            items.append((_about_returned(item, request.item_name), qualifies))
+        return items
+
+    def _safet_claim(self, request: money.SafetReturn) -> tuple[TriageItem, bool]:
+        """A SAFE-T claim the seller filed: open while Amazon decides it, news once decided."""
+        state = (request.claim_state or "").strip() or "no state given yet"
+        refund = money.amount_text(request.refunded, request.currency)
+        what = f"SAFE-T claim {request.claim_id}" + (f" on a refund of {refund}" if refund else "") + f": {state}"
+        if money.safet_granted(request.claim_state, request.reimbursed):
+            paid = money.amount_text(request.reimbursed, request.currency)
+            what += f", {paid} reimbursed" if paid else ""
+        awaiting_seller = "awaiting" in state.lower() or "seller response" in state.lower()
+        if awaiting_seller:
+            what += " (answer Amazon in the SAFE-T Communication Center within 3 business days)"
+        day = request.claim_created or request.request_day
+        item, qualifies = self.item(
+            request.key,
+            SAFET_CLAIM,
+            request.order_id,
+            day_start(day, self.zone),
+            what + ".",
+            SAFET_CLAIM,
+            "not an ODR defect",
+            (),
+            details=self._safet_details(request),
+            still_open=request.claim_open,
+        )
+        # Filed: the matrix's path (file a claim) is done; nothing is due until Amazon asks or decides.
+        action = SAFET_FILED_ACTION if request.claim_open else SAFET_DECIDED_ACTION
+        item = replace(item, suggestion=replace(item.suggestion, action=action))
+        if not awaiting_seller:
+            item = replace(item, waiting="Amazon deciding" if request.claim_open else "decided")
+        return item, qualifies
+
+    @staticmethod
+    def _safet_details(request: money.SafetReturn) -> dict:
+        return {
+            "return_id": request.return_id,
+            "amount": request.refunded,
+            "currency": request.currency,
+            "claim_id": request.claim_id,
+            "claim_state": request.claim_state,
+            "reimbursed": request.reimbursed,
+            "safet_reason": request.safet_reason,
+            "return_delivery_date": request.delivered_day.isoformat() if request.delivered_day else None,
+        }
+
     # --- metric status changes ---
 
     def status_changes(self) -> list[tuple[TriageItem, bool]]:
@@ -1049,6 +1285,13 @@ class _Builder:
                 )
             )
         return items
+
+
+def _about_returned(item: TriageItem, product: str | None) -> TriageItem:
+    """A money item's reply names the product that came back, not every product of its order."""
+    if not product:
+        return item
+    return replace(item, suggestion=replace(item.suggestion, product=reply_templates.short_product([product])))
 
 
 def _claim_effect(event: rules.DefectEvent, claim: Claim, as_of: date) -> str:

@@ -8,11 +8,11 @@ read for their channel, item value and product names; the open clocks come from 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import sqlite_utils
 
-from app import rules
+from app import money, rules
 from app.alerts import status_history
 from app.clocks import Clock, clocks_at
 from app.model import Reply
@@ -25,10 +25,12 @@ from app.snapshot import (
     message_from_row,
     return_from_row,
 )
-from app.timeutil import day_start, end_of_day
+from app.timeline import reply_breaches
+from app.timeutil import DAY_S, day_start, end_of_day, local_day
 from app.triage import (
     CATEGORIES,
     FbaReturn,
+    FlaggedReply,
     MatrixEntry,
     Resolution,
     StatusChange,
@@ -57,6 +59,7 @@ def load_triage_inputs(
     returns = [return_from_row(row) for row in queries.returns_between(db, first, last)]
     messages = [message_from_row(row) for row in queries.messages_between(db, start, end)]
     fba_returns = [_fba_return(row) for row in store.fba_returns_between(db, start, end)]
+    flagged_replies = _flagged_replies(db, start, end)
     changes = [
         StatusChange(row["at"], row["metric"], row["old_status"], row["new_status"], row["rate"])
         for row in status_history(db)
@@ -64,13 +67,22 @@ def load_triage_inputs(
     ]
     order_ids = [f.order_id for f in feedback] + [c.order_id for c in claims] + [r.order_id for r in returns]
     order_ids += [m.order_id for m in messages] + [r.order_id for r in fba_returns]
+    order_ids += [r.order_id for r in flagged_replies if r.order_id]
     orders = load_orders(db, zone, order_ids)
     values, names = _order_items(db, order_ids)
     feedback_orders = {f.order_id for f in feedback}
     # Every claim on an order with feedback, whenever filed: removing a feedback lowers ODR only if nothing
     # else makes its order defective.
     order_claims = [claim_from_row(row) for row in queries.claims(db) if row["order_id"] in feedback_orders]
+    fba_claims, safet_returns = _money_records(db, at, settings, first_day)
+    order_ids = [claim.order_id for claim in fba_claims] + [request.order_id for request in safet_returns]
+    orders |= load_orders(db, zone, [order_id for order_id in order_ids if order_id not in orders])
+    more_values, more_names = _order_items(db, [order_id for order_id in order_ids if order_id not in values])
+    values |= more_values
+    names |= more_names  # a claim's template names its product
     return TriageInputs(
+        fba_claims=fba_claims,
+        safet_returns=safet_returns,
         order_claims=order_claims,
         feedback=feedback,
         claims=claims,
@@ -85,7 +97,20 @@ def load_triage_inputs(
         resolutions=load_resolutions(db),
         overrides={k: v for k, v in store.category_overrides(db).items() if v in CATEGORIES},
         matrix=load_matrix(db),
+        flagged_replies=flagged_replies,
     )
+
+
+def _money_records(db: sqlite_utils.Database, at: float, settings: Settings, first_day: date) -> tuple[list, list]:
+    """The FBA returns Amazon may owe a reimbursement for and the refunded FBM returns: from the window's
+    first day, and back as far as a claim window can still be open (those are listed whatever their age
+    while their clock runs: nothing is lost), with every SAFE-T claim Amazon is still deciding."""
+    zone = settings.zone
+    fba_from = min(day_start(first_day, zone), int(at - (settings.fba_reimbursement_days + 1) * DAY_S))
+    fba_claims, _ = money.fba_returns(db, fba_from, int(at) + 1)
+    reach = timedelta(days=int(settings.safet_claim_days) + money.SAFET_DELIVERY_REACH_DAYS)
+    safet_from = min(first_day, local_day(at, zone) - reach)
+    return fba_claims, money.safet_returns(db, safet_from)
 
 
 def load_matrix(db: sqlite_utils.Database) -> dict[tuple[str, str], MatrixEntry]:
@@ -94,8 +119,17 @@ def load_matrix(db: sqlite_utils.Database) -> dict[tuple[str, str], MatrixEntry]
     for row in store.matrix_rows(db):
         key = (row["category"], row["case"])
         if key in matrix:  # an edit of a category a later version dropped is ignored, not fatal
+            # A NULL template is the shipped one, so a better default still reaches a row edited otherwise.
+            template = row.get("template") or matrix[key].template
             matrix[key] = MatrixEntry(
-                row["category"], row["case"], row["action"], row["who"], row["response_hours"], row["amount"], True
+                row["category"],
+                row["case"],
+                row["action"],
+                row["who"],
+                row["response_hours"],
+                row["amount"],
+                customised=True,
+                template=template,
             )
     return matrix
 
@@ -115,6 +149,24 @@ def resolution_from_row(row: dict) -> Resolution:
         ended_at=row["ended_at"],
         ended_by=row["ended_by"],
     )
+
+
+def _flagged_replies(db: sqlite_utils.Database, start: int, end: int) -> list[FlaggedReply]:
+    """The seller's replies sent in [start, end) that broke a guideline, each with its order: the reply's own
+    subject names it, or else the latest buyer message of its thread before it does."""
+    rows = db.query(
+        "SELECT r.message_id, r.sent_at, r.breaches, COALESCE(r.order_id, ("
+        "  SELECT m.order_id FROM messages m WHERE m.thread_key = r.thread_key AND m.order_id IS NOT NULL"
+        "  AND m.received_at <= r.sent_at ORDER BY m.received_at DESC LIMIT 1)) AS order_id "
+        "FROM replies r WHERE r.sent_at >= ? AND r.sent_at < ? AND r.breaches IS NOT NULL AND r.breaches != '[]' "
+        "ORDER BY r.sent_at",
+        [start, end],
+    )
+    flagged = (
+        FlaggedReply(row["message_id"], row["order_id"], row["sent_at"], tuple(reply_breaches(row["breaches"])))
+        for row in rows
+    )
+    return [reply for reply in flagged if reply.breaches]
 
 
 def _fba_return(row: dict) -> FbaReturn:

@@ -248,7 +248,9 @@ def _row(item: TriageItem, at: float, zone: ZoneInfo) -> str:
     e = html.escape
     s = item.suggestion
     clock = ""
-    if not item.resolved:
+    if not item.resolved and item.waiting:
+        clock = f"<span>{e(item.waiting)}</span>"
+    elif not item.resolved:
         remaining = item.due_at - at
         css = ' class="overdue"' if remaining < 0 else ""
         label = item.clock.label if item.clock is not None else f"Respond ({s.response_hours:g} h)"

@@ -449,6 +449,32 @@ def _v7_amazon_reports(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+# The customer-service playbook.
+#   replies.breaches: what the Communication Guidelines check found in the reply's own words, as JSON
+#     ([{"rule": …, "phrase": …}]); NULL: the reply was stored without its text (a *Mark replied*, or an
+#     import before this version), '[]': checked and compliant. The body itself is never kept.
+#   fbm_returns: the return's delivery back to the seller and the SAFE-T claim columns of the returns
+#     report (claims the seller files when Amazon refunded a buyer and the item came back damaged or not
+#     at all). return_delivery_date: a day; '' when the report had the column and left it empty (not back);
+#     NULL when no report said, as for every row stored before this version: never read as "not back".
+#   triage_matrix.template: the reply template of a matrix row; NULL: the shipped default.
+SCHEMA_V8 = (
+    "ALTER TABLE replies ADD COLUMN breaches TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN return_delivery_date TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN safet_reason TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN safet_claim_id TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN safet_claim_state TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN safet_claim_created TEXT",
+    "ALTER TABLE fbm_returns ADD COLUMN safet_reimbursed REAL",
+    "ALTER TABLE triage_matrix ADD COLUMN template TEXT",
+)
+
+
+def _v8_playbook(db: sqlite_utils.Database) -> None:
+    for statement in SCHEMA_V8:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
@@ -457,6 +483,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("Amazon's account-health figures per report and marketplace", _v5_amazon_health_reports),
     ("the marketplace of every order, and of rows whose order is unknown", _v6_marketplaces),
     ("reports pulled from Amazon's Selling Partner API, per kind and marketplace", _v7_amazon_reports),
+    ("reply guideline checks, SAFE-T claim columns, reply templates", _v8_playbook),
 ]
 
 

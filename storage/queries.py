@@ -312,7 +312,10 @@ ROW_KEYS = {
     "fbm_returns": "return_id",
     "fba_returns": "return_key",
     "claims": "order_id",
+    "replies": "message_id",
 }
+# Tables whose rows carry no marketplace of their own: a reply is its order's.
+NO_OWN_MARKETPLACE = {"replies"}
 
 
 def marketplaces_of(db: sqlite_utils.Database, table: str, keys: Iterable[str], home: str) -> dict[str, str]:
@@ -320,6 +323,8 @@ def marketplaces_of(db: sqlite_utils.Database, table: str, keys: Iterable[str], 
     column = ROW_KEYS[table]
     found: dict[str, str] = {}
     effective = effective_marketplace_sql("t")
+    if table in NO_OWN_MARKETPLACE:
+        effective = "coalesce((SELECT o.marketplace FROM orders o WHERE o.order_id = t.order_id), ?)"
     for chunk in chunks(sorted(set(keys))):
         marks = ", ".join("?" * len(chunk))
         sql = f"SELECT t.{column}, {effective} FROM {table} t WHERE t.{column} IN ({marks})"

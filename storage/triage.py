@@ -21,17 +21,24 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
 
 
 def matrix_rows(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query('SELECT category, "case", action, who, response_hours, amount, updated_at FROM triage_matrix'))
+    return list(
+        db.query(
+            'SELECT category, "case", action, who, response_hours, amount, template, updated_at FROM triage_matrix '
+            'ORDER BY category, "case"'
+        )
+    )
 
 
 def upsert_matrix_row(db: sqlite_utils.Database, row: dict) -> None:
-    """Store one edited entry ({category, case, action, who, response_hours, amount, updated_at})."""
+    """Store one edited entry ({category, case, action, who, response_hours, amount, updated_at}, and
+    `template`: None for the shipped one)."""
     db.execute(
-        'INSERT INTO triage_matrix (category, "case", action, who, response_hours, amount, updated_at) '
-        "VALUES (:category, :case, :action, :who, :response_hours, :amount, :updated_at) "
+        'INSERT INTO triage_matrix (category, "case", action, who, response_hours, amount, template, updated_at) '
+        "VALUES (:category, :case, :action, :who, :response_hours, :amount, :template, :updated_at) "
         'ON CONFLICT (category, "case") DO UPDATE SET action = excluded.action, who = excluded.who, '
-        "response_hours = excluded.response_hours, amount = excluded.amount, updated_at = excluded.updated_at",
-        row,
+        "response_hours = excluded.response_hours, amount = excluded.amount, template = excluded.template, "
+        "updated_at = excluded.updated_at",
+        {"template": None, **row},
     )
 
 

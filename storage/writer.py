@@ -31,8 +31,10 @@ class TableWriter:
         if not others:
             self.sql += "NOTHING"
             return
-        assignments = ", ".join(f"[{name}] = excluded.[{name}]" for name in others)
-        differs = " OR ".join(f"[{name}] IS NOT excluded.[{name}]" for name in others)
+        kept = getattr(spec, "kept", ())
+        value = {name: _kept_value(name) if name in kept else f"excluded.[{name}]" for name in others}
+        assignments = ", ".join(f"[{name}] = {value[name]}" for name in others)
+        differs = " OR ".join(f"[{name}] IS NOT {value[name]}" for name in others)
         newer = f"excluded.[{spec.version}] >= [{spec.version}] AND " if spec.version else ""
         self.sql += f"UPDATE SET {assignments} WHERE {newer}({differs})"
 
@@ -47,6 +49,14 @@ class TableWriter:
     def count(self) -> int:
         """Rows stored in the table (read before and after an import to tell added from updated)."""
         return self.conn.execute(f"SELECT count(*) FROM [{self.spec.table}]").fetchone()[0]
+
+
+def _kept_value(name: str) -> str:
+    """The new value of a column a report may leave out: the stored one when the report says nothing."""
+    return (
+        f"CASE WHEN coalesce(excluded.[{name}], '') = '' AND coalesce([{name}], '') != '' "
+        f"THEN [{name}] ELSE coalesce(excluded.[{name}], [{name}]) END"
+    )
 
 
 def latest_per_key(spec, rows: Sequence[tuple]) -> list[tuple]:

@@ -186,8 +186,13 @@ def test_a_closed_pipe_ends_the_command_quietly(seller_copy, command):
 
 @pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux's /proc")
 def test_triage_says_when_it_cannot_write_its_csv(seller_copy):
+    done = run(seller_copy, "triage", "--as-of", AS_OF, "--csv", "/proc/self/triage.csv")
+    assert_clear_error(done, "cannot write /proc/self/triage.csv: ")
+
+
+def test_triage_leaves_a_read_only_file_as_it_is(seller_copy):
     done = run(seller_copy, "triage", "--as-of", AS_OF, "--csv", "/proc/version")
-    assert_clear_error(done, "cannot write /proc/version: ")
+    assert_clear_error(done, "version is read-only: choose another file name")
 
 
 def test_triage_says_when_the_folder_for_its_report_is_missing(seller_copy, tmp_path):

@@ -45,6 +45,10 @@ def clock_keys(clocks) -> set[str]:
             found.add(f"return:{clock.item_id}")
         elif clock.kind == "feedback_removal":
             found.add(f"feedback:{clock.item_id}")
+        elif clock.kind == "fba_reimbursement_claim":
+            found.add(f"fba_reimbursement:{clock.item_id}")
+        elif clock.kind == "safet_filing":
+            found.add(f"safet:{clock.item_id}")
         else:
             order_id, _, claim_type = clock.item_id.rpartition("/")
             found.add(f"claim:{order_id}:{claim_type}")

@@ -154,6 +154,7 @@ def test_every_kind_of_new_item_is_listed_and_nothing_else(db, week):
         "message:late",
         "fba_return:R1",
         "fba_return:R2",
+        "fba_reimbursement:R2",  # damaged in Amazon's warehouse: a reimbursement claim as well
         f"status:order_defect_rate:{at('2026-11-07 12:00')}",
     }
     kinds = {i.key: i.kind for i in listing.items}

@@ -28,7 +28,18 @@ from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
-from app import accounts, autostart, demo_state, host, launch, mailsync, marks, services
+from app import (
+    accounts,
+    autostart,
+    demo_state,
+    host,
+    launch,
+    mailsync,
+    marks,
+    output_files,
+    services,
+    settings_transfer,
+)
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
 from app.host_client import HostClient, HostGone, HostRefused
@@ -72,6 +83,8 @@ DONE_WORDS = {
     "Saving the escalation matrix": "Escalation matrix saved.",
     "Resetting the escalation matrix": "Escalation matrix back to the defaults.",
 }
+EXPORT_SETTINGS = "Exporting the settings"
+IMPORT_SETTINGS = "Importing the settings"
 UNDO_MARK = "Taking the mark back"
 ADD_ACCOUNT = "Adding the seller account"
 
@@ -211,6 +224,7 @@ class DesktopApp:
             )
         )
         messages.timeline_requested.connect(self.open_timeline)
+        messages.reply_facts = lambda clock: self._query("reply_facts", clock)
         window.undo_offer.undo_requested.connect(self.undo_mark)
         self._connect_triage()
         self._connect_arrivals()
@@ -222,6 +236,12 @@ class DesktopApp:
             lambda name: self._write(ADD_ACCOUNT, accounts.add_account_job, name, str(self.db_path), recompute=False)
         )
         settings.menu_entry_requested.connect(lambda add: menu_entry_setting.apply_choice(self, add))
+        settings.export_requested.connect(
+            lambda path: self._write(EXPORT_SETTINGS, settings_transfer.export_file, path, recompute=False)
+        )
+        settings.import_requested.connect(
+            lambda path: self._write(IMPORT_SETTINGS, settings_transfer.import_file, path)
+        )
         if self.tray and not self.shares_tray:
             self.tray.open_requested.connect(window.bring_to_front)
             self.tray.import_requested.connect(self.choose_and_import)
@@ -390,6 +410,13 @@ class DesktopApp:
         elif what == SAVE_AMAZON and result is not None:
             self.window.settings_view.amazon.show_check(result.ok, result.message, until_pull_ends=result.ok)
             self.show_amazon_view()
+        elif what in (EXPORT_SETTINGS, IMPORT_SETTINGS) and result is not None:
+            if what == IMPORT_SETTINGS:
+                self.show_settings()
+            done = "Exported" if what == EXPORT_SETTINGS else "Imported"
+            self.window.notify(
+                f"{done} {result['settings']} settings and {result['matrix']} matrix rows: {result['path']}"
+            )
         elif what == REMOVE_DEMO:
             self.show_settings()  # "start with demo data" is off now
             self._forget_demo_alert()
@@ -686,9 +713,12 @@ class DesktopApp:
         if self.triage_listing is None:
             return
         try:
-            services.save_triage_csv(self.triage_listing, path)
+            services.save_triage_csv(self.triage_listing, path, self.db_path)
         except OSError as error:
             QMessageBox.warning(self.window, APP_NAME, f"The list could not be saved to {path}: {error.strerror}")
+            return
+        except output_files.OutputRefused as error:
+            QMessageBox.warning(self.window, APP_NAME, f"The list was not saved: {error}")
             return
         self.window.notify(f"Triage list saved: {path}")
 

@@ -33,6 +33,7 @@ from app.services import MonitorState
 from app.summary import METRIC_NAMES, SENTENCES, headline_rate, percent, short_day
 from ui.charts import OdrChart, RateChart, window_bounds
 from ui.icons import status_icon
+from ui.money_panel import MoneyPanel
 from ui.theme import ALL_COLOUR, STATUS_COLOURS, STATUS_WORDS
 
 TARGETS = {
@@ -409,7 +410,13 @@ class DashboardView(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
-        header.addWidget(self.coverage, 1)
+        # Beside the day picker, where the row has room: the money line costs the page no height (under
+        # the old-reports banner when there is one, so neither squeezes the other's words).
+        self.money = MoneyPanel()
+        notices = QVBoxLayout()
+        notices.addWidget(self.coverage)
+        notices.addWidget(self.money)
+        header.addLayout(notices, 1)
         as_of_label = QLabel("Figures as of")
         as_of_label.setBuddy(self.as_of)
         header.addWidget(as_of_label, 0, Qt.AlignmentFlag.AlignTop)
@@ -465,6 +472,7 @@ class DashboardView(QWidget):
         self._reflow_cards()
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
+        self.money.show_summary(state.money)
 
     def _draw_charts(self) -> None:
         """The chosen marketplace's own lines, or every marketplace's together; with one marketplace, its

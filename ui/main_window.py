@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         self.messages = MessagesView(now)
         self.triage = TriageView(now)
         self.settings_view = SettingsView(db_path)
+        self.triage.reply_copied.connect(self.notify)
+        self.messages.reply_copied.connect(self.notify)
+        self.messages.triage_items = lambda: self.triage.listing.items if self.triage.listing else []
         # Amazon's own figures on a page of their own: apart from the monitor's, and with room to read.
         self.amazon = AmazonHealthPanel()
         holder = QWidget()  # the panel at its own height, the rest of the page empty below it

@@ -1,24 +1,34 @@
-"""The escalation matrix, editable: per category what to do, who does it, within how long, and up to what
-amount without asking. Cells are checked as they are edited; Save hands the changed rows to the worker."""
+"""The escalation matrix, editable: per category what to do, who does it, within how long, up to what
+amount without asking, and the reply template the seller copies from an item. Cells are checked as they are
+edited, the selected row's template as it is typed (placeholders, and Amazon's Communication Guidelines);
+Save hands the changed rows to the worker."""
 
 from __future__ import annotations
 
+import html
+from collections import Counter
 from dataclasses import replace
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QListWidget,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
-from app.triage import MatrixEntry, check_matrix_entry
+from app import guidelines, reply_templates
+from app.triage import MatrixEntry, check_matrix_entry, default_matrix
 from ui.confirm import confirm
 
 LABEL, ACTION, WHO, HOURS, AMOUNT = range(5)
@@ -28,6 +38,16 @@ AMOUNT_TIP = "A fixed amount is in the order's own currency; empty: the order's 
 MOST_LINES = 3  # a row shows this many lines of what to do; the rest is in its tooltip
 ROW_PADDING = 8
 LABEL_WIDTH = 190  # the longest category wraps on two lines
+TEMPLATE_LINES = 7  # the template editor shows this many lines before it scrolls
+# The guidelines are checked once typing pauses this long: on a long text the check takes a noticeable time,
+# and a key press never waits on it.
+CHECK_DELAY_MS = 250
+MOST_BREACHES = 4  # phrases listed under the editor; more would push the dialog off a laptop's screen
+PLACEHOLDER_HELP = (
+    "Placeholders: "
+    + ", ".join(f"<b>{{{name}}}</b> {html.escape(words)}" for name, words in reply_templates.PLACEHOLDERS.items())
+    + ". Text in [square brackets] around a placeholder is left out when its value is unknown."
+)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -48,6 +68,7 @@ class MatrixModel(QAbstractTableModel):
         self.entries = list(entries)
         self.currency = currency
         self.edited: dict[tuple[str, str], MatrixEntry] = {}
+        self.unsaveable: dict[tuple[str, str], str] = {}  # templates typed that cannot be saved, and why
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.entries)
@@ -124,10 +145,87 @@ class MatrixModel(QAbstractTableModel):
         except ValueError as error:
             self.rejected.emit(f"{entry.label}: {error}")
             return False
-        self.entries[index.row()] = replace(checked, customised=True)
-        self.edited[(entry.category, entry.case)] = checked
-        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), len(HEADERS) - 1))
+        self._store(index.row(), replace(checked, template=entry.template))
         return True
+
+    def set_template(self, row: int, text: str) -> str | None:
+        """Take the template typed for a row; the problem that keeps it from being saved, or None."""
+        entry = self.entries[row]
+        key = (entry.category, entry.case)
+        try:
+            checked = check_matrix_entry(
+                entry.category, entry.case, entry.action, entry.who, entry.response_hours, entry.amount, text
+            )
+        except ValueError as error:
+            self.unsaveable[key] = f"{entry.label}: {error}"
+            return str(error)
+        self.unsaveable.pop(key, None)
+        if checked.template != entry.template:
+            self._store(row, checked)
+        return None
+
+    def _store(self, row: int, checked: MatrixEntry) -> None:
+        self.entries[row] = replace(checked, customised=True)
+        self.edited[(checked.category, checked.case)] = self.entries[row]
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+
+class TemplateEditor(QWidget):
+    """The selected row's reply template: a multi-line editor, the placeholders it may use, and what is
+    wrong with it as the seller types (an unknown placeholder; a phrase against Amazon's guidelines)."""
+
+    def __init__(self):
+        super().__init__()
+        self.title = QLabel("&Reply template")
+        self.title.setStyleSheet("font-weight: 600;")
+        self.text = QPlainTextEdit()
+        self.text.setTabChangesFocus(True)  # Tab moves on to the buttons: a reply needs no tab characters
+        self.text.setAccessibleName("Reply template")
+        self.title.setBuddy(self.text)
+        self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * TEMPLATE_LINES + 12)
+        self.default_button = QPushButton("Default &template")
+        self.default_button.setToolTip("Put back the shipped template of this row")
+        self.placeholders = QLabel(PLACEHOLDER_HELP)
+        self.placeholders.setWordWrap(True)
+        self.placeholders.setStyleSheet("color: #555;")
+        self.problems = QLabel("")
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        heading = QHBoxLayout()
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.default_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(heading)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.placeholders)
+        layout.addWidget(self.problems)
+
+    def show_problems(self, unknown: str | None, breaches: list[guidelines.Breach], cut: bool = False) -> None:
+        """What keeps the template from being saved, and each phrase against the guidelines with its rule
+        (`cut`: only the template's first MAX_TEMPLATE characters were checked against them)."""
+        lines = []
+        if unknown:
+            lines.append(f"<span style='color:#c0392b'><b>Cannot be saved:</b> {html.escape(unknown)}</span>")
+        if cut:
+            lines.append(
+                f"<span style='color:#555'>Only the first {reply_templates.MAX_TEMPLATE} characters are checked "
+                "against Amazon's guidelines.</span>"
+            )
+        found = Counter((b.rule, b.phrase.lower()) for b in breaches)
+        as_written = {(b.rule, b.phrase.lower()): b.phrase for b in reversed(breaches)}  # its first spelling
+        for (rule, key), times in list(found.items())[:MOST_BREACHES]:
+            phrase = as_written[(rule, key)]
+            again = f" ({times} times)" if times > 1 else ""
+            lines.append(
+                f"<span style='color:#c0392b'><b>Against Amazon's guidelines:</b> “{html.escape(phrase)}”{again} — "
+                f"{html.escape(guidelines.RULES.get(rule, rule))}</span>"
+            )
+        if len(found) > MOST_BREACHES:
+            lines.append(f"<span style='color:#c0392b'>… and {len(found) - MOST_BREACHES} more phrases</span>")
+        if not breaches and not unknown:
+            lines.append("<span style='color:#2e7d32'>Follows Amazon's Communication Guidelines.</span>")
+        self.problems.setText("<br>".join(lines))
 
 
 class MatrixDialog(QDialog):
@@ -141,13 +239,14 @@ class MatrixDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Escalation matrix")
         room = self.screen().availableGeometry().size() * 0.95
-        self.resize(QSize(1100, 680).boundedTo(room))
+        self.resize(QSize(1100, 760).boundedTo(room))
         self.model = MatrixModel(entries, currency)
         self.model.rejected.connect(lambda message: QMessageBox.warning(self, "Not changed", message))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setWordWrap(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
@@ -159,10 +258,38 @@ class MatrixDialog(QDialog):
         header.sectionResized.connect(lambda *_: self._fit_rows())
         self.model.dataChanged.connect(lambda *_: self._fit_rows())
         intro = QLabel(
-            "What to do about each kind of item, who does it, within how many hours, and the refund or "
-            "replacement you approve in advance (empty: the order's item value). Double-click a cell to edit."
+            "Per kind of item: what to do, who, within how long, the refund or replacement approved in advance "
+            "(empty: the item value), and the reply Copy reply puts on the clipboard. Double-click a cell to edit."
         )
         intro.setWordWrap(True)
+        self.editor = TemplateEditor()
+        self.editor.text.textChanged.connect(self._template_typed)
+        self.editor.default_button.clicked.connect(self._default_template)
+        self.shown_row: int | None = None
+        self.breaches: list[guidelines.Breach] = []  # the guidelines check of the text as it last paused
+        self.check_timer = QTimer(self)
+        self.check_timer.setSingleShot(True)
+        self.check_timer.setInterval(CHECK_DELAY_MS)
+        self.check_timer.timeout.connect(self._check_guidelines)
+        self.typed: dict[int, str] = {}  # templates typed that cannot be saved yet: kept as typed, by row
+        # The templates on a page of their own: the table keeps the room to show every row of advice at once.
+        self.rows = QListWidget()
+        self.rows.setAccessibleName("Category of the template")
+        self.rows.addItems([entry.label for entry in self.model.entries])
+        self.rows.setMaximumWidth(LABEL_WIDTH + 40)
+        self.rows.setWordWrap(True)  # the longest categories on two lines rather than cut
+        self.rows.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rows.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.rows.currentRowChanged.connect(self._show_template)
+        self.table.selectionModel().currentChanged.connect(lambda current, _: self.rows.setCurrentRow(current.row()))
+        templates = QWidget()
+        side_by_side = QHBoxLayout(templates)
+        side_by_side.addWidget(self.rows)
+        side_by_side.addWidget(self.editor, 1)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)  # no frame: its margins are a row of advice on a small screen
+        self.pages.addTab(self.table, "Resolution &paths")
+        self.pages.addTab(templates, "Reply te&mplates")
         reset = QPushButton("Reset to the defaults…")
         reset.clicked.connect(self._reset)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -171,8 +298,10 @@ class MatrixDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
+        if self.model.rowCount():
+            self.table.setCurrentIndex(self.model.index(0, LABEL))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -193,7 +322,64 @@ class MatrixDialog(QDialog):
             if self.table.rowHeight(row) != height:
                 self.table.setRowHeight(row, height)
 
+    # --- the template of the selected row ---
+
+    def _show_template(self, row: int) -> None:
+        if row < 0 or row == self.shown_row:
+            return
+        self.shown_row = None  # no row takes the text while it is replaced
+        entry = self.model.entries[row]
+        self.editor.title.setText(f"&Reply template: {entry.label}")
+        self.editor.text.setPlainText(self.typed.get(row, entry.template))
+        self.shown_row = row
+        self._check_guidelines()  # a row's saved template is short: checked at once
+
+    def _template_typed(self) -> None:
+        if self.shown_row is None:
+            return
+        text = self.editor.text.toPlainText()
+        if self.model.set_template(self.shown_row, text) is None:
+            self.typed.pop(self.shown_row, None)
+        else:
+            self.typed[self.shown_row] = text
+        # What cannot be saved is said at once (it costs nothing); the guidelines once typing pauses.
+        self._show_problems()
+        self.check_timer.start()
+
+    def _check_guidelines(self) -> None:
+        """The guidelines check of the text in the editor, on at most the longest template there can be:
+        text pasted far over it cannot be saved anyway, and checking all of it would freeze the window."""
+        self.check_timer.stop()
+        self.breaches = guidelines.check(self.editor.text.toPlainText()[: reply_templates.MAX_TEMPLATE])
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        text = self.editor.text.toPlainText()
+        problem = None
+        try:
+            reply_templates.check_template(text)
+        except ValueError as error:
+            problem = str(error)
+        self.editor.show_problems(problem, self.breaches, cut=len(text) > reply_templates.MAX_TEMPLATE)
+
+    def _default_template(self) -> None:
+        if self.shown_row is None:
+            return
+        entry = self.model.entries[self.shown_row]
+        self.editor.text.setPlainText(default_matrix()[(entry.category, entry.case)].template)
+        self.editor.text.setFocus()
+
+    # --- saving ---
+
     def _save(self) -> None:
+        if self.model.unsaveable:
+            QMessageBox.warning(self, "Not saved", "\n".join(self.model.unsaveable.values()))
+            return
+        flagged = [
+            (entry, breach) for entry in self.model.edited.values() for breach in guidelines.check(entry.template)
+        ]
+        if flagged and not confirm(self, "Save a template against the guidelines?", breach_question(flagged)):
+            return
         if self.model.edited:
             self.save_requested.emit(list(self.model.edited.values()))
         self.accept()
@@ -204,3 +390,16 @@ class MatrixDialog(QDialog):
         ):
             self.reset_requested.emit()
             self.accept()
+
+
+def breach_question(flagged: list[tuple[MatrixEntry, guidelines.Breach]]) -> str:
+    """The confirmation's words: each flagged phrase, its rule and the row's template it is in."""
+    lines = [
+        f"{entry.label}: “{breach.phrase}” — {guidelines.RULES.get(breach.rule, breach.rule)}"
+        for entry, breach in flagged
+    ]
+    return (
+        "Amazon suspends sellers whose messages break its Communication Guidelines:\n\n"
+        + "\n".join(lines)
+        + "\n\nThe check can be wrong. Save the template as it is?"
+    )

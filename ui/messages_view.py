@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.clocks import Clock
+from app.reply_templates import SHIPPED, ReplyFacts, clock_item, clock_reply, has_reply, item_reply
 from app.services import MonitorState
 from ui.clocks_model import (
     CHANNEL,
@@ -47,6 +48,7 @@ from ui.table_model import (
     set_widths,
 )
 from ui.theme import URGENCY_COLOURS
+from ui.triage_view import COPY_REPLY_KEYS, REPLY_COPIED, copy_reply_action, put_on_clipboard
 
 FIT_ROWS = 50  # rows measured when the columns are fitted to their contents
 TOPIC_LEAST = 140  # "Topic / reason" keeps room for a few words of what the buyer wrote
@@ -56,6 +58,8 @@ TOPIC_LEAST = 140  # "Topic / reason" keeps room for a few words of what the buy
 # never gives way (it is what the table is for), nor the order id (cut, it cannot be looked up). The
 # marketplace outlasts "Due": it says in which Seller Central the deadline is met, "Time left" says when.
 GIVE_WAY = ((CHANNEL, None), (STARTED, None), (DUE, None), (MARKETPLACE, None), (WHAT, 140))
+COPY_TIP = f"The reply template of the clock's item, filled in, on the clipboard ({COPY_REPLY_KEYS})"
+NO_TEMPLATE = "No reply template for this kind of clock"
 
 
 class MessagesView(QWidget):
@@ -65,9 +69,15 @@ class MessagesView(QWidget):
     mark_no_response_needed = Signal(str)  # message id
     timeline_requested = Signal(str)  # order id
     import_requested = Signal()
+    reply_copied = Signal(str)  # the status bar's message
 
     def __init__(self, now: Callable[[], float] = time.time):
         super().__init__()
+        # The triage list's items (set by the window): a clock's reply is its item's, category and all.
+        self.triage_items: Callable[[], Sequence] = list
+        # For a clock the list does not have: the seller's templates and the order's product and buyer's name,
+        # read by the database's process (set by the application); None when it could not answer (it says why).
+        self.reply_facts: Callable[[Clock], ReplyFacts | None] = lambda clock: SHIPPED
         self.model = ClocksModel(now)
         self.proxy = ClocksFilter()
         self.proxy.setSourceModel(self.model)
@@ -127,6 +137,12 @@ class MessagesView(QWidget):
         self.timeline_button = QPushButton("Order &timeline…")
         self.timeline_button.clicked.connect(self._open_timeline)
         QShortcut(QKeySequence("Ctrl+R"), self, activated=lambda: self._mark(self.mark_replied))
+        self.copy_action = copy_reply_action(self, self._copy_reply)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addAction(self.copy_action)
+        self.copy_button = QPushButton("Copy re&ply")
+        self.copy_button.setToolTip(COPY_TIP)
+        self.copy_button.clicked.connect(self._copy_reply)
 
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
@@ -139,6 +155,7 @@ class MessagesView(QWidget):
         actions.addWidget(self.replied_button)
         actions.addWidget(self.no_response_button)
         actions.addWidget(self.timeline_button)
+        actions.addWidget(self.copy_button)
         actions.addStretch()
 
         table_page = QWidget()
@@ -278,11 +295,33 @@ class MessagesView(QWidget):
         self.replied_button.setEnabled(is_message)
         self.no_response_button.setEnabled(is_message)
         self.timeline_button.setEnabled(clock is not None and clock.order_id is not None)
+        can_copy = clock is not None and has_reply(clock)
+        self.copy_button.setEnabled(can_copy)
+        self.copy_action.setEnabled(can_copy)
+        self.copy_button.setToolTip(COPY_TIP if can_copy or clock is None else NO_TEMPLATE)
 
     def _mark(self, signal) -> None:
         clock = self.selected_clock()
         if clock is not None and clock.kind in REPLY_KINDS:
             signal.emit(clock.item_id)
+
+    def _copy_reply(self) -> None:
+        clock = self.selected_clock()
+        if clock is None:
+            return
+        item = clock_item(clock, self.triage_items())
+        if item is not None:
+            text = item_reply(item, self.model.zone)
+        else:
+            facts = self.reply_facts(clock)
+            if facts is None:
+                return  # the database's process could not answer; the status bar says why
+            text = clock_reply(clock, self.model.zone, facts=facts)
+        if text:
+            put_on_clipboard(text)
+            self.reply_copied.emit(REPLY_COPIED)
+        else:
+            self.reply_copied.emit(f"{NO_TEMPLATE}: {clock.label}.")
 
     def _open_timeline(self) -> None:
         clock = self.selected_clock()

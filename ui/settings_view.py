@@ -169,6 +169,8 @@ class SettingsView(QWidget):
     database_change_requested = Signal(str)
     account_add_requested = Signal(str)  # the new seller account's name
     menu_entry_requested = Signal(bool)  # True: add the monitor to the applications menu; False: take it out
+    export_requested = Signal(str)  # the settings file to write
+    import_requested = Signal(str)  # the settings file to read (the seller confirmed the replacement)
 
     def __init__(self, db_path: Path):
         super().__init__()
@@ -231,6 +233,7 @@ class SettingsView(QWidget):
         data.addRow("", self.demo_on_empty)
         data.addRow("", self.clear_demo)
         data.addRow("Seller accounts", self._accounts_row())
+        data.addRow("Settings file", self._transfer_row())
 
         self.save_button = QPushButton("&Save settings")
         self.save_button.setDefault(True)
@@ -325,6 +328,45 @@ class SettingsView(QWidget):
         )
         if ok and name.strip():
             self.account_add_requested.emit(name.strip())
+
+    def _transfer_row(self) -> QWidget:
+        """Settings and the escalation matrix (reply templates included) to and from a file, for another
+        computer; the secrets stay in this one's keyring."""
+        export = QPushButton("Export settings…")
+        export.setToolTip("Your settings and escalation matrix in a file, without passwords or Amazon secrets")
+        export.clicked.connect(self._choose_export)
+        load = QPushButton("Import settings…")
+        load.setToolTip("Replace these settings and the escalation matrix with an exported file's")
+        load.clicked.connect(self._choose_import)
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(export)
+        layout.addWidget(load)
+        layout.addStretch()
+        return row
+
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export settings", "account-health-settings.json", "Settings (*.json);;All files (*)"
+        )
+        if path:
+            self.export_requested.emit(path)
+
+    def _choose_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import settings", "", "Settings (*.json);;All files (*)")
+        if path and confirm(
+            self,
+            "Replace your settings?",
+            "The file's settings and escalation matrix (reply templates included) replace the ones you have now; "
+            "settings the file does not name go back to their defaults. Your passwords, the watched folder and "
+            "start at login stay as they are.",
+        ):
+            self.import_requested.emit(path)
 
     def _database_row(self) -> QWidget:
         """The path, and buttons to copy it or open its folder (for a backup, or to find the file again)."""

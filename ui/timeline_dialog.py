@@ -26,6 +26,7 @@ from app.marks import Mark
 from app.timeline import TimelineEvent
 from ui.confirm import confirm
 from ui.mark_undo import UNDO_SHOWN_S
+from ui.theme import BREACH, STATUS_COLOURS
 
 UNDO_TOOLTIP = "Take this mark back: the message is on its reply clock and in the LRR as it was before"
 
@@ -103,6 +104,9 @@ def _when_label(text: str) -> QLabel:
 
 def _event_label(event: TimelineEvent) -> QLabel:
     text = f"<b>{html.escape(event.what)}</b>" + (f"<br>{html.escape(event.detail)}" if event.detail else "")
+    # In the colour of a figure over its limit: what puts the account at risk stands out from the history.
+    colour = STATUS_COLOURS[BREACH]
+    text += "".join(f"<br><span style='color: {colour};'>⚠ {html.escape(line)}</span>" for line in event.problems)
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setWordWrap(True)

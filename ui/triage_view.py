@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.reasons import code_note
+from app.reply_templates import item_reply
 from app.triage import CATEGORIES, KIND_NAMES, STATUS_CHANGE, TriageItem, TriageList
 from ui.clocks_model import countdown_text
 from ui.confirm import confirm
@@ -144,6 +146,24 @@ def deadline_text(item: TriageItem, zone: ZoneInfo) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M")
 
 
+REPLY_COPIED = "Reply copied: paste it in Seller Central"
+COPY_REPLY_KEYS = "Ctrl+Shift+C"
+
+
+def copy_reply_action(parent: QWidget, copy: Callable[[], None]) -> QAction:
+    """Copy reply, in the table's context menu and on Ctrl+Shift+C while the view has the focus."""
+    action = QAction("Copy re&ply", parent)
+    action.setShortcut(QKeySequence(COPY_REPLY_KEYS))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(copy)
+    parent.addAction(action)
+    return action
+
+
+def put_on_clipboard(text: str) -> None:
+    QGuiApplication.clipboard().setText(text)
+
+
 def carried_text(days: int | None) -> str:
     if days is None:
         return ""
@@ -186,7 +206,7 @@ class TriageModel(CountdownTableModel):
             return self._tooltip(item, column)
         if item.resolved:
             return qcolor("#7a7a7a") if role == Qt.ItemDataRole.ForegroundRole else None
-        if column == CLOCK:
+        if column == CLOCK and item.waiting is None:
             level = urgency(item.due_at - self._at)
             if role == Qt.ItemDataRole.ForegroundRole:
                 return qcolor(URGENCY_COLOURS[level])
@@ -218,7 +238,9 @@ class TriageModel(CountdownTableModel):
         if column == EFFECT:
             return item.odr_effect
         if column == CLOCK:
-            return "" if item.resolved else countdown_text(item.due_at - self._at)
+            if item.resolved:
+                return ""
+            return item.waiting or countdown_text(item.due_at - self._at)
         if column == CARRIED:
             return carried_text(self.carried.get(item.key))
         if column == MARKETPLACE:
@@ -283,6 +305,7 @@ class TriageView(QWidget):
     export_report_requested = Signal(str)
     matrix_requested = Signal()
     timeline_requested = Signal(str)
+    reply_copied = Signal(str)  # the status bar's message
 
     def __init__(self, now: Callable[[], float] = time.time):
         super().__init__()
@@ -359,20 +382,33 @@ class TriageView(QWidget):
         self.reopen_button.clicked.connect(self._reopen)
         self.timeline_button = QPushButton("Order &timeline…")
         self.timeline_button.clicked.connect(self._timeline)
+        self.copy_action = copy_reply_action(self, self._copy_reply)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addAction(self.copy_action)
+        self.copy_button = QPushButton("Copy re&ply")
+        self.copy_button.setToolTip(
+            f"The category's reply template, filled in for this item, on the clipboard ({COPY_REPLY_KEYS})"
+        )
+        self.copy_button.clicked.connect(self._copy_reply)
         form = QFormLayout()
         form.addRow("Category", self.category_choice)
         form.addRow("Action taken", self.action_taken)
         form.addRow("Note", self.note)
+        # Two rows: the narrow side panel of a 1024-pixel screen cannot hold four buttons side by side.
         buttons = QHBoxLayout()
         buttons.addWidget(self.resolve_button)
         buttons.addWidget(self.reopen_button)
         buttons.addStretch()
-        buttons.addWidget(self.timeline_button)
+        more = QHBoxLayout()
+        more.addWidget(self.copy_button)
+        more.addStretch()
+        more.addWidget(self.timeline_button)
         self.controls = QWidget()
         controls = QVBoxLayout(self.controls)
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addLayout(form)
         controls.addLayout(buttons)
+        controls.addLayout(more)
         controls.addStretch()
         panel = QWidget()
         self.side = QBoxLayout(QBoxLayout.Direction.TopToBottom, panel)
@@ -569,6 +605,8 @@ class TriageView(QWidget):
         self.resolve_button.setEnabled(item is not None and not item.resolved)
         self.reopen_button.setEnabled(item is not None and item.resolved)
         self.timeline_button.setEnabled(item is not None and item.order_id is not None)
+        self.copy_button.setEnabled(item is not None and bool(item.suggestion.template))
+        self.copy_action.setEnabled(self.copy_button.isEnabled())
         if item is None:
             self.detail.setHtml("<p style='color:#666'>Select an item to see what to do about it.</p>")
             return
@@ -604,6 +642,14 @@ class TriageView(QWidget):
             return
         chosen = self.category_choice.currentData()
         self.category_requested.emit(item.key, None if chosen == item.derived_category else chosen)
+
+    def _copy_reply(self) -> None:
+        """The item's category template filled in from what travelled with the item: no database read."""
+        item = self.selected_item()
+        if item is None or not item.suggestion.template:
+            return
+        put_on_clipboard(item_reply(item, self.zone))
+        self.reply_copied.emit(REPLY_COPIED)
 
     def _timeline(self) -> None:
         item = self.selected_item()
@@ -652,7 +698,9 @@ def item_html(item: TriageItem, zone: ZoneInfo, at: float, carried_days: int | N
     parts.append(f"<p>{e(item.what)}{shown_code}</p>")
     if carried_days is not None:
         parts.append(f"<p><b>Carried over:</b> {e(carried_text(carried_days))} (listed by an earlier triage)</p>")
-    if not item.resolved:
+    if not item.resolved and item.waiting:
+        parts.append(f"<p><b>Deadline:</b> none for you now: {e(item.waiting)}.</p>")
+    elif not item.resolved:
         remaining = item.due_at - at
         label = item.clock.label if item.clock is not None else f"Respond ({s.response_hours:g} h)"
         when = deadline_text(item, zone)

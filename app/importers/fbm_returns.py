@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
 from app.importers.values import amazon_order_id, day_month_name_year
+from app.money import NOT_DELIVERED
 
 LABEL = "FBM returns report"
 SIGNATURE = ("order-id", "return-request-date", "return-request-status")
@@ -39,6 +40,12 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             "order-amount",
             "refunded-amount",
             "currency-code",
+            "return-delivery-date",
+            "safet-action-reason",
+            "safet-claim-id",
+            "safet-claim-state",
+            "safet-claim-creation-time",
+            "safet-claim-reimbursement-amount",
         )
     }
 
@@ -76,7 +83,35 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
                 amount_at(row, p["order-amount"]),
                 amount_at(row, p["refunded-amount"]),
                 cell(row, p["currency-code"]),
+                _delivery_at(row, p["return-delivery-date"]),
+                cell(row, p["safet-action-reason"]),
+                cell(row, p["safet-claim-id"]),
+                cell(row, p["safet-claim-state"]),
+                _day_at(row, p["safet-claim-creation-time"]),
+                amount_at(row, p["safet-claim-reimbursement-amount"]),
             ),
         )
 
     return flat_rows(lines, header, read_row)
+
+
+def _delivery_at(row: list[str], position: int | None) -> str | None:
+    """The return's delivery back to the seller; '' (`money.NOT_DELIVERED`) when the report has the column
+    and leaves it empty, which is the report saying the item has not come back; None without the column
+    (nothing said: the monitor then never takes the item as lost)."""
+    if position is None:
+        return None
+    return _day_at(row, position) or NOT_DELIVERED
+
+
+def _day_at(row: list[str], position: int | None) -> str | None:
+    """An optional day: `10-Jul-2026`, an ISO date, or either followed by a time (`10-Jul-2026 14:05:21 PDT`).
+
+    The SAFE-T creation time is written as a date or a date-time depending on the export; the monitor
+    needs only its day, so the time is read past rather than parsed.
+    """
+    text = cell(row, position)
+    if not text:
+        return None
+    day = text.split("T")[0] if len(text) > 10 and text[4:5] == "-" and text[10:11] == "T" else text.split()[0]
+    return day_month_name_year(day)

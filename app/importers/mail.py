@@ -5,6 +5,9 @@ alias (`name+token@marketplace.amazon.com`). The seller answers to the alias (`n
 so the part before `+` is what ties a reply to the messages it answers; it is the only buyer identifier
 kept. Mail that is neither a notification nor a reply to an alias is skipped and never stored.
 
+A reply's text is read only to check it against Amazon's Communication Guidelines (`app.guidelines`): what
+is kept is each breach, its rule and the exact phrase, never the reply itself.
+
 Mail is read at a bounded cost: an e-mail larger than `MAX_EMAIL_BYTES` is rejected at its line without
 being parsed, the headers of other mail are not parsed at all, and a notification's headers longer than
 `MAX_HEADER_CHARS` are rejected (the standard mail parser takes time that grows faster than their length).
@@ -16,6 +19,8 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import html
+import json
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -247,4 +252,90 @@ def is_automatic(mail: EmailMessage) -> bool:
 
 def _reply(mail: EmailMessage, raw: bytes, alias: str) -> tuple:
     subject = str(mail.get("subject") or "")
-    return (_message_id(mail, raw), alias, _order_id(subject), _sent_at(mail), int(is_automatic(mail)))
+    sent = (_message_id(mail, raw), alias, _order_id(subject), _sent_at(mail), int(is_automatic(mail)))
+    return (*sent, breaches_json(reply_text(mail)))
+
+
+# The text of a reply checked: far more than a reply to a buyer runs (a few hundred words), and a bound on the
+# checker's time for an e-mail of megabytes.
+MAX_CHECKED_CHARS = 20_000
+
+
+def breaches_json(body: str) -> str:
+    """What the seller's own words in a reply break, as stored in `replies.breaches` ('[]': compliant)."""
+    from app import guidelines  # here: the checker reads this module's message markers
+
+    found = guidelines.check(guidelines.own_words(body[:MAX_CHECKED_CHARS]))
+    return json.dumps([breach.to_json() for breach in found], ensure_ascii=False)
+
+
+def reply_text(mail: EmailMessage) -> str:
+    """A reply as the buyer reads it: its plain text, or its HTML as text (quoted parts still marked `>`)."""
+    part = mail.get_body(preferencelist=("plain", "html"))
+    if part is None or part.get_content_subtype() != "html":
+        return _text(mail)
+    return html_text(_text(mail))
+
+
+# An HTML reply read in one pass: the standard HTML parser takes time that grows with the square of a run of
+# `<` (a 2 MB body took a minute), and a tag here never spans another `<`, so each try stops at the next one.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^<>]*)>")
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_LINE_BREAKS = frozenset(("br", "p", "div", "tr", "li", "blockquote", "h1", "h2", "h3", "h4", "table"))
+_HIDDEN = frozenset(("script", "style", "head", "title"))
+
+
+def html_text(page: str) -> str:
+    """The words of an HTML reply, line by line. A link's address is written beside its words (the buyer
+    follows it), a blockquote's lines start with `>` like a plain-text quote, scripts and styles are left out."""
+    lines: list[str] = []
+    line: list[str] = []
+    quoted = hidden = 0
+
+    def end_line() -> None:
+        text = "".join(line).strip()
+        if text:
+            lines.append("> " * quoted + text)
+        line.clear()
+
+    def add(text: str) -> None:
+        parts = html.unescape(text).split("\n")
+        line.append(parts[0])
+        for part in parts[1:]:
+            end_line()
+            line.append(part)
+
+    page = _without_comments(page)
+    position = 0
+    for match in _TAG.finditer(page):
+        if not hidden:
+            add(page[position : match.start()])
+        position = match.end()
+        closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _LINE_BREAKS:
+            end_line()  # before a quote ends, so its last line is still quoted
+        if name in _HIDDEN:
+            hidden = max(0, hidden - 1) if closing else hidden + 1
+        elif name == "blockquote":
+            quoted = max(0, quoted - 1) if closing else quoted + 1
+        elif name == "a" and not closing and not hidden:
+            href = _HREF.search(attributes)
+            address = html.unescape(next((g for g in href.groups() if g is not None), "")) if href else ""
+            line.append(" " + re.sub(r"^mailto:", "", address, flags=re.IGNORECASE) + " ")
+    if not hidden:
+        add(page[position:])
+    end_line()
+    return "\n".join(lines)
+
+
+def _without_comments(page: str) -> str:
+    """The page without its `<!-- -->` comments (an unclosed one hides the rest, as in a mail program)."""
+    kept, position = [], 0
+    while (start := page.find("<!--", position)) >= 0:
+        kept.append(page[position:start])
+        end = page.find("-->", start + 4)
+        if end < 0:
+            return "".join(kept)
+        position = end + 3
+    kept.append(page[position:])
+    return "".join(kept)

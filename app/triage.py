@@ -135,6 +135,10 @@ CATEGORIES = {
     SAFET_CLAIM: "SAFE-T claim",
 }
 
+# Matrix rows whose own items never carry a refund (a metric, the seller's reply, money Amazon owes): the
+# matrix shows no pre-approved amount for them.
+NO_REFUND_CATEGORIES = frozenset({METRIC_STATUS, GUIDELINE_BREACH, FBA_REIMBURSEMENT, SAFET_CLAIM})
+
 # Matrix cases: a category's default path, and the two situations metrics.md singles out.
 DEFAULT_CASE = ""
 FBA_FULFILMENT_CASE = "fba_fulfilment"

@@ -200,3 +200,21 @@ def test_matrix_model_passes_qt_model_tester(qtmodeltester, db):
     model = MatrixModel(services.get_matrix(db))
     assert model.rowCount() > 7
     qtmodeltester.check(model)
+
+
+def test_the_matrix_offers_no_refund_on_rows_whose_items_have_none(db):
+    from PySide6.QtCore import Qt
+
+    from app.triage import GUIDELINE_BREACH, NEGATIVE_FEEDBACK, SAFET_CLAIM
+    from ui.matrix_dialog import AMOUNT, ITEM_VALUE, NO_REFUND, MatrixModel
+
+    model = MatrixModel(services.get_matrix(db))
+    rows = {entry.category: row for row, entry in enumerate(model.entries) if not entry.case}
+    for category, shown, editable in (
+        (SAFET_CLAIM, NO_REFUND, False),
+        (GUIDELINE_BREACH, NO_REFUND, False),
+        (NEGATIVE_FEEDBACK, ITEM_VALUE, True),
+    ):
+        cell = model.index(rows[category], AMOUNT)
+        assert model.data(cell) == shown
+        assert bool(model.flags(cell) & Qt.ItemFlag.ItemIsEditable) is editable

@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app import guidelines, reply_templates
-from app.triage import MatrixEntry, check_matrix_entry, default_matrix
+from app.triage import NO_REFUND_CATEGORIES, MatrixEntry, check_matrix_entry, default_matrix
 from ui.confirm import confirm
 
 LABEL, ACTION, WHO, HOURS, AMOUNT = range(5)
 HEADERS = ("Category", "What to do", "Who", "Within", "Pre-approved up to")
 ITEM_VALUE = "the order's item value"
+NO_REFUND = "— (nothing to refund)"
 AMOUNT_TIP = "A fixed amount is in the order's own currency; empty: the order's item value"
 MOST_LINES = 3  # a row shows this many lines of what to do; the rest is in its tooltip
 ROW_PADDING = 8
@@ -89,7 +90,10 @@ class MatrixModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = super().flags(index)
-        return flags if index.column() == LABEL else flags | Qt.ItemFlag.ItemIsEditable
+        fixed = index.column() == LABEL or (
+            index.column() == AMOUNT and self.entries[index.row()].category in NO_REFUND_CATEGORIES
+        )
+        return flags if fixed else flags | Qt.ItemFlag.ItemIsEditable
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -116,6 +120,8 @@ class MatrixModel(QAbstractTableModel):
             return entry.who
         if column == HOURS:
             return f"{entry.response_hours:g}" if editing else f"{entry.response_hours:g} h"
+        if entry.category in NO_REFUND_CATEGORIES:
+            return "" if editing else NO_REFUND
         if entry.amount is None:
             return "" if editing else ITEM_VALUE
         if editing or not self.currency:

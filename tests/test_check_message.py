@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT
 from tools.guideline_figures import read_reply
 
-REPLIES = SAMPLES / "replies"
+REPLIES = ROOT / "tests" / "replies"
 BREAKING = "Hi Josh,\nplease leave us 5 stars!\nCall us on +1 212-555-0187.\n"
 COMPLIANT = "Hi Josh,\nthe replacement is on its way: UPS 1Z999AA10123456784.\nSam\n"
 

@@ -1,4 +1,4 @@
-"""The Communication Guidelines check on the corpus of replies in tests/samples/replies, reply by reply, and
+"""The Communication Guidelines check on the corpus of replies in tests/replies, reply by reply, and
 on the tricky parts one at a time: links without a scheme, Amazon's own links, tracking numbers, spelled-out
 e-mail addresses, phone numbers of the marketplaces, German, phrases broken over lines, quoted buyer text."""
 

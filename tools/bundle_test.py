@@ -351,7 +351,7 @@ def picture_facts(png: Path) -> tuple[tuple[int, int], int]:
 
 
 def check_import(outcome: Outcome, executable: Path, db: Path, env: dict[str, str]) -> bool:
-    files = sorted(str(path) for path in SAMPLES.iterdir() if path.name not in NOT_REPORTS)
+    files = sorted(str(path) for path in SAMPLES.iterdir() if path.is_file() and path.name not in NOT_REPORTS)
     result = run([str(executable), "import", "--json", "--db", str(db), *files], env)
     if not ran(outcome, "import of the sample seller's reports", result):
         return False

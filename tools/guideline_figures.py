@@ -1,4 +1,4 @@
-"""Precision and recall of the Communication Guidelines check on the corpus of replies in tests/samples/replies.
+"""Precision and recall of the Communication Guidelines check on the corpus of replies in tests/replies.
 
 Each reply is a text file: header lines `# expect: RULE | PHRASE` (or `# expect: none` for a compliant reply,
 `# lang: de` for a German one), a blank line, then the reply as the seller sent it, quoted buyer text
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 from app.guidelines import RULES, Breach, check, own_words  # noqa: E402
 
-CORPUS = ROOT / "tests" / "samples" / "replies"
+CORPUS = ROOT / "tests" / "replies"
 _EXPECT = re.compile(r"^# expect: (?P<rule>\w+)(?: \| (?P<phrase>.+))?$")
 
 

@@ -384,9 +384,9 @@ def first_paint(args: argparse.Namespace) -> dict:
     desktop.bridge.state_ready.connect(state_applied)
     original = desktop.window.apply_state
 
-    def timed_apply(state) -> None:
+    def timed_apply(state, **options) -> None:
         started = time.perf_counter()
-        original(state)
+        original(state, **options)
         applied.setdefault("ms", (time.perf_counter() - started) * 1000)
 
     desktop.window.apply_state = timed_apply  # DesktopApp.apply_state looks it up on every call

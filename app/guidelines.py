@@ -571,8 +571,9 @@ _MARKERS = (
         r"|Oorspronkelijk bericht)[ \t]*-{2,}",
         re.MULTILINE | re.IGNORECASE,
     ),
-    # Amazon's "------------- Begin message -------------" (as app.importers.mail reads it; that module checks
-    # replies with this one, so it cannot be imported here). A marker starts only at the first dash of a run.
+    # Amazon's "------------- Begin message -------------", as app.importers.mail's BEGIN_MARKER reads it but
+    # on one line: a reply's own dashes and the words on the next line are not a marker. A marker starts only
+    # at the first dash of a run.
     re.compile(r"(?<!-)-{5,}+[ \t]*+begin message[ \t]*+-{5,}", re.IGNORECASE),
 )
 # A real quote header names a date or an address; "Am Montag schrieb uns DHL Folgendes:" names neither and is

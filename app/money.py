@@ -26,6 +26,7 @@ import sqlite_utils
 
 from app.settings import Settings
 from app.timeutil import DAY_S, day_start, end_of_day, local_day
+from storage import triage as triage_store
 
 DAMAGE_DISPOSITIONS = {
     "WAREHOUSE_DAMAGED": "damaged in Amazon's warehouse",
@@ -285,16 +286,10 @@ def fba_returns(db: sqlite_utils.Database, start: int, end: int) -> tuple[list[F
 
 def _line_prices(db: sqlite_utils.Database, order_ids: list[str]) -> dict[tuple[str, str], tuple]:
     """(order, SKU) -> (item price, quantity ordered, currency)."""
-    found: dict[tuple[str, str], tuple] = {}
-    ids = sorted(set(order_ids))
-    for first in range(0, len(ids), 500):
-        chunk = ids[first : first + 500]
-        marks = ", ".join("?" * len(chunk))
-        for row in db.query(
-            f"SELECT order_id, sku, item_price, quantity, currency FROM order_items WHERE order_id IN ({marks})", chunk
-        ):
-            found[(row["order_id"], row["sku"])] = (row["item_price"], row["quantity"], row["currency"])
-    return found
+    return {
+        (row["order_id"], row["sku"]): (row["item_price"], row["quantity"], row["currency"])
+        for row in triage_store.order_items(db, sorted(set(order_ids)))
+    }
 
 
 def safet_returns(db: sqlite_utils.Database, first_day: date) -> list[SafetReturn]:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from storage import triage as triage_store
+
 ORDER_ID = "order_id"
 PRODUCT = "product"
 BUYER_FIRST_NAME = "buyer_first_name"
@@ -288,11 +290,7 @@ def reply_facts(db, clock) -> ReplyFacts:
         [clock.order_id, message_id],
     ).fetchall()
     names = [name for name in (buyer_first_name(subject) for (subject,) in subjects) if name]
-    products = (
-        [row[0] for row in db.execute("SELECT product_name FROM order_items WHERE order_id = ?", [clock.order_id])]
-        if clock.order_id
-        else []
-    )
+    products = [row["product_name"] for row in triage_store.order_items(db, [clock.order_id] if clock.order_id else [])]
     return ReplyFacts(templates, short_product(products), names[-1] if names else None)
 
 

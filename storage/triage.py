@@ -182,12 +182,13 @@ def claims_filed_between(db: sqlite_utils.Database, first_day: str, last_day: st
 
 
 def order_items(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
-    """order_id, product_name, sku, item_price, currency of the given orders' items."""
+    """order_id, product_name, sku, item_price, quantity, currency of the given orders' items."""
     rows: list[dict] = []
     for chunk in _chunks(order_ids):
         marks = ", ".join("?" * len(chunk))
         rows += db.query(
-            f"SELECT order_id, product_name, sku, item_price, currency FROM order_items WHERE order_id IN ({marks})",
+            "SELECT order_id, product_name, sku, item_price, quantity, currency FROM order_items "
+            f"WHERE order_id IN ({marks})",
             chunk,
         )
     return rows

@@ -263,7 +263,7 @@ MAX_CHECKED_CHARS = 20_000
 
 def breaches_json(body: str) -> str:
     """What the seller's own words in a reply break, as stored in `replies.breaches` ('[]': compliant)."""
-    from app import guidelines  # here: the checker reads this module's message markers
+    from app import guidelines  # here: the phone-number library it loads is needed only when a reply is read
 
     found = guidelines.check(guidelines.own_words(body[:MAX_CHECKED_CHARS]))
     return json.dumps([breach.to_json() for breach in found], ensure_ascii=False)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from storage.transaction import database_path, write_transaction
 from storage.writer import TableWriter, latest_per_key
 
 BATCH_ROWS = 5000
+IMPORT_CACHE_KIB = 64 * 1024  # the page cache while a report imports
 KEPT_REJECTIONS = 1000
 
 
@@ -169,6 +171,25 @@ def import_source(
         file_marketplace=mine.marketplace,
         order_marketplaces=lambda order_ids: order_marketplaces_of(db, order_ids),
     )
+    with _larger_cache(db):
+        return _import_source(db, source, kind, encoding, options, progress, cancelled, now)
+
+
+@contextmanager
+def _larger_cache(db: sqlite_utils.Database) -> Iterator[None]:
+    """SQLite's page cache raised to IMPORT_CACHE_KIB for the import: a large report's rows go into the
+    orders' and items' key indexes all over them, and with the default 2 MB cache each batch reads and
+    writes back the same pages again."""
+    conn = db.conn
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {before}")
+
+
+def _import_source(db, source, kind, encoding, options, progress, cancelled, now) -> FileResult:
     while True:
         try:
             with write_transaction(db):
@@ -228,21 +249,31 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
             batch.clear()
 
     order_rows = _OrderRows(kind.specs)
+    tracked = order_rows.tracked  # whether any record's order id is looked up afterwards
+    appends = [batch.append for batch in batches]
     for _line, payload in parse(source, kind, encoding, options):
-        if type(payload) is Note:  # about the whole file (how its dates were read), not a row
+        kind_of = type(payload)
+        if kind_of is Note:  # about the whole file (how its dates were read), not a row
             result.notes.append(payload.text)
             continue
         rows_seen += 1
-        if isinstance(payload, Rejection):
+        if kind_of is Rejection:
             result.rejected += 1
             if len(result.rejections) < KEPT_REJECTIONS:
                 result.rejections.append(payload)
+        elif None not in payload:  # every record there: the common case, the rows of the largest reports
+            valid += 1
+            for append, record in zip(appends, payload, strict=True):
+                append(record)
+            if tracked:
+                order_rows.add(payload)
         elif any(record is not None for record in payload):
             valid += 1
-            for batch, record in zip(batches, payload, strict=True):
+            for append, record in zip(appends, payload, strict=True):
                 if record is not None:
-                    batch.append(record)
-            order_rows.add(payload)
+                    append(record)
+            if tracked:
+                order_rows.add(payload)
         else:
             result.ignored += 1
         if rows_seen % BATCH_ROWS == 0:
@@ -274,6 +305,7 @@ class _OrderRows:
             for spec in specs
         ]
         self.rows: dict[str, Counter] = {}
+        self.tracked = any(place is not None for place in self.positions)
 
     def add(self, payload: tuple) -> None:
         for place, record in zip(self.positions, payload, strict=True):

@@ -95,6 +95,24 @@ def names_text(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+class Memo(dict):
+    """A reader's value for each text seen, read once (`memo[text]`): for the cells that repeat from row to
+    row of a large report. A text the reader refuses raises its ValueError each time and is not kept."""
+
+    LIMIT = 1 << 16  # distinct texts kept at most; then it starts again, so memory stays bounded
+
+    def __init__(self, read: Callable[[str], object]):
+        super().__init__()
+        self.read = read
+
+    def __missing__(self, text: str):
+        value = self.read(text)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[text] = value
+        return value
+
+
 def amount_at(row: list[str], position: int | None) -> float | None:
     """An optional money cell."""
     text = cell(row, position)

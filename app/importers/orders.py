@@ -14,10 +14,12 @@ new order and counts as any other (docs/metrics.md).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
-from app.importers.flat import Header, cell
-from app.importers.values import amazon_order_id, flag, instant, is_amazon_order_id
+from app.importers.common import ImportOptions, Memo, Parsed, flat_rows
+from app.importers.flat import Header
+from app.importers.limits import FIRST_YEAR, LAST_YEAR
+from app.importers.values import amazon_order_id, flag, instant, is_amazon_order_id, money, quantity
 from app.marketplaces import of_sales_channel
 
 LABEL = "All Orders report"
@@ -27,6 +29,28 @@ CANCELLED = "Cancelled"
 # Amazon's reports write `Cancelled`; tools that rebuild them from the Selling Partner API write the US
 # `Canceled`. Both are stored one way, so that the rates' "not cancelled" test sees every cancellation.
 CANCELLED_SPELLINGS = frozenset(("cancelled", "canceled"))
+
+
+def _status(text: str) -> str:
+    """An order's or item's status as stored: either spelling of cancelled as `Cancelled`."""
+    return CANCELLED if text.lower() in CANCELLED_SPELLINGS else text
+
+
+def _channel(text: str) -> str | None:
+    """The fulfillment channel a cell names, in any case; None for another channel."""
+    return CHANNELS.get(text.lower())
+
+
+def _instant(text: str, from_iso) -> int:
+    """`values.instant`, read inline for the common case (an offset, a plausible year); any other text
+    through `instant` itself, which gives the reason a row is rejected."""
+    try:
+        moment = from_iso(text)
+    except ValueError:
+        return instant(text)
+    if moment.tzinfo is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        return instant(text)
+    return int(moment.timestamp())
 
 
 def recognises(header: Header) -> bool:
@@ -66,51 +90,88 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
     # is not cancelled so far: until it has, the order is stored cancelled. When a later item row of
     # the same order is live, its record (same last-updated instant, later in the file) replaces that.
     current = ["", False]
+    # The hot path of the largest reports: every cell is read by position (-1, an empty cell appended to
+    # each row, for a column the file lacks), and the values that repeat from row to row (amounts,
+    # quantities, channels, statuses, flags) are read once each and remembered (`Memo`): a million-row
+    # report holds a few thousand distinct ones. Every value still goes through the same reader, so what is
+    # stored and what is rejected, with its reason, are unchanged.
+    at = {name: -1 if position is None else position for name, position in o.items()}
+    q_sku, q_asin, q_updated = (-1 if p is None else p for p in (p_sku, p_asin, p_updated))
+    q_sales, q_merchant, q_level = at["sales-channel"], at["merchant-order-id"], at["ship-service-level"]
+    q_state, q_country, q_business = at["ship-state"], at["ship-country"], at["is-business-order"]
+    q_name, q_item_status, q_quantity, q_currency = (
+        at["product-name"],
+        at["item-status"],
+        at["quantity"],
+        at["currency"],
+    )
+    q_price, q_tax, q_shipping, q_discount = (
+        at["item-price"],
+        at["item-tax"],
+        at["shipping-price"],
+        at["item-promotion-discount"],
+    )
+    amounts = Memo(money)
+    quantities = Memo(quantity)
+    flags = Memo(flag)
+    statuses = Memo(_status)
+    channels = Memo(_channel)
+    marketplaces = Memo(lambda sales_channel: of_sales_channel(sales_channel) or options.file_marketplace)
+    readable_id = is_amazon_order_id
+    from_iso = datetime.fromisoformat
 
     def read_row(row: list[str]) -> tuple:
+        row.append("")  # the cell of every column the file lacks (position -1)
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing amazon-order-id")
-        sales_channel = cell(row, o["sales-channel"])
+        sales_channel = row[q_sales].strip() or None
         # Orders of other sales channels (Multi-Channel Fulfillment) carry that channel's own ids; they are
         # kept as they are and left out of every rate, as `storage.queries.COUNTABLE` does.
-        if not is_amazon_order_id(order_id) and not (sales_channel or "").lower().startswith("non-amazon"):
+        if not readable_id(order_id) and not (sales_channel or "").lower().startswith("non-amazon"):
             amazon_order_id(order_id)
-        sku = cell(row, p_sku) or cell(row, p_asin)
+        asin = row[q_asin].strip() or None
+        sku = row[q_sku].strip() or asin
         if not sku:
             raise ValueError(f"order {order_id}: missing sku")
         purchased_text = row[p_purchase].strip()
         if not purchased_text:
             raise ValueError(f"order {order_id}: missing purchase-date")
-        purchased_at = instant(purchased_text)
-        updated_text = cell(row, p_updated)
-        updated_at = instant(updated_text) if updated_text else purchased_at
+        purchased_at = _instant(purchased_text, from_iso)
+        updated_text = row[q_updated].strip()
+        updated_at = _instant(updated_text, from_iso) if updated_text else purchased_at
         status = row[p_status].strip()
         if not status:
             raise ValueError(f"order {order_id}: missing order-status")
-        if status.lower() in CANCELLED_SPELLINGS:
-            status = CANCELLED
+        status = statuses[status]
         channel_text = row[p_channel].strip()
-        channel = CHANNELS.get(channel_text.lower())
+        channel = channels[channel_text]
         if channel is None:
             raise ValueError(f"order {order_id}: fulfillment-channel '{channel_text}' is not Amazon or Merchant")
-        business = cell(row, o["is-business-order"])
-        item_status = cell(row, o["item-status"])
-        if item_status is not None and item_status.lower() in CANCELLED_SPELLINGS:
-            item_status = CANCELLED
+        business = row[q_business].strip()
+        item_status = row[q_item_status].strip()
+        item_status = statuses[item_status] if item_status else None
+        text = row[q_quantity].strip()
+        number = quantities[text] if text else None
+        price, tax, shipping, discount = (
+            row[q_price].strip(),
+            row[q_tax].strip(),
+            row[q_shipping].strip(),
+            row[q_discount].strip(),
+        )
         item = (
             order_id,
             sku,
             updated_at,
-            cell(row, p_asin),
-            cell(row, o["product-name"]),
+            asin,
+            row[q_name].strip() or None,
             item_status,
-            quantity_at(row, o["quantity"]),
-            cell(row, o["currency"]),
-            amount_at(row, o["item-price"]),
-            amount_at(row, o["item-tax"]),
-            amount_at(row, o["shipping-price"]),
-            amount_at(row, o["item-promotion-discount"]),
+            number,
+            row[q_currency].strip() or None,
+            amounts[price] if price else None,
+            amounts[tax] if tax else None,
+            amounts[shipping] if shipping else None,
+            amounts[discount] if discount else None,
         )
         if current[0] != order_id:
             current[0], current[1] = order_id, False
@@ -120,17 +181,17 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             status = CANCELLED
         order = (
             order_id,
-            cell(row, o["merchant-order-id"]),
+            row[q_merchant].strip() or None,
             purchased_at,
             updated_at,
             status,
             channel,
             sales_channel,
-            cell(row, o["ship-service-level"]),
-            cell(row, o["ship-state"]),
-            cell(row, o["ship-country"]),
-            flag(business) if business else None,
-            of_sales_channel(sales_channel) or options.file_marketplace,
+            row[q_level].strip() or None,
+            row[q_state].strip() or None,
+            row[q_country].strip() or None,
+            flags[business] if business else None,
+            marketplaces[sales_channel],
         )
         return order, item
 

@@ -97,9 +97,14 @@ def names_text(names: Sequence[str]) -> str:
 
 class Memo(dict):
     """A reader's value for each text seen, read once (`memo[text]`): for the cells that repeat from row to
-    row of a large report. A text the reader refuses raises its ValueError each time and is not kept."""
+    row of a large report (amounts, quantities, statuses), which a million-row report holds a few thousand
+    of. A text the reader refuses raises its ValueError every time and is never kept, so a rejected row
+    gets the reader's own reason."""
 
-    LIMIT = 1 << 16  # distinct texts kept at most; then it starts again, so memory stays bounded
+    # Memory stays bounded whatever the file holds: a long text (never a real amount or status) is read
+    # each time without being kept, and a full memo starts again empty.
+    LIMIT = 1 << 15
+    LONGEST = 64
 
     def __init__(self, read: Callable[[str], object]):
         super().__init__()
@@ -107,9 +112,10 @@ class Memo(dict):
 
     def __missing__(self, text: str):
         value = self.read(text)
-        if len(self) >= self.LIMIT:
-            self.clear()
-        self[text] = value
+        if len(text) <= self.LONGEST:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            self[text] = value
         return value
 
 

@@ -31,6 +31,28 @@ CANCELLED = "Cancelled"
 CANCELLED_SPELLINGS = frozenset(("cancelled", "canceled"))
 
 
+# A column the file lacks is read at position -1: the empty cell appended to every row before it is read,
+# so each optional cell is one `row[position].strip()`, with no test for an absent column.
+ABSENT = -1
+OPTIONAL = (
+    "merchant-order-id",
+    "sales-channel",
+    "ship-service-level",
+    "ship-state",
+    "ship-country",
+    "is-business-order",
+    "product-name",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "item-promotion-discount",
+)
+from_iso = datetime.fromisoformat  # bound once: it runs twice on every row of the largest reports
+
+
 def _status(text: str) -> str:
     """An order's or item's status as stored: either spelling of cancelled as `Cancelled`."""
     return CANCELLED if text.lower() in CANCELLED_SPELLINGS else text
@@ -41,9 +63,9 @@ def _channel(text: str) -> str | None:
     return CHANNELS.get(text.lower())
 
 
-def _instant(text: str, from_iso) -> int:
-    """`values.instant`, read inline for the common case (an offset, a plausible year); any other text
-    through `instant` itself, which gives the reason a row is rejected."""
+def _instant(text: str) -> int:
+    """`values.instant` for the text of every real row (an offset, a plausible year), without its checks'
+    cost; any other text goes through `instant` itself, which gives the same value or the same reason."""
     try:
         moment = from_iso(text)
     except ValueError:
@@ -53,93 +75,71 @@ def _instant(text: str, from_iso) -> int:
     return int(moment.timestamp())
 
 
+def _at(header: Header, *aliases: str) -> int:
+    position = header.position(*aliases)
+    return ABSENT if position is None else position
+
+
 def recognises(header: Header) -> bool:
     return header.has(*SIGNATURE)
 
 
 def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parsed:
     p_order, p_purchase, p_status, p_channel = header.require(LABEL, *SIGNATURE)
-    p_sku = header.position("sku", "seller-sku")
-    p_asin = header.position("asin")
-    p_updated = header.position("last-updated-date")
-    optional = {
-        name: header.position(name)
-        for name in (
-            "merchant-order-id",
-            "sales-channel",
-            "ship-service-level",
-            "ship-state",
-            "ship-country",
-            "is-business-order",
-            "product-name",
-            "item-status",
-            "quantity",
-            "currency",
-            "item-price",
-            "item-tax",
-            "shipping-price",
-            "item-promotion-discount",
-        )
-    }
-    o = optional
+    p_sku, p_asin, p_updated = _at(header, "sku", "seller-sku"), _at(header, "asin"), _at(header, "last-updated-date")
     # A row cut short by a spreadsheet (its trailing empty cells dropped) is read if it still reaches
-    # every column a row needs: the four that identify the report and the first of sku and asin.
-    item_columns = [position for position in (p_sku, p_asin) if position is not None]
+    # every column a row needs: the four that identify the report and the first of sku and asin. `flat_rows`
+    # pads it to the header's length, so every position read below is inside the row.
+    item_columns = [position for position in (p_sku, p_asin) if position != ABSENT]
     needed = [p_order, p_purchase, p_status, p_channel, *([min(item_columns)] if item_columns else [])]
-    # Whether the order being read (its item rows are consecutive in Amazon's reports) has an item that
-    # is not cancelled so far: until it has, the order is stored cancelled. When a later item row of
-    # the same order is live, its record (same last-updated instant, later in the file) replaces that.
-    current = ["", False]
-    # The hot path of the largest reports: every cell is read by position (-1, an empty cell appended to
-    # each row, for a column the file lacks), and the values that repeat from row to row (amounts,
-    # quantities, channels, statuses, flags) are read once each and remembered (`Memo`): a million-row
-    # report holds a few thousand distinct ones. Every value still goes through the same reader, so what is
-    # stored and what is rejected, with its reason, are unchanged.
-    at = {name: -1 if position is None else position for name, position in o.items()}
-    q_sku, q_asin, q_updated = (-1 if p is None else p for p in (p_sku, p_asin, p_updated))
-    q_sales, q_merchant, q_level = at["sales-channel"], at["merchant-order-id"], at["ship-service-level"]
-    q_state, q_country, q_business = at["ship-state"], at["ship-country"], at["is-business-order"]
-    q_name, q_item_status, q_quantity, q_currency = (
+    at = {name: _at(header, name) for name in OPTIONAL}
+    p_merchant, p_sales, p_level = at["merchant-order-id"], at["sales-channel"], at["ship-service-level"]
+    p_state, p_country, p_business = at["ship-state"], at["ship-country"], at["is-business-order"]
+    p_name, p_item_status, p_quantity, p_currency = (
         at["product-name"],
         at["item-status"],
         at["quantity"],
         at["currency"],
     )
-    q_price, q_tax, q_shipping, q_discount = (
+    p_price, p_tax, p_shipping, p_discount = (
         at["item-price"],
         at["item-tax"],
         at["shipping-price"],
         at["item-promotion-discount"],
     )
-    amounts = Memo(money)
-    quantities = Memo(quantity)
-    flags = Memo(flag)
-    statuses = Memo(_status)
-    channels = Memo(_channel)
+    # This is the hot path of the largest reports, so the values that repeat from row to row are read once
+    # each by the same readers and remembered: what is stored and what is rejected, with its reason, are
+    # those of reading every cell.
+    amounts, quantities, flags = Memo(money), Memo(quantity), Memo(flag)
+    statuses, channels = Memo(_status), Memo(_channel)
     marketplaces = Memo(lambda sales_channel: of_sales_channel(sales_channel) or options.file_marketplace)
-    readable_id = is_amazon_order_id
-    from_iso = datetime.fromisoformat
+    # Whether the order being read (its item rows are consecutive in Amazon's reports) has an item that
+    # is not cancelled so far: until it has, the order is stored cancelled. When a later item row of
+    # the same order is live, its record (same last-updated instant, later in the file) replaces that.
+    current = ["", False]
 
     def read_row(row: list[str]) -> tuple:
-        row.append("")  # the cell of every column the file lacks (position -1)
+        row.append("")  # the cell at ABSENT
+        # The checks run in the order of the row's meaning (its order, item, dates, status, channel, then
+        # the values), so a row with two bad cells is rejected for the first of them.
         order_id = row[p_order].strip()
         if not order_id:
             raise ValueError("missing amazon-order-id")
-        sales_channel = row[q_sales].strip() or None
+        sales_channel = row[p_sales].strip()
         # Orders of other sales channels (Multi-Channel Fulfillment) carry that channel's own ids; they are
         # kept as they are and left out of every rate, as `storage.queries.COUNTABLE` does.
-        if not readable_id(order_id) and not (sales_channel or "").lower().startswith("non-amazon"):
+        if not is_amazon_order_id(order_id) and not sales_channel.lower().startswith("non-amazon"):
             amazon_order_id(order_id)
-        asin = row[q_asin].strip() or None
-        sku = row[q_sku].strip() or asin
+        asin = row[p_asin].strip() or None
+        sku = row[p_sku].strip() or asin
         if not sku:
             raise ValueError(f"order {order_id}: missing sku")
         purchased_text = row[p_purchase].strip()
         if not purchased_text:
             raise ValueError(f"order {order_id}: missing purchase-date")
-        purchased_at = _instant(purchased_text, from_iso)
-        updated_text = row[q_updated].strip()
-        updated_at = _instant(updated_text, from_iso) if updated_text else purchased_at
+        purchased_at = _instant(purchased_text)
+        updated_text = row[p_updated].strip()
+        updated_at = _instant(updated_text) if updated_text else purchased_at
         status = row[p_status].strip()
         if not status:
             raise ValueError(f"order {order_id}: missing order-status")
@@ -148,26 +148,20 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
         channel = channels[channel_text]
         if channel is None:
             raise ValueError(f"order {order_id}: fulfillment-channel '{channel_text}' is not Amazon or Merchant")
-        business = row[q_business].strip()
-        item_status = row[q_item_status].strip()
+        item_status = row[p_item_status].strip()
         item_status = statuses[item_status] if item_status else None
-        text = row[q_quantity].strip()
-        number = quantities[text] if text else None
-        price, tax, shipping, discount = (
-            row[q_price].strip(),
-            row[q_tax].strip(),
-            row[q_shipping].strip(),
-            row[q_discount].strip(),
-        )
+        number = row[p_quantity].strip()
+        price, tax = row[p_price].strip(), row[p_tax].strip()
+        shipping, discount = row[p_shipping].strip(), row[p_discount].strip()
         item = (
             order_id,
             sku,
             updated_at,
             asin,
-            row[q_name].strip() or None,
+            row[p_name].strip() or None,
             item_status,
-            number,
-            row[q_currency].strip() or None,
+            quantities[number] if number else None,
+            row[p_currency].strip() or None,
             amounts[price] if price else None,
             amounts[tax] if tax else None,
             amounts[shipping] if shipping else None,
@@ -179,17 +173,18 @@ def parse(lines: Iterable[str], header: Header, options: ImportOptions) -> Parse
             current[1] = True
         elif not current[1]:
             status = CANCELLED
+        business = row[p_business].strip()
         order = (
             order_id,
-            row[q_merchant].strip() or None,
+            row[p_merchant].strip() or None,
             purchased_at,
             updated_at,
             status,
             channel,
-            sales_channel,
-            row[q_level].strip() or None,
-            row[q_state].strip() or None,
-            row[q_country].strip() or None,
+            sales_channel or None,
+            row[p_level].strip() or None,
+            row[p_state].strip() or None,
+            row[p_country].strip() or None,
             flags[business] if business else None,
             marketplaces[sales_channel],
         )

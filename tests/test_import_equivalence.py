@@ -13,6 +13,7 @@ padded, with an extra cell, or blank.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -185,6 +186,16 @@ def compare(tmp_path: Path, seed: int) -> tuple[dict, dict]:
         patch.setattr(orders, "parse", reference_parse)
         plain = imported(tmp_path / "plain.db", reports)
     return fast, plain
+
+
+@pytest.fixture(autouse=True)
+def away_from_utc(monkeypatch):
+    """The computer's clock in a zone away from UTC, so that a time read in local time would show."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

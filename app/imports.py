@@ -252,22 +252,17 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
     tracked = order_rows.tracked  # whether any record's order id is looked up afterwards
     appends = [batch.append for batch in batches]
     for _line, payload in parse(source, kind, encoding, options):
-        kind_of = type(payload)
-        if kind_of is Note:  # about the whole file (how its dates were read), not a row
+        payload_type = type(payload)  # one look-up, no isinstance: this loop runs once per row of the file
+        if payload_type is Note:  # about the whole file (how its dates were read), not a row
             result.notes.append(payload.text)
             continue
         rows_seen += 1
-        if kind_of is Rejection:
+        if payload_type is Rejection:
             result.rejected += 1
             if len(result.rejections) < KEPT_REJECTIONS:
                 result.rejections.append(payload)
-        elif None not in payload:  # every record there: the common case, the rows of the largest reports
-            valid += 1
-            for append, record in zip(appends, payload, strict=True):
-                append(record)
-            if tracked:
-                order_rows.add(payload)
-        elif any(record is not None for record in payload):
+        # `None not in payload` settles the common case (every record there) without the slower generator
+        elif None not in payload or any(record is not None for record in payload):
             valid += 1
             for append, record in zip(appends, payload, strict=True):
                 if record is not None:

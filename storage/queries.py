@@ -161,15 +161,7 @@ def latest_seen(db: sqlite_utils.Database, until_day: str, until_instant: int) -
 
 def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
     """Purchase instant, channel and status of the given orders (chunked to stay under SQLite's limits)."""
-    ids = sorted({order_id for order_id in order_ids if order_id})
-    rows: list[dict] = []
-    for chunk in chunks(ids):
-        marks = ", ".join("?" * len(chunk))
-        rows += db.query(
-            f"SELECT order_id, purchased_at, channel, status, sales_channel FROM orders WHERE order_id IN ({marks})",
-            chunk,
-        )
-    return rows
+    return [dict(zip(ORDER_FIELDS, row, strict=True)) for row in order_rows_by_id(db, order_ids)]
 
 
 # SQLite's limit on host parameters is 999 in older builds: lists of keys go to `IN (…)` in pieces under it.
@@ -264,6 +256,143 @@ def replies_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: 
             "AND sent_at >= ? ORDER BY sent_at",
             [*chunk, since],
         )
+    return rows
+
+
+# --- Rows as tuples, for the figures -------------------------------------------------------------------------------
+# The snapshot reads tens of thousands of rows: a dict per row costs more than SQLite's reading of it, so these
+# queries hand back plain tuples of the fields below, in this order, and the readers take them by position.
+
+FEEDBACK_FIELDS = (
+    "order_id",
+    "feedback_date",
+    "rating",
+    "comments",
+    "struck_through",
+    "removal_status",
+    "removed_on",
+    "removal_requested_on",
+)
+CLAIM_FIELDS = (
+    "order_id",
+    "type",
+    "filed_on",
+    "status",
+    "reason",
+    "decided_on",
+    "buy_shipping_protected",
+    "amount",
+    "responded_at",
+    "appeal_filed_on",
+)
+MESSAGE_FIELDS = (
+    "message_id",
+    "thread_key",
+    "order_id",
+    "received_at",
+    "kind",
+    "topic",
+    "subject",
+    "body",
+    "no_response_needed_at",
+)
+RETURN_FIELDS = (
+    "return_id",
+    "order_id",
+    "request_date",
+    "status",
+    "reason",
+    "negative_return_feedback",
+    "incorrectly_closed",
+    "responded_at",
+)
+REPLY_FIELDS = ("thread_key", "order_id", "sent_at", "automatic")
+# A record's order, joined to it: these follow the record's own fields (all None when the order is unknown).
+ORDER_FIELDS = ("order_id", "purchased_at", "channel", "status", "sales_channel")
+
+
+def _record_rows(
+    db: sqlite_utils.Database,
+    table: str,
+    fields: tuple[str, ...],
+    where: str,
+    params: list,
+    market: Market | None,
+    with_order: bool = False,
+    order_by: str = "",
+) -> list[tuple]:
+    """`fields` of the rows of `table` (as `t`) matching `where`, each followed by its order's ORDER_FIELDS
+    with `with_order`: one join rather than a second read of the orders by id."""
+    columns = ", ".join(f"t.{name}" for name in fields)
+    joined = ""
+    if with_order:
+        columns += ", " + ", ".join(f"o.{name}" for name in ORDER_FIELDS)
+        joined = " LEFT JOIN orders o ON o.order_id = t.order_id"
+    if market is not None:
+        # The joined order's marketplace is the one effective_marketplace_sql would look up.
+        mine = "coalesce(o.marketplace, t.marketplace, ?)" if with_order else effective_marketplace_sql("t")
+        where += f" AND {mine} = ?"
+        params = [*params, market.home, market.code]
+    sql = f"SELECT {columns} FROM {table} t{joined} WHERE {where}{order_by}"
+    return db.execute(sql, params).fetchall()
+
+
+def negative_feedback_rows(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """FEEDBACK_FIELDS + ORDER_FIELDS of the 1-2 star feedback dated `first_day`..`last_day`."""
+    where = "t.rating <= 2 AND t.feedback_date >= ? AND t.feedback_date <= ?"
+    return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market, with_order=True)
+
+
+def feedback_rows_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day`."""
+    where = "t.feedback_date >= ? AND t.feedback_date <= ?"
+    return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market)
+
+
+def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[tuple]:
+    """CLAIM_FIELDS + ORDER_FIELDS of every claim."""
+    return _record_rows(db, "claims", CLAIM_FIELDS, "1", [], market, with_order=True)
+
+
+def message_rows_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[tuple]:
+    """MESSAGE_FIELDS + ORDER_FIELDS of the messages received in [start, end), oldest first."""
+    where = "t.received_at >= ? AND t.received_at < ?"
+    order_by = " ORDER BY t.received_at"
+    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order=True, order_by=order_by)
+
+
+def return_rows_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """RETURN_FIELDS of the seller-fulfilled return requests made `first_day`..`last_day`."""
+    where = "t.request_date >= ? AND t.request_date <= ?"
+    return _record_rows(db, "fbm_returns", RETURN_FIELDS, where, [first_day, last_day], market)
+
+
+def reply_rows_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: int) -> list[tuple]:
+    """REPLY_FIELDS of the replies in `thread_keys` sent at or after `since`, oldest first in each chunk."""
+    rows: list[tuple] = []
+    for chunk in chunks(sorted(set(thread_keys))):
+        marks = ", ".join("?" * len(chunk))
+        rows += db.execute(
+            f"SELECT {', '.join(REPLY_FIELDS)} FROM replies WHERE thread_key IN ({marks}) "
+            "AND sent_at >= ? ORDER BY sent_at",
+            [*chunk, since],
+        ).fetchall()
+    return rows
+
+
+def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[tuple]:
+    """ORDER_FIELDS of the given orders (chunked to stay under SQLite's limits)."""
+    rows: list[tuple] = []
+    for chunk in chunks(sorted({order_id for order_id in order_ids if order_id})):
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT {', '.join(ORDER_FIELDS)} FROM orders WHERE order_id IN ({marks})"
+        rows += db.execute(sql, chunk).fetchall()
     return rows
 
 

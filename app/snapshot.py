@@ -8,7 +8,7 @@ lagging ODR window (74 days before), feedback to the first 90-day NFR window, me
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,6 +106,45 @@ def load_snapshot(
         data_through=data_through(db, zone, last_day),
         marketplace=market.code if market else settings.marketplace,
     )
+
+
+def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
+    """What `load_snapshot` of `as_of` alone reads, taken out of a snapshot of a range ending on `as_of`: the
+    window's figures and its series come from one read of the database, and the figures stay those of a read
+    of their own day (a record the wider range lets in, such as an older feedback on an unknown order, is
+    left out again)."""
+    if snapshot.last_day != as_of:
+        raise ValueError(f"a snapshot ending {snapshot.last_day} holds no figures of {as_of} alone")
+    if snapshot.first_day == as_of:
+        return snapshot
+    order_first = as_of - timedelta(days=ODR_REACH)
+    events = [event for event in snapshot.events if _read_from(event, order_first)]
+    orphans = [event for event in snapshot.orphan_events if _read_from(event, order_first)]
+    received_from = day_start(as_of - timedelta(days=LRR_MAX_DAYS - 1), snapshot.zone)
+    contacts = [contact for contact in snapshot.contacts if contact.received_at >= received_from]
+    feedback_first = as_of - timedelta(days=NFR_DAYS - 1)
+    returns_first = as_of - timedelta(days=RDR_DAYS - 1)
+    read = {claim.order_id for claim in snapshot.claims} | {contact.message.order_id for contact in contacts}
+    read |= {event.order_id for event in events + orphans if event.kind == rules.NEGATIVE_FEEDBACK}
+    return replace(
+        snapshot,
+        first_day=as_of,
+        order_counts={
+            channel: defaultdict(int, {day: n for day, n in by_day.items() if day >= order_first})
+            for channel, by_day in snapshot.order_counts.items()
+        },
+        orders={order_id: order for order_id, order in snapshot.orders.items() if order_id in read},
+        events=events,
+        orphan_events=orphans,
+        feedback=[feedback for feedback in snapshot.feedback if feedback.day >= feedback_first],
+        contacts=contacts,
+        returns=[outcome for outcome in snapshot.returns if outcome.request.request_day >= returns_first],
+    )
+
+
+def _read_from(event: rules.DefectEvent, order_first: date) -> bool:
+    """Whether a snapshot whose negative feedback starts on `order_first` reads the event (claims: all)."""
+    return event.kind != rules.NEGATIVE_FEEDBACK or event.day >= order_first
 
 
 def snapshot_marketplaces(db: sqlite_utils.Database, first_day: date, last_day: date, settings: Settings) -> list[str]:

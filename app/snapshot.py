@@ -191,7 +191,7 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
     for day, channel, number in queries.order_counts_by_day(
         db, segments, day_start(first, zone), end_of_day(last, zone), market
     ):
-        counts[channel][parse_day(day)] += number
+        counts[channel][day] += number
     return counts
 
 

@@ -7,6 +7,7 @@ the range become one CASE expression, so no order's instant is converted in Pyth
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import NamedTuple
 
 import sqlite_utils
@@ -51,24 +52,42 @@ def row_market_sql(table: str, market: Market | None) -> tuple[str, list]:
 
 def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
     """SQL turning a UTC epoch column into its local `YYYY-MM-DD` with the zone's offset pieces."""
+    return f"date({column} + {_offset_sql(column, segments)}, 'unixepoch')"
+
+
+def local_day_number_sql(column: str, segments: list[tuple[int, int]]) -> str:
+    """SQL turning a UTC epoch column into its local day as days since 1970-01-01 (for instants from then on:
+    integer division rounds towards zero, and so does the cast of an instant stored with a fraction). Cheaper
+    than formatting a date for every row."""
+    return f"(CAST({column} AS INTEGER) + {_offset_sql(column, segments)}) / {DAY_S}"
+
+
+def _offset_sql(column: str, segments: list[tuple[int, int]]) -> str:
     cases = " ".join(
         f"WHEN {column} < {segments[index + 1][0]} THEN {segments[index][1]}" for index in range(len(segments) - 1)
     )
-    offset = f"CASE {cases} ELSE {segments[-1][1]} END" if cases else str(segments[0][1])
-    return f"date({column} + {offset}, 'unixepoch')"
+    return f"CASE {cases} ELSE {segments[-1][1]} END" if cases else str(segments[0][1])
+
+
+DAY_S = 86400
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def order_counts_by_day(
     db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None = None
-) -> list[tuple[str, str, int]]:
+) -> list[tuple[date, str, int]]:
     """(local day, channel, countable orders) for orders purchased in [start, end)."""
-    day = local_day_sql("purchased_at", segments)
     where, params = order_market_sql(market)
+    before_1970 = start + min(offset for _, offset in segments) < 0
+    day = local_day_sql("purchased_at", segments) if before_1970 else local_day_number_sql("purchased_at", segments)
     sql = (
         f"SELECT {day} AS day, channel, count(*) FROM orders "
         f"WHERE purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where} GROUP BY day, channel"
     )
-    return [tuple(row) for row in db.execute(sql, [start, end, *params]).fetchall()]
+    rows = db.execute(sql, [start, end, *params]).fetchall()
+    if before_1970:
+        return [(date.fromisoformat(day), channel, number) for day, channel, number in rows]
+    return [(date.fromordinal(EPOCH_ORDINAL + day), channel, number) for day, channel, number in rows]
 
 
 def first_order_at(db: sqlite_utils.Database, market: Market | None = None) -> int | None:

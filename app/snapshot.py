@@ -7,9 +7,12 @@ lagging ODR window (74 days before), feedback to the first 90-day NFR window, me
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -19,6 +22,7 @@ from app.model import CHANNELS, Claim, CsbaPeriod, Feedback, Message, Order, Rep
 from app.settings import Settings, load_settings
 from app.timeutil import day_start, end_of_day, local_day, offset_segments, parse_day
 from storage import queries
+from storage.queries import DAY_S, EPOCH_ORDINAL
 
 # Bound once: the readers call it for every row.
 fromisoformat = date.fromisoformat
@@ -29,6 +33,25 @@ ODR_REACH = LAGGING_DAYS + WINDOW_DAYS - 1  # 73: first day of the lagging windo
 NFR_DAYS = 90
 LRR_MAX_DAYS = 90
 RDR_DAYS = 60
+
+
+class LocalDays:
+    """The local days of UTC instants in one zone, read off the zone's offsets over `first`..`last` instead of
+    converted one by one: the days `local_day` gives, which instants outside the range (or not whole seconds)
+    still go through."""
+
+    def __init__(self, zone: ZoneInfo, first: date, last: date):
+        self.zone = zone
+        segments = offset_segments(zone, first, last)
+        self._starts = [start for start, _ in segments]
+        self._offsets = [offset for _, offset in segments]
+        self._end = end_of_day(last, zone)
+
+    def __call__(self, instant: int | float) -> date:
+        if type(instant) is not int or not self._starts[0] <= instant < self._end:
+            return local_day(instant, self.zone)
+        offset = self._offsets[bisect_right(self._starts, instant) - 1]
+        return date.fromordinal(EPOCH_ORDINAL + (instant + offset) // DAY_S)
 
 
 @dataclass
@@ -52,6 +75,12 @@ class SellerSnapshot:
     def zone(self) -> ZoneInfo:
         return self.settings.zone
 
+    def local_days(self) -> LocalDays:
+        """Local days over every record the snapshot reads (the widest reach is 90 days before `first_day`)."""
+        return LocalDays(
+            self.zone, self.first_day - timedelta(days=max(ODR_REACH, NFR_DAYS, LRR_MAX_DAYS)), self.last_day
+        )
+
 
 def load_snapshot(
     db: sqlite_utils.Database,
@@ -73,9 +102,10 @@ def load_snapshot(
     claims = [claim_from_values(row) for row in claim_rows]
     messages = [message_from_values(row) for row in message_rows]
     orders: dict[str, Order] = {}
-    _add_orders(orders, claim_rows, len(queries.CLAIM_FIELDS), zone)
-    _add_orders(orders, negative_rows, len(queries.FEEDBACK_FIELDS), zone)
-    _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), zone)
+    day_of = LocalDays(zone, order_first, last_day)
+    _add_orders(orders, claim_rows, len(queries.CLAIM_FIELDS), day_of)
+    _add_orders(orders, negative_rows, len(queries.FEEDBACK_FIELDS), day_of)
+    _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), day_of)
     events, orphans = [], []
     negative = (rules.feedback_event(feedback_from_values(row)) for row in negative_rows)
     for event in [e for e in negative if e] + [
@@ -197,24 +227,24 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
 
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:
     orders: dict[str, Order] = {}
-    _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, zone)
+    _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, partial(local_day, zone=zone))
     return orders
 
 
-def _add_orders(orders: dict[str, Order], rows: list[tuple], at: int, zone: ZoneInfo) -> None:
+def _add_orders(orders: dict[str, Order], rows: list[tuple], at: int, day_of: Callable[[int], date]) -> None:
     """The orders whose ORDER_FIELDS start at position `at` of `rows` (a record of an unknown order has None
     there); an order met again is read once."""
     for row in rows:
         order_id = row[at]
         if order_id and order_id not in orders:
-            orders[order_id] = order_from_values(row[at : at + len(queries.ORDER_FIELDS)], zone)
+            orders[order_id] = order_from_values(row[at : at + len(queries.ORDER_FIELDS)], day_of)
 
 
-def order_from_values(values: tuple, zone: ZoneInfo) -> Order:
-    """An order from its ORDER_FIELDS."""
+def order_from_values(values: tuple, day_of: Callable[[int], date]) -> Order:
+    """An order from its ORDER_FIELDS, its purchase day the local day `day_of` gives."""
     order_id, purchased_at, channel, status, sales_channel = values
     countable = status.strip().lower() != "cancelled" and not (sales_channel or "").lower().startswith("non-amazon")
-    return Order(order_id, local_day(purchased_at, zone), channel, purchased_at, countable)
+    return Order(order_id, day_of(purchased_at), channel, purchased_at, countable)
 
 
 def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None) -> list[tuple]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app import rules, services
 from app.metrics import metrics_as_of
 from app.settings import load_settings
-from app.snapshot import ODR_REACH, SellerSnapshot, load_snapshot, narrowed, snapshot_marketplaces
-from app.timeutil import end_of_day
+from app.snapshot import ODR_REACH, LocalDays, SellerSnapshot, load_snapshot, narrowed, snapshot_marketplaces
+from app.timeutil import day_start, end_of_day, local_day
 from storage.queries import Market
 from tests.builders import Seller
 
@@ -181,3 +182,21 @@ def test_a_narrowed_read_is_only_of_its_last_day(sample_db):
     wide = load_snapshot(sample_db, date(2026, 9, 1), LAST_DAY)
     with pytest.raises(ValueError):
         narrowed(wide, LAST_DAY - timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"]
+)
+def test_local_days_read_off_the_offsets_are_the_zones_days(zone):
+    """Every 7 minutes over a year with daylight-saving changes (Lord Howe's move by half an hour), the instants
+    just around each local midnight, and instants outside the range: the days a conversion one by one gives."""
+    zone_info = ZoneInfo(zone)
+    first, last = date(2025, 12, 1), date(2026, 11, 30)
+    day_of = LocalDays(zone_info, first, last)
+    start, end = day_start(first, zone_info), end_of_day(last, zone_info)
+    instants = list(range(start - 3 * 86400, end + 3 * 86400, 7 * 60))
+    for day in range((last - first).days + 1):
+        midnight = day_start(first + timedelta(days=day), zone_info)
+        instants += [midnight - 1, midnight, midnight + 1]
+    instants += [start + 0.5, end - 0.25]
+    assert [day_of(instant) for instant in instants] == [local_day(instant, zone_info) for instant in instants]

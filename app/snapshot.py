@@ -102,7 +102,8 @@ def load_snapshot(
     claims = [claim_from_values(row) for row in claim_rows]
     messages = [message_from_values(row) for row in message_rows]
     orders: dict[str, Order] = {}
-    day_of = LocalDays(zone, order_first, last_day)
+    first_order_day = local_day(first_at, zone) if first_at is not None else None
+    day_of = LocalDays(zone, _purchases_from(order_first, first_order_day), last_day)
     _add_orders(orders, claim_rows, len(queries.CLAIM_FIELDS), day_of)
     _add_orders(orders, negative_rows, len(queries.FEEDBACK_FIELDS), day_of)
     _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), day_of)
@@ -119,7 +120,7 @@ def load_snapshot(
         first_day=first_day,
         last_day=last_day,
         order_counts=counts,
-        first_order_day=local_day(first_at, zone) if first_at is not None else None,
+        first_order_day=first_order_day,
         orders=orders,
         events=events,
         orphan_events=orphans,
@@ -229,6 +230,16 @@ def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Or
     orders: dict[str, Order] = {}
     _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, partial(local_day, zone=zone))
     return orders
+
+
+# Claims reach back to any order: purchase days are read off the offsets this far before the figures' reach.
+PURCHASES_REACH_DAYS = 730
+
+
+def _purchases_from(order_first: date, first_order_day: date | None) -> date:
+    if first_order_day is None:
+        return order_first
+    return min(order_first, max(first_order_day, order_first - timedelta(days=PURCHASES_REACH_DAYS)))
 
 
 def _add_orders(orders: dict[str, Order], rows: list[tuple], at: int, day_of: Callable[[int], date]) -> None:

@@ -47,7 +47,7 @@ from app import services
 from app.metrics import metrics_as_of
 from app.snapshot import load_snapshot
 from app.timeutil import end_of_day
-from storage import open_db, write_transaction
+from storage import open_db, order_counts, write_transaction
 
 END = date(2026, 11, 8)
 BATCH = 20000
@@ -87,6 +87,7 @@ def generate(db, orders: int, days: int, seed: int = 11, marketplaces: int = 1) 
             if len(buffers["orders"]) >= BATCH:
                 _flush(db, buffers)
         _flush(db, buffers)
+        order_counts.catch_up(db)  # as the importer does after a report
     return tallies
 
 

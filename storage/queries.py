@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import sqlite_utils
 
+from storage.order_counts import BUCKET_S, NO_MARKETPLACE
+
 # Every order row is written from one of its item rows, so "an order with at least one item" needs
 # no join; cancelled orders and multi-channel (non-Amazon) fulfilment orders are not Amazon orders
 # for the rates.
@@ -55,11 +57,12 @@ def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
     return f"date({column} + {_offset_sql(column, segments)}, 'unixepoch')"
 
 
-def local_day_number_sql(column: str, segments: list[tuple[int, int]]) -> str:
+def local_day_number_sql(column: str, segments: list[tuple[int, int]], instant: str | None = None) -> str:
     """SQL turning a UTC epoch column into its local day as days since 1970-01-01 (for instants from then on:
     integer division rounds towards zero, and so does the cast of an instant stored with a fraction). Cheaper
-    than formatting a date for every row."""
-    return f"(CAST({column} AS INTEGER) + {_offset_sql(column, segments)}) / {DAY_S}"
+    than formatting a date for every row. `instant`: the SQL of the instant, when `column` is not one itself."""
+    instant = instant or f"CAST({column} AS INTEGER)"
+    return f"({instant} + {_offset_sql(instant, segments)}) / {DAY_S}"
 
 
 def _offset_sql(column: str, segments: list[tuple[int, int]]) -> str:
@@ -77,6 +80,42 @@ def order_counts_by_day(
     db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None = None
 ) -> list[tuple[date, str, int]]:
     """(local day, channel, countable orders) for orders purchased in [start, end)."""
+    if not _whole_buckets(segments, start, end):
+        return _counted_one_by_one(db, segments, start, end, market)
+    where, params = order_market_sql(market)
+    bucket_where, bucket_params = _bucket_market_sql(market)
+    # The buckets hold the orders under the mark; those written since are counted one by one beside them.
+    sql = (
+        f"SELECT day, channel, sum(number) FROM ("
+        f"SELECT {local_day_number_sql('bucket', segments, f'bucket * {BUCKET_S}')} AS day, channel, "
+        f"orders AS number FROM order_counts WHERE bucket >= ? AND bucket < ?{bucket_where} "
+        f"UNION ALL SELECT {local_day_number_sql('purchased_at', segments)}, channel, 1 FROM orders "
+        f"WHERE rowid > (SELECT counted_through FROM order_counts_mark) "
+        f"AND purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where}"
+        f") GROUP BY day, channel HAVING sum(number) <> 0"
+    )
+    rows = db.execute(sql, [start // BUCKET_S, end // BUCKET_S, *bucket_params, start, end, *params]).fetchall()
+    return [(date.fromordinal(EPOCH_ORDINAL + day), channel, number) for day, channel, number in rows]
+
+
+def _whole_buckets(segments: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether every local midnight and offset change of the range falls on a bucket's edge (true of every
+    zone since the 1970s; a range reaching earlier is counted one by one)."""
+    edges = [start, end, *(instant for instant, _ in segments), *(offset for _, offset in segments)]
+    return start + min(offset for _, offset in segments) >= 0 and all(edge % BUCKET_S == 0 for edge in edges)
+
+
+def _bucket_market_sql(market: Market | None) -> tuple[str, list]:
+    if market is None:
+        return "", []
+    if market.code == market.home:
+        return " AND marketplace IN (?, ?)", [market.code, NO_MARKETPLACE]
+    return " AND marketplace = ?", [market.code]
+
+
+def _counted_one_by_one(
+    db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None
+) -> list[tuple[date, str, int]]:
     where, params = order_market_sql(market)
     before_1970 = start + min(offset for _, offset in segments) < 0
     day = local_day_sql("purchased_at", segments) if before_1970 else local_day_number_sql("purchased_at", segments)

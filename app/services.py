@@ -56,7 +56,10 @@ def compute_metrics(
     (`amazon`, apart from the monitor's) and that report's ODR beside the monitor's (`reconciliation`).
     `only`: one marketplace's figures."""
     settings = settings or load_settings(db)
-    figures = metrics_by_marketplace(db, as_of, settings, only)
+    return with_amazons_figures(db, metrics_by_marketplace(db, as_of, settings, only), as_of, settings)
+
+
+def with_amazons_figures(db: sqlite_utils.Database, figures: dict, as_of: date, settings: Settings) -> dict:
     figures["reconciliation"] = reconcile(db, settings, as_of)
     figures["amazon"] = amazon_block(db, as_of, settings)
     return figures
@@ -292,9 +295,7 @@ def _figures_and_series(
         metrics = compute_metrics(db, as_of, settings)
         return metrics, *window_series(db, as_of, codes, series_days, settings)
     snapshots = marketplace_snapshots(db, codes, min(first, as_of), as_of, settings)
-    metrics = figures_of(db, snapshots, as_of, settings)
-    metrics["reconciliation"] = reconcile(db, settings, as_of)
-    metrics["amazon"] = amazon_block(db, as_of, settings)
+    metrics = with_amazons_figures(db, figures_of(db, snapshots, as_of, settings), as_of, settings)
     own = {code: daily_series(snapshot, first, as_of) for code, snapshot in snapshots.items()} if len(codes) > 1 else {}
     series = combine_series(own) if own else daily_series(snapshots[codes[0]], first, as_of)
     return metrics, series, own

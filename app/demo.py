@@ -28,6 +28,7 @@ from app import demo_state, money, records
 from app.importers import mail
 from app.settings import load_settings
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
+from storage import order_counts
 from storage.transaction import write_transaction
 from storage.writer import TableWriter
 
@@ -134,6 +135,7 @@ def load_demo(db: sqlite_utils.Database, now: Callable[[], float] = time.time) -
         for return_id, responded_at in seller.responses.items():
             db.execute("UPDATE fbm_returns SET responded_at = ? WHERE return_id = ?", [responded_at, return_id])
         _account_health_report(db, seller)
+        order_counts.catch_up(db)
         demo_state.mark_active(db)
     counts = {table: db[table].count for table in ("orders", "feedback", "claims", "messages", "fbm_returns")}
     return ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in counts.items())

@@ -35,6 +35,7 @@ from app.importers import (
 from app.importers.common import Note
 from app.importers.source import read_prefix
 from app.settings import load_settings
+from storage import order_counts
 from storage.db import DatabaseFiles
 from storage.migrations import MARKETPLACE_TABLES
 from storage.queries import order_marketplaces_of, set_marketplace, unknown_orders
@@ -194,6 +195,7 @@ def _import_source(db, source, kind, encoding, options, progress, cancelled, now
         try:
             with write_transaction(db):
                 result = _import_rows(db, source, kind, encoding, options, progress, cancelled)
+                order_counts.catch_up(db)
                 result.sha256 = source.sha256()
                 _log(db, result, now)
             return result

@@ -14,7 +14,7 @@ from fractions import Fraction
 from app import rules
 from app.model import CHANNELS
 from app.snapshot import LAGGING_DAYS, NFR_DAYS, RDR_DAYS, WINDOW_DAYS, SellerSnapshot
-from app.timeutil import end_of_day, local_day
+from app.timeutil import end_of_day
 
 ODR_LIMIT = Fraction(1, 100)
 LRR_LIMIT = Fraction(1, 10)
@@ -179,13 +179,18 @@ def _odr_coverage(snapshot: SellerSnapshot, start: date, end: date, orders: int)
 # --- Late Response Rate -----------------------------------------------------------------------------------------
 
 
-def late_response_rate(snapshot: SellerSnapshot, as_of: date, window_days: int = 30) -> dict:
+def late_response_rate(
+    snapshot: SellerSnapshot, as_of: date, window_days: int = 30, received: list[date] | None = None
+) -> dict:
+    """LRR over the `window_days` ending `as_of`; `received`: each contact's local day, when known already."""
     zone = snapshot.zone
     start = as_of - timedelta(days=window_days - 1)
     instant = end_of_day(as_of, zone)
     tally: Counter = Counter()
-    for contact in snapshot.contacts:
-        if not start <= local_day(contact.received_at, zone) <= as_of:
+    if received is None:
+        received = received_days(snapshot)
+    for contact, day in zip(snapshot.contacts, received, strict=True):
+        if not start <= day <= as_of:
             continue
         if contact.excluded:
             tally["excluded_csba"] += 1
@@ -272,10 +277,17 @@ def return_dissatisfaction_rate(snapshot: SellerSnapshot, as_of: date) -> dict:
 # --- Everything as of one day -----------------------------------------------------------------------------------
 
 
+def received_days(snapshot: SellerSnapshot) -> list[date]:
+    """The local day each of the snapshot's contacts was received on."""
+    day_of = snapshot.local_days()
+    return [day_of(contact.received_at) for contact in snapshot.contacts]
+
+
 def metrics_as_of(snapshot: SellerSnapshot, as_of: date) -> dict:
-    lrr = late_response_rate(snapshot, as_of, 30)
+    received = received_days(snapshot)
+    lrr = late_response_rate(snapshot, as_of, 30, received)
     lrr["other_windows"] = {
-        str(days): _summary(late_response_rate(snapshot, as_of, days)) for days in LRR_WINDOWS if days != 30
+        str(days): _summary(late_response_rate(snapshot, as_of, days, received)) for days in LRR_WINDOWS if days != 30
     }
     figures = {
         "order_defect_rate": order_defect_rate(snapshot, as_of, LAGGING_DAYS),
@@ -603,12 +615,11 @@ def _window_sums(counts: dict[date, int], first: date, last: date, lag: int, rea
 def _lrr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:
     late, on_time = DayCounter(first, last), DayCounter(first, last)
     zone = snapshot.zone
-    for contact in snapshot.contacts:
+    for contact, received in zip(snapshot.contacts, received_days(snapshot), strict=True):
         resolution = contact.resolution(zone)
         if resolution is None:
             continue
         final, from_day = resolution
-        received = local_day(contact.received_at, zone)
         counter = late if final == "late" else on_time
         counter.add(max(received, from_day), received + timedelta(days=29))
     late_values, on_time_values = late.values(), on_time.values()
@@ -621,24 +632,35 @@ def _lrr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
 
 def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:
     total, negative, positive = (DayCounter(first, last) for _ in range(3))
+    # DayCounter.add, inlined: a call per feedback and counter is most of the cost of this loop.
+    size = total.size
+    totals, negatives, positives = total._diff, negative._diff, positive._diff
+    window = timedelta(days=NFR_DAYS - 1)
     for feedback in snapshot.feedback:
         start, until, _ = rules.visible_interval(feedback)
         if start is None:
             continue
-        end = feedback.day + timedelta(days=NFR_DAYS - 1)
+        end = feedback.day + window
         if until is not None:
             end = min(end, until - timedelta(days=1))
-        total.add(start, end)
+        low = max(0, (start - first).days)
+        high = min(size - 1, (end - first).days)
+        if low > high:
+            continue
+        totals[low] += 1
+        totals[high + 1] -= 1
         if feedback.negative:
-            negative.add(start, end)
-        if feedback.positive:
-            positive.add(start, end)
-    totals, negatives = total.values(), negative.values()
+            negatives[low] += 1
+            negatives[high + 1] -= 1
+        elif feedback.positive:
+            positives[low] += 1
+            positives[high + 1] -= 1
+    total_values, negative_values = total.values(), negative.values()
     return {
-        "nfr": [rate(n, t) for n, t in zip(negatives, totals, strict=True)],
+        "nfr": [rate(n, t) for n, t in zip(negative_values, total_values, strict=True)],
         "nfr_ratings_complete": [count > 0 for count in positive.values()],
-        "nfr_ratings": totals,
-        "nfr_negative": negatives,
+        "nfr_ratings": total_values,
+        "nfr_negative": negative_values,
     }
 
 

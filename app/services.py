@@ -33,7 +33,7 @@ from app.money import MoneySummary, month_summary
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
-from app.snapshot import data_through, load_snapshot, snapshot_marketplaces
+from app.snapshot import SellerSnapshot, data_through, load_snapshot, narrowed, snapshot_marketplaces
 from app.timeutil import end_of_day, local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
@@ -56,7 +56,10 @@ def compute_metrics(
     (`amazon`, apart from the monitor's) and that report's ODR beside the monitor's (`reconciliation`).
     `only`: one marketplace's figures."""
     settings = settings or load_settings(db)
-    figures = metrics_by_marketplace(db, as_of, settings, only)
+    return with_amazons_figures(db, metrics_by_marketplace(db, as_of, settings, only), as_of, settings)
+
+
+def with_amazons_figures(db: sqlite_utils.Database, figures: dict, as_of: date, settings: Settings) -> dict:
     figures["reconciliation"] = reconcile(db, settings, as_of)
     figures["amazon"] = amazon_block(db, as_of, settings)
     return figures
@@ -66,20 +69,33 @@ def metrics_by_marketplace(db: sqlite_utils.Database, as_of: date, settings: Set
     """Every figure as of the end of `as_of` in each marketplace's own days (`marketplaces`), and over all of
     them; `only`: one marketplace's figures alone (its block is then the whole)."""
     codes = [only] if only else snapshot_marketplaces(db, as_of, as_of, settings)
+    return figures_of(db, marketplace_snapshots(db, codes, as_of, as_of, settings, only), as_of, settings)
+
+
+def marketplace_snapshots(
+    db: sqlite_utils.Database, codes: list[str], first: date, last: date, settings: Settings, only: str | None = None
+) -> dict[str, SellerSnapshot]:
+    """Each marketplace's records for the figures of `first`..`last`, read in its own zone."""
     if len(codes) == 1:
         # Every record belongs to this one marketplace: read them as before, unfiltered (the same figures,
         # as fast), in its own zone.
-        mine = settings.for_marketplace(codes[0])
         market = Market(codes[0], settings.marketplace) if only else None
-        figures = metrics_as_of(load_snapshot(db, as_of, as_of, mine, market), as_of)
-        figures["marketplaces"] = {codes[0]: marketplace_block(figures)}
-        return figures
-    parts = {
-        code: metrics_as_of(
-            load_snapshot(db, as_of, as_of, settings.for_marketplace(code), Market(code, settings.marketplace)), as_of
-        )
+        return {codes[0]: load_snapshot(db, first, last, settings.for_marketplace(codes[0]), market)}
+    return {
+        code: load_snapshot(db, first, last, settings.for_marketplace(code), Market(code, settings.marketplace))
         for code in codes
     }
+
+
+def figures_of(
+    db: sqlite_utils.Database, snapshots: dict[str, SellerSnapshot], as_of: date, settings: Settings
+) -> dict:
+    """The figures as of the end of `as_of` from each marketplace's snapshot (ending on `as_of`)."""
+    parts = {code: metrics_as_of(narrowed(snapshot, as_of), as_of) for code, snapshot in snapshots.items()}
+    if len(parts) == 1:
+        [(code, figures)] = parts.items()
+        figures["marketplaces"] = {code: marketplace_block(figures)}
+        return figures
     figures = over_marketplaces(parts, settings)
     through = data_through(db, settings.zone, as_of)
     figures["data_through"] = {source: day.isoformat() if day else None for source, day in through.items()}
@@ -249,9 +265,7 @@ def state_as_of(
     """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
     with `clocks`, the clocks open at `at` too (the window's live state)."""
     settings = settings or load_settings(db)
-    metrics = compute_metrics(db, as_of, settings)
-    codes = list(metrics["marketplaces"])  # the marketplaces the cards show, so each has its chart
-    series, own = window_series(db, as_of, codes, series_days, settings)
+    metrics, series, own = _figures_and_series(db, as_of, series_days, settings)
     return MonitorState(
         computed_at=at,
         as_of=as_of,
@@ -266,6 +280,25 @@ def state_as_of(
         # A past day's month as it stood at that day's end; today's as of now.
         money=month_summary(db, min(at, end_of_day(as_of, settings.zone) - 1), settings),
     )
+
+
+def _figures_and_series(
+    db: sqlite_utils.Database, as_of: date, series_days: int, settings: Settings
+) -> tuple[dict, list[dict], dict[str, list[dict]]]:
+    """`compute_metrics` and `window_series` of `as_of`, each marketplace's records read once for both: the
+    series' snapshot ends on `as_of`, and the figures take their own day's records out of it."""
+    codes = snapshot_marketplaces(db, as_of, as_of, settings)
+    first = as_of - timedelta(days=series_days - 1)
+    if len(codes) == 1 and settings.for_marketplace(codes[0]) != settings:
+        # The series of one marketplace is counted in the home zone, its figures in the marketplace's own: two
+        # reads, as before.
+        metrics = compute_metrics(db, as_of, settings)
+        return metrics, *window_series(db, as_of, codes, series_days, settings)
+    snapshots = marketplace_snapshots(db, codes, min(first, as_of), as_of, settings)
+    metrics = with_amazons_figures(db, figures_of(db, snapshots, as_of, settings), as_of, settings)
+    own = {code: daily_series(snapshot, first, as_of) for code, snapshot in snapshots.items()} if len(codes) > 1 else {}
+    series = combine_series(own) if own else daily_series(snapshots[codes[0]], first, as_of)
+    return metrics, series, own
 
 
 # --- Triage -----------------------------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ lagging ODR window (74 days before), feedback to the first 90-day NFR window, me
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -19,6 +22,10 @@ from app.model import CHANNELS, Claim, CsbaPeriod, Feedback, Message, Order, Rep
 from app.settings import Settings, load_settings
 from app.timeutil import day_start, end_of_day, local_day, offset_segments, parse_day
 from storage import queries
+from storage.queries import DAY_S, EPOCH_ORDINAL
+
+# Bound once: the readers call it for every row.
+fromisoformat = date.fromisoformat
 
 LAGGING_DAYS = 14
 WINDOW_DAYS = 60
@@ -26,6 +33,25 @@ ODR_REACH = LAGGING_DAYS + WINDOW_DAYS - 1  # 73: first day of the lagging windo
 NFR_DAYS = 90
 LRR_MAX_DAYS = 90
 RDR_DAYS = 60
+
+
+class LocalDays:
+    """The local days of UTC instants in one zone, read off the zone's offsets over `first`..`last` instead of
+    converted one by one: the days `local_day` gives, which instants outside the range (or not whole seconds)
+    still go through."""
+
+    def __init__(self, zone: ZoneInfo, first: date, last: date):
+        self.zone = zone
+        segments = offset_segments(zone, first, last)
+        self._starts = [start for start, _ in segments]
+        self._offsets = [offset for _, offset in segments]
+        self._end = end_of_day(last, zone)
+
+    def __call__(self, instant: int | float) -> date:
+        if type(instant) is not int or not self._starts[0] <= instant < self._end:
+            return local_day(instant, self.zone)
+        offset = self._offsets[bisect_right(self._starts, instant) - 1]
+        return date.fromordinal(EPOCH_ORDINAL + (instant + offset) // DAY_S)
 
 
 @dataclass
@@ -49,6 +75,12 @@ class SellerSnapshot:
     def zone(self) -> ZoneInfo:
         return self.settings.zone
 
+    def local_days(self) -> LocalDays:
+        """Local days over every record the snapshot reads (the widest reach is 90 days before `first_day`)."""
+        return LocalDays(
+            self.zone, self.first_day - timedelta(days=max(ODR_REACH, NFR_DAYS, LRR_MAX_DAYS)), self.last_day
+        )
+
 
 def load_snapshot(
     db: sqlite_utils.Database,
@@ -64,46 +96,86 @@ def load_snapshot(
     order_first = first_day - timedelta(days=ODR_REACH)
     counts = _order_counts(db, zone, order_first, last_day, market)
     first_at = queries.first_order_at(db, market)
-    claims = [claim_from_row(row) for row in queries.claims(db, market)]
-    negative = [
-        feedback_from_row(row)
-        for row in queries.negative_feedback(db, order_first.isoformat(), last_day.isoformat(), market)
-    ]
-    messages = [message_from_row(row) for row in _messages(db, zone, first_day, last_day, market)]
-    orders = load_orders(
-        db, zone, [c.order_id for c in claims] + [f.order_id for f in negative] + [m.order_id for m in messages]
-    )
+    claim_rows = queries.claim_rows(db, market)
+    negative_rows = queries.negative_feedback_rows(db, order_first.isoformat(), last_day.isoformat(), market)
+    message_rows = _messages(db, zone, first_day, last_day, market)
+    claims = [claim_from_values(row) for row in claim_rows]
+    messages = [message_from_values(row) for row in message_rows]
+    orders: dict[str, Order] = {}
+    first_order_day = local_day(first_at, zone) if first_at is not None else None
+    day_of = LocalDays(zone, _purchases_from(order_first, first_order_day), last_day)
+    _add_orders(orders, claim_rows, len(queries.CLAIM_FIELDS), day_of)
+    _add_orders(orders, negative_rows, len(queries.FEEDBACK_FIELDS), day_of)
+    _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), day_of)
     events, orphans = [], []
-    for event in [e for e in map(rules.feedback_event, negative) if e] + [
+    negative = (rules.feedback_event(feedback_from_values(row)) for row in negative_rows)
+    for event in [e for e in negative if e] + [
         rules.claim_event(claim, orders.get(claim.order_id)) for claim in claims
     ]:
         (events if event.order_id in orders else orphans).append(event)
+    feedback_first = (first_day - timedelta(days=NFR_DAYS - 1)).isoformat()
+    returns_first = (first_day - timedelta(days=RDR_DAYS - 1)).isoformat()
     return SellerSnapshot(
         settings=settings,
         first_day=first_day,
         last_day=last_day,
         order_counts=counts,
-        first_order_day=local_day(first_at, zone) if first_at is not None else None,
+        first_order_day=first_order_day,
         orders=orders,
         events=events,
         orphan_events=orphans,
         feedback=[
-            feedback_from_row(row)
-            for row in queries.feedback_between(
-                db, (first_day - timedelta(days=NFR_DAYS - 1)).isoformat(), last_day.isoformat(), market
-            )
+            feedback_from_values(row)
+            for row in queries.feedback_rows_between(db, feedback_first, last_day.isoformat(), market)
         ],
         contacts=_contacts(db, messages, orders, settings),
         returns=[
-            rules.return_outcome(return_from_row(row), zone)
-            for row in queries.returns_between(
-                db, (first_day - timedelta(days=RDR_DAYS - 1)).isoformat(), last_day.isoformat(), market
-            )
+            rules.return_outcome(return_from_values(row), zone)
+            for row in queries.return_rows_between(db, returns_first, last_day.isoformat(), market)
         ],
         claims=claims,
         data_through=data_through(db, zone, last_day),
         marketplace=market.code if market else settings.marketplace,
     )
+
+
+def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
+    """What `load_snapshot` of `as_of` alone reads, taken out of a snapshot of a range ending on `as_of`: the
+    window's figures and its series come from one read of the database, and the figures stay those of a read
+    of their own day (a record the wider range lets in, such as an older feedback on an unknown order, is
+    left out again)."""
+    if snapshot.last_day != as_of:
+        raise ValueError(f"a snapshot ending {snapshot.last_day} holds no figures of {as_of} alone")
+    if snapshot.first_day == as_of:
+        return snapshot
+    order_first = as_of - timedelta(days=ODR_REACH)
+    events = [event for event in snapshot.events if _read_from(event, order_first)]
+    orphans = [event for event in snapshot.orphan_events if _read_from(event, order_first)]
+    received_from = day_start(as_of - timedelta(days=LRR_MAX_DAYS - 1), snapshot.zone)
+    contacts = [contact for contact in snapshot.contacts if contact.received_at >= received_from]
+    feedback_first = as_of - timedelta(days=NFR_DAYS - 1)
+    returns_first = as_of - timedelta(days=RDR_DAYS - 1)
+    read = {claim.order_id for claim in snapshot.claims} | {contact.message.order_id for contact in contacts}
+    read |= {event.order_id for event in events + orphans if event.kind == rules.NEGATIVE_FEEDBACK}
+    return replace(
+        snapshot,
+        first_day=as_of,
+        order_counts={
+            channel: defaultdict(int, {day: n for day, n in by_day.items() if day >= order_first})
+            for channel, by_day in snapshot.order_counts.items()
+        },
+        orders={order_id: order for order_id, order in snapshot.orders.items() if order_id in read},
+        events=events,
+        orphan_events=orphans,
+        feedback=[feedback for feedback in snapshot.feedback if feedback.day >= feedback_first],
+        contacts=contacts,
+        returns=[outcome for outcome in snapshot.returns if outcome.request.request_day >= returns_first],
+    )
+
+
+def _read_from(event: rules.DefectEvent, order_first: date) -> bool:
+    """Whether a snapshot whose negative feedback starts on `order_first` reads the event (claims: all)."""
+    return event.kind != rules.NEGATIVE_FEEDBACK or event.day >= order_first
 
 
 def snapshot_marketplaces(db: sqlite_utils.Database, first_day: date, last_day: date, settings: Settings) -> list[str]:
@@ -150,25 +222,45 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
     for day, channel, number in queries.order_counts_by_day(
         db, segments, day_start(first, zone), end_of_day(last, zone), market
     ):
-        counts[channel][parse_day(day)] += number
+        counts[channel][day] += number
     return counts
 
 
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:
-    orders = {}
-    for row in queries.orders_by_id(db, order_ids):
-        countable = row["status"].strip().lower() != "cancelled" and not (
-            row["sales_channel"] or ""
-        ).lower().startswith("non-amazon")
-        orders[row["order_id"]] = Order(
-            row["order_id"], local_day(row["purchased_at"], zone), row["channel"], row["purchased_at"], countable
-        )
+    orders: dict[str, Order] = {}
+    _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, partial(local_day, zone=zone))
     return orders
 
 
-def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None) -> list[dict]:
+# Claims reach back to any order: purchase days are read off the offsets this far before the figures' reach.
+PURCHASES_REACH_DAYS = 730
+
+
+def _purchases_from(order_first: date, first_order_day: date | None) -> date:
+    if first_order_day is None:
+        return order_first
+    return min(order_first, max(first_order_day, order_first - timedelta(days=PURCHASES_REACH_DAYS)))
+
+
+def _add_orders(orders: dict[str, Order], rows: list[tuple], at: int, day_of: Callable[[int], date]) -> None:
+    """The orders whose ORDER_FIELDS start at position `at` of `rows` (a record of an unknown order has None
+    there); an order met again is read once."""
+    for row in rows:
+        order_id = row[at]
+        if order_id and order_id not in orders:
+            orders[order_id] = order_from_values(row[at : at + len(queries.ORDER_FIELDS)], day_of)
+
+
+def order_from_values(values: tuple, day_of: Callable[[int], date]) -> Order:
+    """An order from its ORDER_FIELDS, its purchase day the local day `day_of` gives."""
+    order_id, purchased_at, channel, status, sales_channel = values
+    countable = status.strip().lower() != "cancelled" and not (sales_channel or "").lower().startswith("non-amazon")
+    return Order(order_id, day_of(purchased_at), channel, purchased_at, countable)
+
+
+def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None) -> list[tuple]:
     start = day_start(first_day - timedelta(days=LRR_MAX_DAYS - 1), zone)
-    return queries.messages_between(db, start, end_of_day(last_day, zone), market)
+    return queries.message_rows_between(db, start, end_of_day(last_day, zone), market)
 
 
 def _contacts(db, messages: list[Message], orders: dict[str, Order], settings: Settings) -> list[rules.Contact]:
@@ -176,10 +268,10 @@ def _contacts(db, messages: list[Message], orders: dict[str, Order], settings: S
         return []
     since = min(m.received_at for m in messages)
     replies: dict[str, list[Reply]] = defaultdict(list)
-    for row in queries.replies_since(db, {m.thread_key for m in messages}, since):
-        replies[row["thread_key"]].append(
-            Reply(row["thread_key"], row["order_id"], row["sent_at"], bool(row["automatic"]))
-        )
+    for thread_key, order_id, sent_at, automatic in queries.reply_rows_since(
+        db, {m.thread_key for m in messages}, since
+    ):
+        replies[thread_key].append(Reply(thread_key, order_id, sent_at, bool(automatic)))
     return rules.contacts(messages, replies, orders, csba_periods(settings))
 
 
@@ -190,59 +282,77 @@ def csba_periods(settings: Settings) -> list[CsbaPeriod]:
 
 
 def _day(text: str | None) -> date | None:
-    return parse_day(text) if text else None
+    return fromisoformat(text) if text else None
+
+
+# The readers take a row's fields by position (queries' *_FIELDS); the `*_from_row` ones take a dict with those
+# keys, as callers reading whole rows by name have them.
+
+
+def feedback_from_values(values: tuple) -> Feedback:
+    """A feedback from its FEEDBACK_FIELDS (anything after them is left alone)."""
+    return Feedback(
+        order_id=values[0],
+        day=fromisoformat(values[1]),
+        rating=values[2],
+        comments=values[3],
+        struck_through=bool(values[4]),
+        removal_status=values[5],
+        removed_on=_day(values[6]),
+        removal_requested_on=_day(values[7]),
+    )
+
+
+def claim_from_values(values: tuple) -> Claim:
+    """A claim from its CLAIM_FIELDS (anything after them is left alone)."""
+    return Claim(
+        order_id=values[0],
+        type=values[1],
+        filed_on=fromisoformat(values[2]),
+        status=values[3],
+        reason=values[4],
+        decided_on=_day(values[5]),
+        buy_shipping_protected=bool(values[6]),
+        amount=values[7],
+        responded_at=values[8],
+        appeal_filed_on=_day(values[9]),
+    )
+
+
+def message_from_values(values: tuple) -> Message:
+    """A message from its MESSAGE_FIELDS (anything after them is left alone)."""
+    return Message(*values[:9])
+
+
+def return_from_values(values: tuple) -> ReturnRequest:
+    """A return request from its RETURN_FIELDS."""
+    return ReturnRequest(
+        return_id=values[0],
+        order_id=values[1],
+        request_day=fromisoformat(values[2]),
+        status=values[3],
+        reason=values[4],
+        negative_return_feedback=bool(values[5]),
+        incorrectly_closed=bool(values[6]),
+        responded_at=values[7],
+    )
+
+
+def _values(row: dict, fields: tuple[str, ...]) -> tuple:
+    return tuple(row[name] for name in fields)
 
 
 def feedback_from_row(row: dict) -> Feedback:
-    return Feedback(
-        order_id=row["order_id"],
-        day=parse_day(row["feedback_date"]),
-        rating=row["rating"],
-        comments=row["comments"],
-        struck_through=bool(row["struck_through"]),
-        removal_status=row["removal_status"],
-        removed_on=_day(row["removed_on"]),
-        removal_requested_on=_day(row["removal_requested_on"]),
-    )
+    return feedback_from_values(_values(row, queries.FEEDBACK_FIELDS))
 
 
 def claim_from_row(row: dict) -> Claim:
-    return Claim(
-        order_id=row["order_id"],
-        type=row["type"],
-        filed_on=parse_day(row["filed_on"]),
-        status=row["status"],
-        reason=row["reason"],
-        decided_on=_day(row["decided_on"]),
-        buy_shipping_protected=bool(row["buy_shipping_protected"]),
-        amount=row["amount"],
-        responded_at=row["responded_at"],
-        appeal_filed_on=_day(row["appeal_filed_on"]),
-    )
+    return claim_from_values(_values(row, queries.CLAIM_FIELDS))
 
 
 def message_from_row(row: dict) -> Message:
-    return Message(
-        message_id=row["message_id"],
-        thread_key=row["thread_key"],
-        order_id=row["order_id"],
-        received_at=row["received_at"],
-        kind=row["kind"],
-        topic=row["topic"],
-        subject=row["subject"],
-        body=row["body"],
-        no_response_needed_at=row["no_response_needed_at"],
-    )
+    return message_from_values(_values(row, queries.MESSAGE_FIELDS))
 
 
 def return_from_row(row: dict) -> ReturnRequest:
-    return ReturnRequest(
-        return_id=row["return_id"],
-        order_id=row["order_id"],
-        request_day=parse_day(row["request_date"]),
-        status=row["status"],
-        reason=row["reason"],
-        negative_return_feedback=bool(row["negative_return_feedback"]),
-        incorrectly_closed=bool(row["incorrectly_closed"]),
-        responded_at=row["responded_at"],
-    )
+    return return_from_values(_values(row, queries.RETURN_FIELDS))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from storage import order_counts
 from storage.errors import StorageError
 from storage.marketplaces import canonical, sales_channel_case
 from storage.transaction import write_transaction
@@ -484,6 +485,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("the marketplace of every order, and of rows whose order is unknown", _v6_marketplaces),
     ("reports pulled from Amazon's Selling Partner API, per kind and marketplace", _v7_amazon_reports),
     ("reply guideline checks, SAFE-T claim columns, reply templates", _v8_playbook),
+    ("countable orders per quarter hour of purchase, for counting days fast", order_counts.create),
 ]
 
 

@@ -7,9 +7,12 @@ the range become one CASE expression, so no order's instant is converted in Pyth
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import NamedTuple
 
 import sqlite_utils
+
+from storage.order_counts import BUCKET_S, NO_MARKETPLACE
 
 # Every order row is written from one of its item rows, so "an order with at least one item" needs
 # no join; cancelled orders and multi-channel (non-Amazon) fulfilment orders are not Amazon orders
@@ -51,24 +54,79 @@ def row_market_sql(table: str, market: Market | None) -> tuple[str, list]:
 
 def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
     """SQL turning a UTC epoch column into its local `YYYY-MM-DD` with the zone's offset pieces."""
+    return f"date({column} + {_offset_sql(column, segments)}, 'unixepoch')"
+
+
+def local_day_number_sql(column: str, segments: list[tuple[int, int]], instant: str | None = None) -> str:
+    """SQL turning a UTC epoch column into its local day as days since 1970-01-01 (for instants from then on:
+    integer division rounds towards zero, and so does the cast of an instant stored with a fraction). Cheaper
+    than formatting a date for every row. `instant`: the SQL of the instant, when `column` is not one itself."""
+    instant = instant or f"CAST({column} AS INTEGER)"
+    return f"({instant} + {_offset_sql(instant, segments)}) / {DAY_S}"
+
+
+def _offset_sql(column: str, segments: list[tuple[int, int]]) -> str:
     cases = " ".join(
         f"WHEN {column} < {segments[index + 1][0]} THEN {segments[index][1]}" for index in range(len(segments) - 1)
     )
-    offset = f"CASE {cases} ELSE {segments[-1][1]} END" if cases else str(segments[0][1])
-    return f"date({column} + {offset}, 'unixepoch')"
+    return f"CASE {cases} ELSE {segments[-1][1]} END" if cases else str(segments[0][1])
+
+
+DAY_S = 86400
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def order_counts_by_day(
     db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None = None
-) -> list[tuple[str, str, int]]:
+) -> list[tuple[date, str, int]]:
     """(local day, channel, countable orders) for orders purchased in [start, end)."""
-    day = local_day_sql("purchased_at", segments)
+    if not _whole_buckets(segments, start, end):
+        return _counted_one_by_one(db, segments, start, end, market)
     where, params = order_market_sql(market)
+    bucket_where, bucket_params = _bucket_market_sql(market)
+    # The buckets hold the orders under the mark; those written since are counted one by one beside them.
+    sql = (
+        f"SELECT day, channel, sum(number) FROM ("
+        f"SELECT {local_day_number_sql('bucket', segments, f'bucket * {BUCKET_S}')} AS day, channel, "
+        f"orders AS number FROM order_counts WHERE bucket >= ? AND bucket < ?{bucket_where} "
+        f"UNION ALL SELECT {local_day_number_sql('purchased_at', segments)}, channel, 1 FROM orders "
+        f"WHERE rowid > (SELECT counted_through FROM order_counts_mark) "
+        f"AND purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where}"
+        f") GROUP BY day, channel HAVING sum(number) <> 0"
+    )
+    rows = db.execute(sql, [start // BUCKET_S, end // BUCKET_S, *bucket_params, start, end, *params]).fetchall()
+    return [(date.fromordinal(EPOCH_ORDINAL + day), channel, number) for day, channel, number in rows]
+
+
+def _whole_buckets(segments: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether every local midnight and offset change of the range falls on a bucket's edge (true of every
+    zone since the 1970s; a range reaching earlier is counted one by one)."""
+    edges = [start, end, *(instant for instant, _ in segments), *(offset for _, offset in segments)]
+    return start + min(offset for _, offset in segments) >= 0 and all(edge % BUCKET_S == 0 for edge in edges)
+
+
+def _bucket_market_sql(market: Market | None) -> tuple[str, list]:
+    if market is None:
+        return "", []
+    if market.code == market.home:
+        return " AND marketplace IN (?, ?)", [market.code, NO_MARKETPLACE]
+    return " AND marketplace = ?", [market.code]
+
+
+def _counted_one_by_one(
+    db: sqlite_utils.Database, segments: list[tuple[int, int]], start: int, end: int, market: Market | None
+) -> list[tuple[date, str, int]]:
+    where, params = order_market_sql(market)
+    before_1970 = start + min(offset for _, offset in segments) < 0
+    day = local_day_sql("purchased_at", segments) if before_1970 else local_day_number_sql("purchased_at", segments)
     sql = (
         f"SELECT {day} AS day, channel, count(*) FROM orders "
         f"WHERE purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where} GROUP BY day, channel"
     )
-    return [tuple(row) for row in db.execute(sql, [start, end, *params]).fetchall()]
+    rows = db.execute(sql, [start, end, *params]).fetchall()
+    if before_1970:
+        return [(date.fromisoformat(day), channel, number) for day, channel, number in rows]
+    return [(date.fromordinal(EPOCH_ORDINAL + day), channel, number) for day, channel, number in rows]
 
 
 def first_order_at(db: sqlite_utils.Database, market: Market | None = None) -> int | None:
@@ -161,15 +219,7 @@ def latest_seen(db: sqlite_utils.Database, until_day: str, until_instant: int) -
 
 def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
     """Purchase instant, channel and status of the given orders (chunked to stay under SQLite's limits)."""
-    ids = sorted({order_id for order_id in order_ids if order_id})
-    rows: list[dict] = []
-    for chunk in chunks(ids):
-        marks = ", ".join("?" * len(chunk))
-        rows += db.query(
-            f"SELECT order_id, purchased_at, channel, status, sales_channel FROM orders WHERE order_id IN ({marks})",
-            chunk,
-        )
-    return rows
+    return [dict(zip(ORDER_FIELDS, row, strict=True)) for row in order_rows_by_id(db, order_ids)]
 
 
 # SQLite's limit on host parameters is 999 in older builds: lists of keys go to `IN (…)` in pieces under it.
@@ -264,6 +314,143 @@ def replies_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: 
             "AND sent_at >= ? ORDER BY sent_at",
             [*chunk, since],
         )
+    return rows
+
+
+# --- Rows as tuples, for the figures -------------------------------------------------------------------------------
+# The snapshot reads tens of thousands of rows: a dict per row costs more than SQLite's reading of it, so these
+# queries hand back plain tuples of the fields below, in this order, and the readers take them by position.
+
+FEEDBACK_FIELDS = (
+    "order_id",
+    "feedback_date",
+    "rating",
+    "comments",
+    "struck_through",
+    "removal_status",
+    "removed_on",
+    "removal_requested_on",
+)
+CLAIM_FIELDS = (
+    "order_id",
+    "type",
+    "filed_on",
+    "status",
+    "reason",
+    "decided_on",
+    "buy_shipping_protected",
+    "amount",
+    "responded_at",
+    "appeal_filed_on",
+)
+MESSAGE_FIELDS = (
+    "message_id",
+    "thread_key",
+    "order_id",
+    "received_at",
+    "kind",
+    "topic",
+    "subject",
+    "body",
+    "no_response_needed_at",
+)
+RETURN_FIELDS = (
+    "return_id",
+    "order_id",
+    "request_date",
+    "status",
+    "reason",
+    "negative_return_feedback",
+    "incorrectly_closed",
+    "responded_at",
+)
+REPLY_FIELDS = ("thread_key", "order_id", "sent_at", "automatic")
+# A record's order, joined to it: these follow the record's own fields (all None when the order is unknown).
+ORDER_FIELDS = ("order_id", "purchased_at", "channel", "status", "sales_channel")
+
+
+def _record_rows(
+    db: sqlite_utils.Database,
+    table: str,
+    fields: tuple[str, ...],
+    where: str,
+    params: list,
+    market: Market | None,
+    with_order: bool = False,
+    order_by: str = "",
+) -> list[tuple]:
+    """`fields` of the rows of `table` (as `t`) matching `where`, each followed by its order's ORDER_FIELDS
+    with `with_order`: one join rather than a second read of the orders by id."""
+    columns = ", ".join(f"t.{name}" for name in fields)
+    joined = ""
+    if with_order:
+        columns += ", " + ", ".join(f"o.{name}" for name in ORDER_FIELDS)
+        joined = " LEFT JOIN orders o ON o.order_id = t.order_id"
+    if market is not None:
+        # The joined order's marketplace is the one effective_marketplace_sql would look up.
+        mine = "coalesce(o.marketplace, t.marketplace, ?)" if with_order else effective_marketplace_sql("t")
+        where += f" AND {mine} = ?"
+        params = [*params, market.home, market.code]
+    sql = f"SELECT {columns} FROM {table} t{joined} WHERE {where}{order_by}"
+    return db.execute(sql, params).fetchall()
+
+
+def negative_feedback_rows(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """FEEDBACK_FIELDS + ORDER_FIELDS of the 1-2 star feedback dated `first_day`..`last_day`."""
+    where = "t.rating <= 2 AND t.feedback_date >= ? AND t.feedback_date <= ?"
+    return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market, with_order=True)
+
+
+def feedback_rows_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day`."""
+    where = "t.feedback_date >= ? AND t.feedback_date <= ?"
+    return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market)
+
+
+def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[tuple]:
+    """CLAIM_FIELDS + ORDER_FIELDS of every claim."""
+    return _record_rows(db, "claims", CLAIM_FIELDS, "1", [], market, with_order=True)
+
+
+def message_rows_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[tuple]:
+    """MESSAGE_FIELDS + ORDER_FIELDS of the messages received in [start, end), oldest first."""
+    where = "t.received_at >= ? AND t.received_at < ?"
+    order_by = " ORDER BY t.received_at"
+    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order=True, order_by=order_by)
+
+
+def return_rows_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple]:
+    """RETURN_FIELDS of the seller-fulfilled return requests made `first_day`..`last_day`."""
+    where = "t.request_date >= ? AND t.request_date <= ?"
+    return _record_rows(db, "fbm_returns", RETURN_FIELDS, where, [first_day, last_day], market)
+
+
+def reply_rows_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: int) -> list[tuple]:
+    """REPLY_FIELDS of the replies in `thread_keys` sent at or after `since`, oldest first in each chunk."""
+    rows: list[tuple] = []
+    for chunk in chunks(sorted(set(thread_keys))):
+        marks = ", ".join("?" * len(chunk))
+        rows += db.execute(
+            f"SELECT {', '.join(REPLY_FIELDS)} FROM replies WHERE thread_key IN ({marks}) "
+            "AND sent_at >= ? ORDER BY sent_at",
+            [*chunk, since],
+        ).fetchall()
+    return rows
+
+
+def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[tuple]:
+    """ORDER_FIELDS of the given orders (chunked to stay under SQLite's limits)."""
+    rows: list[tuple] = []
+    for chunk in chunks(sorted({order_id for order_id in order_ids if order_id})):
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT {', '.join(ORDER_FIELDS)} FROM orders WHERE order_id IN ({marks})"
+        rows += db.execute(sql, chunk).fetchall()
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -11,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from app.imports import import_files
-from storage import open_db
+from storage import open_db, order_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "samples"
@@ -45,7 +46,19 @@ def db_path(tmp_path: Path) -> Path:
 def db(db_path: Path):
     database = open_db(db_path)
     yield database
+    assert_order_counts_whole(database)
     database.close()
+
+
+def assert_order_counts_whole(database) -> None:
+    """Whatever a test wrote, by whichever path, the per-quarter-hour order counts match the orders they cover
+    (a test that closed its database or took it to an older schema has nothing to check)."""
+    try:
+        counted = "order_counts_mark" in database.table_names()
+    except sqlite3.ProgrammingError:
+        return
+    if counted:
+        assert not order_counts.differences(database), "the order counts disagree with the orders"
 
 
 @pytest.fixture

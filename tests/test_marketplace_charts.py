@@ -133,14 +133,16 @@ def test_each_marketplaces_lines_count_its_own_days(db, tmp_path):
 
 def test_one_marketplace_computes_no_second_series(qtbot, sample_db, monkeypatch):
     asked = []
-    compute_series = services.compute_series
+    daily_series = services.daily_series
     monkeypatch.setattr(
-        services, "compute_series", lambda *args, **kwargs: asked.append(kwargs) or compute_series(*args, **kwargs)
+        services,
+        "daily_series",
+        lambda snapshot, *days: asked.append(snapshot.marketplace) or daily_series(snapshot, *days),
     )
     state = services.refresh(sample_db, lambda: NOON)
     assert list(state.metrics["marketplaces"]) == ["US"]
     assert state.series_by_marketplace == {}
-    assert asked == [{}]  # the one series of the seller's orders, as before
+    assert asked == ["US"]  # the one series of the seller's orders, as before
     view = DashboardView()
     qtbot.addWidget(view)
     view.show_state(state)

@@ -746,7 +746,9 @@ def triage_items(
         if item.at > at:
             continue
         carried = item.key in shown and not item.resolved
-        item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=clock_note(item))
+        note = clock_note(item)
+        if carried or note is not None:  # both are None as built: a copy only for the few that differ
+            item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=note)
         if item.key in keep:
             listed.append(item)
         elif item.resolved:

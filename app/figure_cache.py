@@ -141,7 +141,8 @@ def _data_version(db) -> int:
 def _watch_writes(db) -> bool:
     """Temporary triggers (this connection's only) noting each table its statements change; False when a
     table cannot have one (a virtual table)."""
-    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (name TEXT PRIMARY KEY) WITHOUT ROWID")
+    # No key, and no conflict clause in the triggers: an outer INSERT OR REPLACE would impose its own on them.
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (name TEXT)")
     tables = [
         row[0]
         for row in db.execute("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -152,7 +153,8 @@ def _watch_writes(db) -> bool:
             try:
                 db.execute(
                     f'CREATE TEMP TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON main."{table}" '
-                    f"BEGIN INSERT OR IGNORE INTO temp.{_TOUCHED} VALUES ('{table}'); END"
+                    f"BEGIN INSERT INTO {_TOUCHED} SELECT '{table}' "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE name = '{table}'); END"
                 )
             except sqlite3.DatabaseError:
                 log.warning("changes to %s cannot be watched: the figures are recomputed every time", table)

@@ -339,7 +339,6 @@ class MonitorScheduler:
 
     def _refresh(self, db, at: float) -> services.MonitorState:
         """The figures, series and clocks as of `at` (saved for the next start)."""
-        self.figures.keep(db, None)  # forgotten until computed again: a failure below must not leave them
         state = self.state_at(db, at)
         try:
             services.save_last_state(db, state)
@@ -354,6 +353,7 @@ class MonitorScheduler:
         settings = services.load_settings(db)
         as_of = services.today(settings, lambda: at)
         kept = self.figures.reusable(db, settings, as_of)
+        self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
         if kept is None:
             return services.refresh(db, lambda: at)
         return services.MonitorState(

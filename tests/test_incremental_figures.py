@@ -63,13 +63,14 @@ class Seller:
 
     def __init__(self, path: Path, rng: random.Random):
         self.path, self.rng = path, rng
+        # The evening of the last generated day: clocks open, the end of DST a week back.
+        self.clock = FixedClock(end_of_day(END, ZoneInfo("America/New_York")) - 5 * 3600)
         db = open_db(path)
         generate(db, 400, 200, seed=rng.randrange(10**6), marketplaces=3)
         with write_transaction(db):
             save_setting(db, "timezone", ZONES[0])
+            self._recent_messages(db)
         db.close()
-        # The evening of the last generated day: clocks open, the end of DST a week back.
-        self.clock = FixedClock(end_of_day(END, ZoneInfo("America/New_York")) - 5 * 3600)
         self.listener = RecordingListener()
         self.worker = MonitorScheduler(path, self.listener, RecordingSink(), now=self.clock)
         self.worker.figures.adopt()  # this thread plays the worker
@@ -84,6 +85,17 @@ class Seller:
         self.worker.figures.reusable = counting
         self.marks: list = []
         self.imported = 0
+
+    def _recent_messages(self, db) -> None:
+        """Messages of the last day, unanswered: a mark within their 24 hours changes the LRR."""
+        orders = [row[0] for row in db.execute("SELECT order_id FROM orders ORDER BY purchased_at DESC LIMIT 50")]
+        for index in range(8):
+            received = int(self.clock()) - self.rng.randint(1, 30) * 3600
+            db.execute(
+                "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+                "VALUES (?, ?, ?, ?, 'buyer', 'Order delivery')",
+                [f"<recent{index}@amazon.com>", f"recent{index}", self.rng.choice(orders), received],
+            )
 
     def close(self) -> None:
         self.worker.figures.close()
@@ -109,7 +121,9 @@ class Seller:
     # --- the steps -----------------------------------------------------------------------------------------
 
     def mark(self) -> str:
-        message = self.rng.choice(self.read("SELECT message_id FROM messages ORDER BY message_id"))[0]
+        recent = self.rng.random() < 0.7
+        where = "WHERE message_id LIKE '<recent%'" if recent else ""
+        message = self.rng.choice(self.read(f"SELECT message_id FROM messages {where} ORDER BY message_id"))[0]
         action = self.rng.choice((marks.mark_replied, marks.mark_no_response_needed))
         self.write("mark", _keep_mark(self.marks, action), message, self.clock())
         return f"{action.__name__} {message}"

@@ -31,8 +31,8 @@ from tests.ui_support import FixedClock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from metrics import END, generate
 
-SEEDS = range(4)
-STEPS = 30
+SEEDS = range(3)
+STEPS = 25
 ZONES = ("America/New_York", "Europe/London")
 
 
@@ -40,20 +40,16 @@ def _normal(value):
     return json.loads(json.dumps(value, default=repr, sort_keys=True))
 
 
-def state_json(state: services.MonitorState) -> dict:
-    return _normal(dataclasses.asdict(state))
+def same(made, expected) -> bool:
+    """Equal dataclasses; a figure that is NaN on both sides (never equal to itself) compared as JSON."""
+    return made == expected or _normal(dataclasses.asdict(made)) == _normal(dataclasses.asdict(expected))
 
 
-def listing_json(listing) -> dict:
-    return _normal(dataclasses.asdict(listing))
-
-
-def from_scratch(path: Path, at: float) -> tuple[dict, dict]:
+def from_scratch(path: Path, at: float) -> tuple:
     db = open_db(path)
     try:
         state = services.refresh(db, lambda: at)
-        listing = services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
-        return state_json(state), listing_json(listing)
+        return state, services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
     finally:
         db.close()
 
@@ -257,8 +253,8 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS) -> int:
             state, listing = seller.listener.states[-1], seller.listener.triage[-1]
             expected_state, expected_listing = from_scratch(seller.path, state.computed_at)
             where = f"seed {seed}, step {step}: " + " | ".join(done)
-            assert state_json(state) == expected_state, where
-            assert listing_json(listing) == expected_listing, where
+            assert same(state, expected_state), where
+            assert same(listing, expected_listing), where
         print(f"seed {seed}: {seller.reused} of {steps} steps reused the figures")
         return seller.reused
     finally:

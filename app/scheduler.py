@@ -20,6 +20,11 @@ a deadline alert comes within a fraction of a second of its crossing, not up to 
 recomputation at its end, so what it held back does not wait either. The demo seller's alerts are marked
 `window_only`: the window shows them in its banner, never as a desktop notification.
 
+The seller's writes and the recomputations run on one connection the worker keeps (`app.figure_cache`):
+after a write that changed only what the cards and charts never read (a triage category, a completed
+triage, a matrix edit), the recomputation reuses them and computes only the clocks, the money panel and
+the triage list, which depend on the instant; after anything else it computes everything, as before.
+
 Two optional jobs come and go with the settings (`reschedule_sync` applies a change): "mail-sync" polls
 the mailbox every `imap_poll_minutes` and, after failures, waits longer each time (`next_poll_delay`) by
 rescheduling itself; "watch-folder" looks at the watched folder every 5 s. Both run on the same worker

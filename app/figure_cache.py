@@ -77,6 +77,7 @@ class FigureCache:
         self._figures: Figures | None = None
         self._version: int | None = None
         self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
+        self._schema: int | None = None  # the schema the triggers were made for
 
     def adopt(self) -> None:
         """Make the calling thread (the worker) the one whose connection is kept."""
@@ -94,8 +95,12 @@ class FigureCache:
             return
         if self._db is None:
             self._db = open_db(self.db_path)
-            self._blind = not _watch_writes(self._db)
+            self._watch()
         yield self._db
+
+    def _watch(self) -> None:
+        self._blind = not _watch_writes(self._db)
+        self._schema = _schema_version(self._db)
 
     def owns(self, db) -> bool:
         return db is self._db and self._db is not None
@@ -104,6 +109,9 @@ class FigureCache:
         """The figures last kept, when nothing they depend on changed since."""
         kept = self._figures
         if kept is None or self._blind or not self.owns(db):
+            return None
+        if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
+            self._watch()
             return None
         if _data_version(db) != self._version or kept.settings != settings or kept.as_of != as_of:
             return None
@@ -132,6 +140,10 @@ class FigureCache:
         self._owner = None
         if db is not None:
             db.close()
+
+
+def _schema_version(db) -> int:
+    return db.execute("PRAGMA main.schema_version").fetchone()[0]
 
 
 def _data_version(db) -> int:

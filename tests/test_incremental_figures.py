@@ -280,3 +280,26 @@ def test_the_figures_are_reused_after_triage_decisions(tmp_path):
         assert seller.reused == 4
     finally:
         seller.close()
+
+
+def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
+    """A write to a table the triggers were not made for would go unseen: a schema change re-makes them."""
+    from app.figure_cache import FigureCache, Figures
+    from app.settings import load_settings
+
+    cache = FigureCache(tmp_path / "seller.db")
+    cache.adopt()
+    try:
+        with cache.connection() as db:
+            settings = load_settings(db)
+            kept = Figures(settings, END, {}, [], {}, False, False)
+            cache.keep(db, kept)
+            assert cache.reusable(db, settings, END) is kept
+            db.execute("CREATE TABLE later (x)")
+            assert cache.reusable(db, settings, END) is None  # the schema changed
+            cache.keep(db, kept)
+            with write_transaction(db):
+                db.execute("INSERT INTO later VALUES (1)")
+            assert cache.reusable(db, settings, END) is None  # seen: not a table the figures never read
+    finally:
+        cache.close()

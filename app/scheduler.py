@@ -20,6 +20,11 @@ a deadline alert comes within a fraction of a second of its crossing, not up to 
 recomputation at its end, so what it held back does not wait either. The demo seller's alerts are marked
 `window_only`: the window shows them in its banner, never as a desktop notification.
 
+The seller's writes and the recomputations run on one connection the worker keeps (`app.figure_cache`):
+after a write that changed only what the cards and charts never read (a triage category, a completed
+triage, a matrix edit), the recomputation reuses them and computes only the clocks, the money panel and
+the triage list, which depend on the instant; after anything else it computes everything, as before.
+
 Two optional jobs come and go with the settings (`reschedule_sync` applies a change): "mail-sync" polls
 the mailbox every `imap_poll_minutes` and, after failures, waits longer each time (`next_poll_delay`) by
 rescheduling itself; "watch-folder" looks at the watched folder every 5 s. Both run on the same worker
@@ -35,6 +40,7 @@ never waited for: the worker stays free for the seller's work and the recomputat
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import os
 import sqlite3
@@ -51,10 +57,13 @@ from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import alerts, demo_state, mailsync, services
+from app.figure_cache import FigureCache, Figures
 from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
 from app.imports import FileResult, Progress, import_files
+from app.money import month_summary
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
+from app.timeutil import end_of_day
 from app.triage import TriageList
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import StorageError, open_db
@@ -66,6 +75,7 @@ MAIL_JOB, FOLDER_JOB = "mail-sync", "watch-folder"
 AMAZON_JOB, AMAZON_STEP_JOB = "amazon-pull", "amazon-step"
 # One-off jobs: the clock check at the next threshold crossing, and the look at the end of a pause.
 THRESHOLD_JOB, PAUSE_END_JOB = "check-at-threshold", "pause-end"
+RECOMPUTE_SOON_JOB = "recompute-soon"
 # The one-off check runs this long after the crossing, so that the clock it reads is past it for sure.
 THRESHOLD_MARGIN_S = 0.01
 REAIM_S = 0.25
@@ -167,6 +177,7 @@ class MonitorScheduler:
         self._amazon_imported = 0  # reports imported since the current pull began
         self._amazon_secrets: _SecretsOfOnePull | None = None  # the keyring's answers, kept for one pull
         self._worker = OneWorker()
+        self.figures = FigureCache(self.db_path)  # the worker's connection and its last figures
         self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
             executors={"default": self._worker, CHECK_EXECUTOR: self._checker},
@@ -185,6 +196,7 @@ class MonitorScheduler:
         add(self.watch_for_resume, "interval", seconds=watch_s, id=WATCH_JOB)
         with self.database() as db:  # a short read on the caller's thread, before the worker exists
             self._configure(load_settings(db))
+        self._worker.threads.submit(self.figures.adopt)  # first in the worker's queue
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:
@@ -197,11 +209,17 @@ class MonitorScheduler:
                 # for that lock for ever. Stop the timetable, then wait for the worker here; jobs already
                 # queued (a reply just marked) still run.
                 self._scheduler.shutdown(wait=False)
+                self._close_figures()
                 if wait:
                     self._worker.threads.shutdown(wait=True)
                     self._checker.threads.shutdown(wait=True)
         finally:
             self.stopping = False
+
+    def _close_figures(self) -> None:
+        """The worker's connection is closed on the worker, after the jobs already queued."""
+        with contextlib.suppress(RuntimeError):  # the worker is gone already, and its connection with it
+            self._worker.threads.submit(self.figures.close)
 
     @property
     def running(self) -> bool:
@@ -213,8 +231,19 @@ class MonitorScheduler:
     # --- asking for work --------------------------------------------------------------------------------------
 
     def recompute_soon(self) -> None:
-        """Recompute now (after an import, a mark, a settings change); queued behind running work."""
-        self._scheduler.modify_job(RECOMPUTE_JOB, next_run_time=datetime.now(UTC))
+        """Recompute now (after an import, a mark, a settings change); queued behind running work.
+
+        A one-off job of its own, not the periodic one moved forward: APScheduler skips a run of a job whose
+        previous run has not ended, so a request made while the periodic recomputation ran was lost until
+        the next interval. Two at most: one running, one waiting (further requests join the waiting one)."""
+        self._scheduler.add_job(
+            self.recompute,
+            "date",
+            run_date=datetime.now(UTC),
+            id=RECOMPUTE_SOON_JOB,
+            replace_existing=True,
+            max_instances=2,
+        )
 
     def submit(self, what: str, action: Callable, *args, recompute: bool = True) -> None:
         """Run `action(db, *args)` on the worker (a write, or a long read such as an export); its result goes
@@ -297,9 +326,9 @@ class MonitorScheduler:
             return None
         try:
             at = self.now()
-            state = self._refresh(at)
-            self.listener.state_ready(state)
-            with self.database() as db:
+            with self.figures.connection() as db:
+                state = self._refresh(db, at)
+                self.listener.state_ready(state)
                 self._alert_after_refresh(db, state, at)
                 # After the status changes are recorded: the triage lists the change this figure just made.
                 listing = self._list_triage(db, state, at)
@@ -313,15 +342,39 @@ class MonitorScheduler:
             self.listener.triage_ready(listing)
         return state
 
-    def _refresh(self, at: float) -> services.MonitorState:
+    def _refresh(self, db, at: float) -> services.MonitorState:
         """The figures, series and clocks as of `at` (saved for the next start)."""
-        with self.database() as db:
-            state = services.refresh(db, lambda: at)
-            try:
-                services.save_last_state(db, state)
-            except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
-                log.exception("the figures could not be kept for the next start")
+        state = self.state_at(db, at)
+        try:
+            services.save_last_state(db, state)
+        except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
+            log.exception("the figures could not be kept for the next start")
+        self.figures.keep(db, _figures_of(state))
         return state
+
+    def state_at(self, db, at: float) -> services.MonitorState:
+        """`services.refresh` at `at`, with the cards and charts of the last recomputation when nothing they
+        are computed from changed since (`app.figure_cache`); the clocks and money are always computed."""
+        settings = services.load_settings(db)
+        as_of = services.today(settings, lambda: at)
+        kept = self.figures.reusable(db, settings, as_of)
+        self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
+        if kept is None:
+            return services.refresh(db, lambda: at)
+        return services.MonitorState(
+            computed_at=at,
+            as_of=as_of,
+            timezone=settings.timezone,
+            metrics=kept.metrics,
+            series=kept.series,
+            clocks=services.open_clocks(db, at, settings),
+            has_orders=kept.has_orders,
+            demo=kept.demo,
+            settings=settings,
+            series_by_marketplace=kept.series_by_marketplace,
+            # As `services.state_as_of` has it: today's month as of now.
+            money=month_summary(db, min(at, end_of_day(as_of, settings.zone) - 1), settings),
+        )
 
     @staticmethod
     def _list_triage(db, state: services.MonitorState, at: float):
@@ -655,8 +708,15 @@ class MonitorScheduler:
 
     def _run_write(self, what: str, action: Callable, args: tuple, recompute: bool = True) -> None:
         try:
-            with self.database() as db:
-                result = action(db, *args)
+            if recompute:  # on the worker's connection, whose changes the next recomputation sees table by table
+                with self.figures.connection() as db:
+                    try:
+                        result = action(db, *args)
+                    finally:
+                        self.figures.settle(db)
+            else:
+                with self.database() as db:
+                    result = action(db, *args)
             self.listener.job_finished(what, result)
         except Exception as error:
             log.exception("%s failed", what)
@@ -719,3 +779,15 @@ class _WindowOnly:
 
     def deliver(self, alert: alerts.Alert) -> None:
         self.sink.deliver(replace(alert, window_only=True))
+
+
+def _figures_of(state: services.MonitorState) -> Figures:
+    return Figures(
+        settings=state.settings,
+        as_of=state.as_of,
+        metrics=state.metrics,
+        series=state.series,
+        series_by_marketplace=state.series_by_marketplace,
+        has_orders=state.has_orders,
+        demo=state.demo,
+    )

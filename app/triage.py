@@ -65,6 +65,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app import guidelines, money, removal, reply_templates, rules
@@ -404,6 +405,8 @@ def fba_return_category(reason: str | None) -> str | None:
     return None
 
 
+# Its regular expressions, run on every message at every recomputation: each distinct text is read once.
+@lru_cache(maxsize=1 << 16)
 def message_category(topic: str | None, subject: str | None, body: str | None, has_order: bool = True) -> str:
     """A buyer message's category: from its topic, unless its text says more. A question asked before
     buying (no order) is a general inquiry whatever it asks: nothing was shipped or broke yet."""
@@ -746,7 +749,9 @@ def triage_items(
         if item.at > at:
             continue
         carried = item.key in shown and not item.resolved
-        item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=clock_note(item))
+        note = clock_note(item)
+        if carried or note is not None:  # both are None as built: a copy only for the few that differ
+            item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=note)
         if item.key in keep:
             listed.append(item)
         elif item.resolved:

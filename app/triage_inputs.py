@@ -54,7 +54,7 @@ def load_triage_inputs(
     zone = settings.zone
     start, end = day_start(first_day, zone), min(end_of_day(last_day, zone), int(at) + 1)
     first, last = first_day.isoformat(), last_day.isoformat()
-    feedback = [feedback_from_row(row) for row in queries.feedback_between(db, first, last) if row["rating"] <= 3]
+    feedback = [feedback_from_row(row) for row in store.unfavourable_feedback_between(db, first, last)]
     claims = [claim_from_row(row) for row in store.claims_filed_between(db, first, last)]
     returns = [return_from_row(row) for row in queries.returns_between(db, first, last)]
     messages = [message_from_row(row) for row in queries.messages_between(db, start, end)]
@@ -188,15 +188,14 @@ def _order_items(db: sqlite_utils.Database, order_ids: list) -> tuple[dict, dict
     priced: set[str] = set()
     currencies: dict[str, str | None] = {}
     names: dict[str, list[str]] = defaultdict(list)
-    for row in store.order_items(db, order_ids):
-        order_id = row["order_id"]
-        if row["item_price"] is not None:
-            totals[order_id] += row["item_price"]
+    for order_id, product_name, _, item_price, _, currency in store.order_item_rows(db, order_ids):
+        if item_price is not None:
+            totals[order_id] += item_price
             priced.add(order_id)
-        if row["currency"]:
-            currencies.setdefault(order_id, row["currency"])
-        if row["product_name"]:
-            names[order_id].append(row["product_name"])
+        if currency:
+            currencies.setdefault(order_id, currency)
+        if product_name:
+            names[order_id].append(product_name)
     values = {order_id: (totals[order_id], currencies.get(order_id)) for order_id in priced}
     return values, dict(names)
 

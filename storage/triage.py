@@ -181,16 +181,34 @@ def claims_filed_between(db: sqlite_utils.Database, first_day: str, last_day: st
     return list(db.query("SELECT * FROM claims WHERE filed_on >= ? AND filed_on <= ?", [first_day, last_day]))
 
 
+def unfavourable_feedback_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[dict]:
+    """Feedback of 1 to 3 stars dated `first_day`..`last_day` (the triage lists no other; most are 5 stars)."""
+    return list(
+        db.query(
+            "SELECT * FROM feedback WHERE feedback_date >= ? AND feedback_date <= ? AND rating <= 3",
+            [first_day, last_day],
+        )
+    )
+
+
+_ORDER_ITEMS = "SELECT order_id, product_name, sku, item_price, quantity, currency FROM order_items WHERE order_id IN "
+
+
+def order_item_rows(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[tuple]:
+    """`order_items` as tuples in its column order (tens of thousands of rows: a dict each costs more than
+    the read)."""
+    rows: list[tuple] = []
+    for chunk in _chunks(order_ids):
+        rows += db.conn.execute(_ORDER_ITEMS + f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+    return rows
+
+
 def order_items(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
     """order_id, product_name, sku, item_price, quantity, currency of the given orders' items."""
     rows: list[dict] = []
     for chunk in _chunks(order_ids):
         marks = ", ".join("?" * len(chunk))
-        rows += db.query(
-            "SELECT order_id, product_name, sku, item_price, quantity, currency FROM order_items "
-            f"WHERE order_id IN ({marks})",
-            chunk,
-        )
+        rows += db.query(_ORDER_ITEMS + f"({marks})", chunk)
     return rows
 
 

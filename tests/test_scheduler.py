@@ -312,3 +312,31 @@ def test_a_keyring_that_fails_is_said_instead_of_an_empty_pull(db_path, monkeypa
     assert not progress.busy
     assert {(r.state, r.last_error) for r in progress.reports} == {("failed", progress.errors[0])}
     assert all(r.next_at == SAMPLE_NOW + 3600 for r in progress.reports)  # tried again in an hour
+
+
+def test_a_recomputation_asked_for_while_one_runs_is_not_lost(demo_path, monkeypatch):
+    """Recompute now during the periodic recomputation (a mark made while it runs) runs right after it, not
+    at the next interval an hour later."""
+    from app import services
+
+    scheduler, listener, _ = make(demo_path, recompute_minutes=60)
+    running, release = threading.Event(), threading.Event()
+    refresh = services.refresh
+
+    def slow_refresh(*args, **kwargs):
+        running.set()
+        release.wait(20)
+        return refresh(*args, **kwargs)
+
+    monkeypatch.setattr(services, "refresh", slow_refresh)
+    scheduler.start()
+    try:
+        assert running.wait(20), "no recomputation on start"
+        scheduler.recompute_soon()
+        release.set()
+        deadline = time.monotonic() + 20
+        while len(listener.states) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    assert len(listener.states) == 2

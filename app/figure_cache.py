@@ -1,0 +1,174 @@
+"""The worker's last figures, kept for the next recomputation when nothing they were computed from changed.
+
+The cards and charts (metrics, series, has_orders, demo) depend on the seller's records, the settings and
+the day (`as_of`), never on the instant within the day. Most of the seller's writes (a triage category, a
+reopened item, a completed triage, a matrix edit, a resolution that ends no clock) change only tables the
+figures never read, and recomputing them would take seconds on years of orders for the same result.
+
+What changed is observed, not declared: the worker's own writes go through one connection of its own, on
+which temporary triggers note every table a statement inserts into, updates or deletes from; a commit by
+any other connection (an import, the mailbox, the command line, the clock check) moves SQLite's
+`PRAGMA data_version` on that connection. The figures are reused only when:
+  - no other connection committed since they were computed (`data_version` unchanged),
+  - every table the worker's writes touched since is one the figures never read (`FIGURE_FREE_TABLES`),
+  - the settings are equal and the day (`as_of`) is the same.
+Anything else recomputes them from scratch, so a write path nobody thought of is slow, never wrong. The
+clocks, the money panel and the triage list depend on the instant and are always recomputed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from app.settings import Settings
+from storage import open_db
+
+log = logging.getLogger(__name__)
+
+# Read by the triage list, the clocks or the money panel (all recomputed every time), by the alerts, or not
+# read at all for the figures: the snapshot, the metrics, the reconciliation and Amazon's own figures read
+# the orders, their items, feedback, claims, returns, messages, replies, Amazon's reports and the settings.
+FIGURE_FREE_TABLES = frozenset(
+    {
+        "triage_matrix",
+        "triage_sessions",
+        "triage_session_items",
+        "triage_resolutions",
+        "triage_categories",
+        "alerts",
+        "metric_status",
+        "status_changes",
+    }
+)
+_TOUCHED = "figure_cache_touched"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The part of a state that depends on the records, the settings and the day only."""
+
+    settings: Settings
+    as_of: date
+    metrics: dict
+    series: list
+    series_by_marketplace: dict
+    has_orders: bool
+    demo: bool
+
+
+class FigureCache:
+    """One connection for the worker's writes and recomputations, and the figures last computed on it.
+
+    Only the thread that adopted it (the worker) uses it, since SQLite connections stay on their thread; any
+    other thread gets a connection of its own and no reuse.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.db_path = Path(db_path)
+        self._db = None
+        self._owner: int | None = None
+        self._figures: Figures | None = None
+        self._version: int | None = None
+        self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
+        self._schema: int | None = None  # the schema the triggers were made for
+
+    def adopt(self) -> None:
+        """Make the calling thread (the worker) the one whose connection is kept."""
+        self._owner = threading.get_ident()
+
+    @contextmanager
+    def connection(self) -> Iterator:
+        """The worker's connection (opened on first use), or a fresh one on any other thread."""
+        if self._owner != threading.get_ident():
+            db = open_db(self.db_path)
+            try:
+                yield db
+            finally:
+                db.close()
+            return
+        if self._db is None:
+            self._db = open_db(self.db_path)
+            self._watch()
+        yield self._db
+
+    def _watch(self) -> None:
+        self._blind = not _watch_writes(self._db)
+        self._schema = _schema_version(self._db)
+
+    def owns(self, db) -> bool:
+        return db is self._db and self._db is not None
+
+    def reusable(self, db, settings: Settings, as_of: date) -> Figures | None:
+        """The figures last kept, when nothing they depend on changed since."""
+        kept = self._figures
+        if kept is None or self._blind or not self.owns(db):
+            return None
+        if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
+            self._watch()
+            return None
+        if _data_version(db) != self._version or kept.settings != settings or kept.as_of != as_of:
+            return None
+        touched = {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
+        return kept if touched <= FIGURE_FREE_TABLES else None
+
+    def keep(self, db, figures: Figures | None) -> None:
+        """Remember `figures` as computed from what `db` holds now (None: forget). Called after the
+        recomputation's own writes (the saved state, the status changes), which are its results."""
+        if not self.owns(db) or db.conn.in_transaction:
+            self._figures = None
+            return
+        db.conn.execute(f"DELETE FROM temp.{_TOUCHED}")
+        db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
+        self._figures, self._version = figures, _data_version(db)
+
+    def settle(self, db) -> None:
+        """End what a write left open on the worker's connection the way closing a connection of its own
+        would have: an uncommitted change is rolled back, never seen by the next recomputation alone."""
+        if self.owns(db) and db.conn.in_transaction:
+            db.conn.rollback()
+
+    def close(self) -> None:
+        """Close the worker's connection (on the worker's thread, as the app stops)."""
+        db, self._db, self._figures = self._db, None, None
+        self._owner = None
+        if db is not None:
+            db.close()
+
+
+def _schema_version(db) -> int:
+    return db.execute("PRAGMA main.schema_version").fetchone()[0]
+
+
+def _data_version(db) -> int:
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _watch_writes(db) -> bool:
+    """Temporary triggers (this connection's only) noting each table its statements change; False when a
+    table cannot have one (a virtual table)."""
+    # No key, and no conflict clause in the triggers: an outer INSERT OR REPLACE would impose its own on them.
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (name TEXT)")
+    tables = [
+        row[0]
+        for row in db.execute("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    ]
+    for table in tables:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            name = f"figure_cache_{event.lower()}_{table}"
+            try:
+                db.execute(
+                    f'CREATE TEMP TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON main."{table}" '
+                    f"BEGIN INSERT INTO {_TOUCHED} SELECT '{table}' "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE name = '{table}'); END"
+                )
+            except sqlite3.DatabaseError:
+                log.warning("changes to %s cannot be watched: the figures are recomputed every time", table)
+                return False
+    return True

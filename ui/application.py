@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -32,9 +33,7 @@ from app import (
     accounts,
     autostart,
     demo_state,
-    host,
     launch,
-    mailsync,
     marks,
     output_files,
     services,
@@ -57,6 +56,9 @@ from ui.single_instance import database_path
 from ui.theme import AMBER_S, RED_S, urgency
 from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, amazon_tooltip_line, status_tooltip
+
+if TYPE_CHECKING:
+    from app import mailsync
 
 APP_NAME = "Account Health Monitor"
 RESTART_PROPERTY = "ahm_restart"
@@ -102,6 +104,14 @@ def while_running(handler):
     return guarded
 
 
+def host_module():
+    """`app.host`, for its jobs and words: loaded when first needed, so the window's start does not wait
+    for the host's modules (the database's process loads them, on the other core)."""
+    from app import host
+
+    return host
+
+
 def open_in_browser(path) -> bool:
     """Open a saved file in the seller's browser; False when none could (tests render offscreen: none)."""
     if QGuiApplication.platformName() == "offscreen":
@@ -132,6 +142,8 @@ class DesktopApp:
         account: the seller account's name, in the window's title.
         menu_entry: this copy's entry in the desktop's applications menu (`app.menu_entry`); None hides the
             Settings button (no such menu here, or a test).
+        started: the database's process for `db_path`, started early by `app.host_client.start_database` (and
+            the wait for its opening); None starts it here.
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -152,6 +164,7 @@ class DesktopApp:
         tray=None,
         account: str | None = None,
         menu_entry: MenuEntry | None = None,
+        started: tuple[HostClient, Callable] | None = None,
     ):
         self.db_path = Path(db_path)
         self.menu_entry = menu_entry
@@ -160,18 +173,28 @@ class DesktopApp:
         self.now = now
         self.qsettings = settings or QSettings()
         self.bridge = Bridge()
-        options = host.HostOptions(
-            str(self.db_path), now=now, passwords=passwords, load_demo_if_empty=load_demo, check_seconds=check_seconds
-        )
-        self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
-        self.host.start()
+        if started is None:
+            options = {
+                "db_path": str(self.db_path),
+                "now": now,
+                "passwords": passwords,
+                "load_demo_if_empty": load_demo,
+                "check_seconds": check_seconds,
+            }
+            self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
+            self.host.start()
+            opened = self.host.ask("open")
+        else:
+            self.host, opened = started
+            self.host.receive_events(self.bridge.relay)
+        # The window is built while the database's process opens the file (on the other core).
+        self.window = MainWindow(self.db_path, now)
         try:
-            self.host.call("open", timeout=OPEN_TIMEOUT_S)
+            opened(OPEN_TIMEOUT_S)
         except (HostRefused, HostGone) as error:
             self.host.stop()
             raise StartRefused(str(error), lost=isinstance(error, HostGone)) from None
         self.paused_until: float | None = None
-        self.window = MainWindow(self.db_path, now)
         if account:
             self.window.setWindowTitle(f"{APP_NAME} — {account}")
         self.window.settings_view.show_accounts([account] if account else [], account)
@@ -335,7 +358,7 @@ class DesktopApp:
             if self.state is not None:
                 self.window.apply_state(self.state)
             return
-        self._write(FIGURES_AS_OF, host.figures_as_of, day, self.now(), recompute=False)
+        self._write(FIGURES_AS_OF, host_module().figures_as_of, day, self.now(), recompute=False)
 
     def _update_tray(self) -> None:
         health = self.health()
@@ -403,7 +426,7 @@ class DesktopApp:
         self._progress_done(what)
         if what == CHECK_MAILBOX and result is not None:
             self.window.settings_view.mailbox.show_check(result)
-        elif what == host.AMAZON_PULL and result is not None:
+        elif what == host_module().AMAZON_PULL and result is not None:
             self.show_amazon_progress(result)
         elif what == TEST_AMAZON and result is not None:
             self.window.settings_view.amazon.show_check(result.ok, result.message)
@@ -460,10 +483,12 @@ class DesktopApp:
     @while_running
     def show_failure(self, what: str, message: str) -> None:
         if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
-            self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
+            from app.mailsync import ConnectionCheck
+
+            self.window.settings_view.mailbox.show_check(ConnectionCheck(False, "error", message))
         elif what in (TEST_AMAZON, SAVE_AMAZON):
             self.window.settings_view.amazon.show_check(False, message)
-        elif what == host.AMAZON_PULL:
+        elif what == host_module().AMAZON_PULL:
             self._show_amazon_line(f"Amazon: {message}", ok=False)
         self.window.notify(f"{what} failed: {message}", error=True)
         status = self.window.status_text
@@ -725,7 +750,7 @@ class DesktopApp:
     def export_triage_report(self, path: str) -> None:
         if self.triage_listing is not None:
             # The report draws the ODR chart from the database: the worker builds it, off the GUI thread.
-            self._write(SAVE_REPORT, host.save_report, self.triage_listing, path, recompute=False)
+            self._write(SAVE_REPORT, host_module().save_report, self.triage_listing, path, recompute=False)
 
     def edit_matrix(self) -> None:
         entries = self._query("matrix")
@@ -733,7 +758,7 @@ class DesktopApp:
             return
         dialog = MatrixDialog(entries, self.window, listing_currency(self.triage_listing))
         dialog.save_requested.connect(
-            lambda entries: self._write("Saving the escalation matrix", host.save_matrix, entries)
+            lambda entries: self._write("Saving the escalation matrix", host_module().save_matrix, entries)
         )
         dialog.reset_requested.connect(lambda: self._write("Resetting the escalation matrix", services.reset_matrix))
         self.matrix_dialog = dialog
@@ -746,7 +771,7 @@ class DesktopApp:
             APP_NAME,
             "Still running in the tray, watching your reply clocks. Use Quit in the tray menu to stop it.",
         )
-        self._write("Remembering the tray notice", host.save_tray_notice, recompute=False)
+        self._write("Remembering the tray notice", host_module().save_tray_notice, recompute=False)
 
 
 def ask_restart(database: list[str] | None = None) -> None:
@@ -895,9 +920,9 @@ def quit_on_signals(desktop: DesktopApp) -> None:
     Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give it
     any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's way).
     """
-    wake = host.signal_wake_socket()
+    wake = host_module().signal_wake_socket()
     notifier = QSocketNotifier(wake.fileno(), QSocketNotifier.Type.Read, desktop.window)
-    notifier.activated.connect(lambda: host.drain(wake))
+    notifier.activated.connect(lambda: host_module().drain(wake))
     desktop.signal_wakeup = (wake, notifier)  # kept alive as long as the app
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))

@@ -8,7 +8,7 @@ import html
 import math
 from datetime import date
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -31,7 +31,6 @@ from app.metrics import FIGURE_KEYS, STATUS_RANK, worst_status
 from app.reconcile import verdict
 from app.services import MonitorState
 from app.summary import METRIC_NAMES, SENTENCES, headline_rate, percent, short_day
-from ui.charts import OdrChart, RateChart, window_bounds
 from ui.icons import status_icon
 from ui.money_panel import MoneyPanel
 from ui.theme import ALL_COLOUR, STATUS_COLOURS, STATUS_WORDS
@@ -361,6 +360,9 @@ class CardRows(QWidget):
             self.grid.setColumnStretch(column, 1 if column < columns else 0)
 
 
+CHART_HEIGHTS = {"odr_chart": 170, "lrr_chart": 130, "nfr_chart": 130, "rdr_chart": 130}  # the least each takes
+
+
 class DashboardView(QWidget):
     """Cards, charts and the comparison with Amazon's own report; an empty state until orders exist. The
     seller may look at the figures as of any past day (`as_of_chosen`: a day, or None for today), and with
@@ -372,14 +374,8 @@ class DashboardView(QWidget):
     def __init__(self):
         super().__init__()
         self.cards = {key: MetricCard(key) for key in METRIC_NAMES}
-        self.odr_chart = OdrChart()
-        self.lrr_chart = RateChart("Late Response Rate (30 days)", 10.0, "10 % limit", (("lrr", "LRR", ALL_COLOUR),))
-        self.nfr_chart = RateChart(
-            "Negative Feedback Rate (90 days)", 10.0, "10 % limit", (("nfr", "NFR", ALL_COLOUR),)
-        )
-        self.rdr_chart = RateChart(
-            "Return Dissatisfaction Rate (60 days)", 10.0, "10 % limit", (("rdr", "RDR", ALL_COLOUR),)
-        )
+        self._charts: dict[str, object] = {}  # built with the first figures to draw (`ui.charts`)
+        self._plot_due = False
         self.reconciliation = QLabel("")
         self.reconciliation.setWordWrap(True)
         self.reconciliation.setTextFormat(Qt.TextFormat.RichText)
@@ -427,12 +423,16 @@ class DashboardView(QWidget):
         layout.addWidget(self.card_rows)
         layout.addWidget(self.reconciliation)
         layout.addWidget(self.chart_choice)
-        self.odr_chart.setMinimumHeight(170)
-        layout.addWidget(self.odr_chart, 3)
+        # Each chart's place is held from the start, so that the page does not move when the charts come.
+        self._chart_places = {name: QWidget() for name in CHART_HEIGHTS}
+        for name, place in self._chart_places.items():
+            place.setMinimumHeight(CHART_HEIGHTS[name])
+        self._chart_layouts = {"odr_chart": layout}
+        layout.addWidget(self._chart_places["odr_chart"], 3)
         self.small_charts = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
-            chart.setMinimumHeight(130)
-            self.small_charts.addWidget(chart)
+        for name in ("lrr_chart", "nfr_chart", "rdr_chart"):
+            self.small_charts.addWidget(self._chart_places[name])
+            self._chart_layouts[name] = self.small_charts
         layout.addLayout(self.small_charts, 2)
 
         self.empty = EmptyState(
@@ -468,13 +468,69 @@ class DashboardView(QWidget):
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key], state.metrics.get("marketplaces"))
         self.state = state
-        self._draw_charts()
+        self._choose_marketplace()
+        self._plot_later()
         self._reflow_cards()
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
         self.money.show_summary(state.money)
 
-    def _draw_charts(self) -> None:
+    # --- the charts: drawn at the next turn of the event loop, after the cards are painted ------------------
+
+    @property
+    def odr_chart(self):
+        return self.charts()["odr_chart"]
+
+    @property
+    def lrr_chart(self):
+        return self.charts()["lrr_chart"]
+
+    @property
+    def nfr_chart(self):
+        return self.charts()["nfr_chart"]
+
+    @property
+    def rdr_chart(self):
+        return self.charts()["rdr_chart"]
+
+    def charts(self) -> dict:
+        """The four charts with the figures shown drawn in them (drawn now if they were still to come)."""
+        self._build_charts()
+        self.draw_pending()
+        return self._charts
+
+    def draw_pending(self) -> None:
+        if self._plot_due:
+            self._plot_due = False
+            self._plot()
+
+    def _plot_later(self) -> None:
+        # pyqtgraph loads and the charts are built with the first figures, and every drawing takes tens of
+        # milliseconds: the cards show first, and the window answers between the two.
+        if not self._plot_due:
+            self._plot_due = True
+            QTimer.singleShot(0, self.draw_pending)
+
+    def _build_charts(self) -> None:
+        if self._charts:
+            return
+        from ui.charts import OdrChart, RateChart  # pyqtgraph and numpy: a quarter of a second to load
+
+        built = {"odr_chart": OdrChart()}
+        for key, title, short in (
+            ("lrr", "Late Response Rate (30 days)", "LRR"),
+            ("nfr", "Negative Feedback Rate (90 days)", "NFR"),
+            ("rdr", "Return Dissatisfaction Rate (60 days)", "RDR"),
+        ):
+            built[f"{key}_chart"] = RateChart(title, 10.0, "10 % limit", ((key, short, ALL_COLOUR),))
+        for name, chart in built.items():
+            chart.setMinimumHeight(CHART_HEIGHTS[name])
+            place = self._chart_places.pop(name)
+            self._chart_layouts[name].replaceWidget(place, chart)
+            place.deleteLater()
+        self._charts = built
+
+    def _choose_marketplace(self) -> None:
         """The chosen marketplace's own lines, or every marketplace's together; with one marketplace, its
         lines and no choice."""
         marketplaces = self.state.metrics.get("marketplaces") or {}
@@ -490,20 +546,30 @@ class DashboardView(QWidget):
         if several:
             self.chart_choice.show_choice(drawn)
         self.drawn_marketplace = drawn
-        if drawn:
-            series, scope = own[drawn], drawn
+
+    def _plot(self) -> None:
+        if self.state is None:
+            return
+        self._build_charts()
+        marketplaces = self.state.metrics.get("marketplaces") or {}
+        if self.drawn_marketplace:
+            series, scope = self.state.series_by_marketplace[self.drawn_marketplace], self.drawn_marketplace
         else:
             series, scope = self.state.series, ALL_MARKETPLACES_SCOPE if len(marketplaces) > 1 else ""
-        for chart in (self.odr_chart, self.lrr_chart, self.nfr_chart, self.rdr_chart):
+        for chart in self._charts.values():
             chart.set_points(series)
             chart.set_scope(scope)
-        self.odr_chart.set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+        from ui.charts import window_bounds
+
+        self._charts["odr_chart"].set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
 
     def _chart_chosen(self, code: str) -> None:
         # The seller's choice stays through later recomputations and other days.
         self.chosen_marketplace = code
         if self.state is not None:
-            self._draw_charts()
+            self._choose_marketplace()
+            self._plot_due = True
+            self.draw_pending()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

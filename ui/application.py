@@ -380,8 +380,9 @@ class DesktopApp:
     @while_running
     def show_triage(self, listing) -> None:
         self.triage_listing = listing
-        self.window.triage.show_listing(listing)
-        open_items = len(listing.open_items)
+        triage = self.window.triage
+        triage.show_listing(listing, self.bridge.triage_facts)
+        open_items = triage.facts.open
         self.window.tabs.setTabText(
             self.window.tabs.indexOf(self.window.triage), f"Tri&age ({open_items})" if open_items else "Tri&age"
         )
@@ -840,7 +841,8 @@ def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) ->
 # --- starting --------------------------------------------------------------------------------------------------
 
 
-def run_desktop(args: argparse.Namespace) -> int:
+def run_desktop(args: argparse.Namespace, started: tuple[HostClient, Callable] | None = None) -> int:
+    """`started`: the database's process `app.entry` started for this start's database before Qt loaded."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("account-health-monitor")
@@ -848,6 +850,7 @@ def run_desktop(args: argparse.Namespace) -> int:
     app.setDesktopFileName(autostart.APP_ID)
     app.setQuitOnLastWindowClosed(False)
     if args.screenshot:
+        stop_early(started)
         return screenshot(args)
     qsettings = QSettings()
     files = [str(file) for file in getattr(args, "open", None) or []]
@@ -856,20 +859,28 @@ def run_desktop(args: argparse.Namespace) -> int:
         if not args.db and listed.registered:
             from ui.accounts_app import run_accounts  # several seller accounts, one window each
 
+            stop_early(started)
             return run_accounts(args, listed, qsettings, files)
         path = database_path(args, qsettings)
     except accounts.AccountError as error:
+        stop_early(started)
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
+    if started is not None and started[0].options["db_path"] != str(path):
+        stop_early(started)  # the database changed in between: not this start's
+        started = None
     instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
     if instance is None:
+        stop_early(started)
         return 0
     chosen = bool(args.db or os.environ.get(DB_ENV))
     login_item = start_at_login.login_item(path, chosen=chosen)
     entry = menu_entry_setting.for_this_computer(path, chosen=chosen)
     try:
         try:
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry)
+            desktop = DesktopApp(
+                path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry, started=started
+            )
         except StartRefused as error:
             if error.lost or not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
@@ -905,6 +916,12 @@ def run_desktop(args: argparse.Namespace) -> int:
         desktop.quit()  # whatever ended the loop, the database's process ends with the window
         single_instance_close(instance)
         restart_if_asked()
+
+
+def stop_early(started: tuple[HostClient, Callable] | None) -> None:
+    """A database's process started before it was known where this start goes: not needed after all."""
+    if started is not None:
+        started[0].stop()
 
 
 def single_instance_close(instance) -> None:

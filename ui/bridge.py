@@ -24,8 +24,17 @@ class Bridge(QObject):
     job_finished = Signal(str, object)  # what, the action's result
     host_stopped = Signal(str)  # why the database's process is gone
 
+    def __init__(self):
+        super().__init__()
+        self.triage_facts = None  # the last list's `ui.triage_view.ListingFacts`
+
     def relay(self, name: str, args: tuple) -> None:
         """Emit the signal for the event `name` (the scheduler's Listener and AlertSink method names)."""
+        if name == "triage_ready":
+            from ui.triage_view import listing_facts
+
+            # Here, on the reader thread: tens of thousands of items are counted without stopping the window.
+            self.triage_facts = listing_facts(args[0])
         getattr(self, EVENT_SIGNALS[name]).emit(*args)
 
 

@@ -90,7 +90,7 @@ def early_database(argv: list[str]):
 
 def stop_early(started) -> None:
     if started is not None:
-        started[0].stop()
+        started.stop()
 
 
 def add_window_options(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
@@ -269,10 +270,31 @@ def serve(options: HostOptions | dict, conn: Connection) -> None:
     run_process(host_options(options), conn)
 
 
-def start_database(db_path: str, **options) -> tuple[HostClient, Callable[..., object]]:
-    """Start the database's process and ask it to open `db_path` (schema, demo), without waiting: the window's
-    process loads Qt and builds the window meanwhile. `options`: HostOptions' other fields. Returns the client
-    (its events held until `receive_events`) and the wait for the opening's answer."""
+@dataclass(frozen=True)
+class EarlyStart:
+    """The database's process started before the window exists, and the answers the window will want first,
+    asked for at once so that the process works on them while the window's process loads and builds: the
+    opening, the view the window starts with, and the start of the background work (the figures)."""
+
+    client: HostClient
+    opened: Callable[..., object]
+    startup_view: Callable[..., object]
+    running: Callable[..., object]
+
+    @property
+    def db_path(self) -> str:
+        return self.client.options["db_path"]
+
+    def stop(self) -> None:
+        """Not needed after all (the start went another way): the process ends."""
+        self.client.stop()
+
+
+def start_database(db_path: str, **options) -> EarlyStart:
+    """Start the database's process for `db_path` and ask it to open the file, read the start's view and start
+    its background work, without waiting: the window's process loads Qt and builds the window meanwhile.
+    `options`: HostOptions' other fields. Its events are held until the window takes them
+    (`HostClient.receive_events`), after it has shown the start's view."""
     client = HostClient({"db_path": str(db_path), **options}, None)
     client.start()
-    return client, client.ask("open")
+    return EarlyStart(client, client.ask("open"), client.ask("startup_view"), client.ask("start"))

@@ -41,7 +41,7 @@ from app import (
 )
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
-from app.host_client import HostClient, HostGone, HostRefused
+from app.host_client import CALL_TIMEOUT_S, EarlyStart, HostClient, HostGone, HostRefused
 from app.menu_entry import MenuEntry
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
@@ -142,8 +142,8 @@ class DesktopApp:
         account: the seller account's name, in the window's title.
         menu_entry: this copy's entry in the desktop's applications menu (`app.menu_entry`); None hides the
             Settings button (no such menu here, or a test).
-        started: the database's process for `db_path`, started early by `app.host_client.start_database` (and
-            the wait for its opening); None starts it here.
+        started: the database's process for `db_path`, started early by `app.host_client.start_database`, its
+            first answers on the way; None starts it here.
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -164,7 +164,7 @@ class DesktopApp:
         tray=None,
         account: str | None = None,
         menu_entry: MenuEntry | None = None,
-        started: tuple[HostClient, Callable] | None = None,
+        started: EarlyStart | None = None,
     ):
         self.db_path = Path(db_path)
         self.menu_entry = menu_entry
@@ -185,8 +185,8 @@ class DesktopApp:
             self.host.start()
             opened = self.host.ask("open")
         else:
-            self.host, opened = started
-            self.host.receive_events(self.bridge.relay)
+            self.host, opened = started.client, started.opened
+        self.early = started
         # The window is built while the database's process opens the file (on the other core).
         self.window = MainWindow(self.db_path, now)
         try:
@@ -309,7 +309,7 @@ class DesktopApp:
     def start(self, show: bool = True) -> None:
         """Show the window with the last figures and start the background work (which recomputes them and
         checks the clocks at once)."""
-        view = self.host.call("startup_view")
+        view = self.early.startup_view(CALL_TIMEOUT_S) if self.early else self.host.call("startup_view")
         self.window.settings_view.show_settings(view.settings, view.demo_active, view.password_note)
         start_at_login.restore(self)
         menu_entry_setting.show(self)
@@ -328,7 +328,13 @@ class DesktopApp:
             self.tray.show()
         if show:
             self.window.show()
-        self.host.call("start")
+        if self.early is None:
+            self.host.call("start")
+            return
+        # Asked for at the start: the figures may be on their way already. The events held meanwhile are taken
+        # now, after the saved figures, so that newer figures are never covered by older ones.
+        self.early.running(CALL_TIMEOUT_S)
+        self.host.receive_events(self.bridge.relay)
 
     def quit(self) -> None:
         """Stop: a running import is cancelled (nothing of its file is kept), queued writes finish, the
@@ -841,7 +847,7 @@ def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) ->
 # --- starting --------------------------------------------------------------------------------------------------
 
 
-def run_desktop(args: argparse.Namespace, started: tuple[HostClient, Callable] | None = None) -> int:
+def run_desktop(args: argparse.Namespace, started: EarlyStart | None = None) -> int:
     """`started`: the database's process `app.entry` started for this start's database before Qt loaded."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -866,7 +872,7 @@ def run_desktop(args: argparse.Namespace, started: tuple[HostClient, Callable] |
         stop_early(started)
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
-    if started is not None and started[0].options["db_path"] != str(path):
+    if started is not None and started.db_path != str(path):
         stop_early(started)  # the database changed in between: not this start's
         started = None
     instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
@@ -918,10 +924,10 @@ def run_desktop(args: argparse.Namespace, started: tuple[HostClient, Callable] |
         restart_if_asked()
 
 
-def stop_early(started: tuple[HostClient, Callable] | None) -> None:
+def stop_early(started: EarlyStart | None) -> None:
     """A database's process started before it was known where this start goes: not needed after all."""
     if started is not None:
-        started[0].stop()
+        started.stop()
 
 
 def single_instance_close(instance) -> None:

@@ -376,6 +376,8 @@ class DashboardView(QWidget):
         self.cards = {key: MetricCard(key) for key in METRIC_NAMES}
         self._charts: dict[str, object] = {}  # built with the first figures to draw (`ui.charts`)
         self._plot_due = False
+        self._plot_queue: list[str] = []
+        self._plot_days: tuple | None = None  # (the series drawn, its days read once for every chart)
         self.reconciliation = QLabel("")
         self.reconciliation.setWordWrap(True)
         self.reconciliation.setTextFormat(Qt.TextFormat.RichText)
@@ -500,16 +502,24 @@ class DashboardView(QWidget):
         return self._charts
 
     def draw_pending(self) -> None:
-        if self._plot_due:
-            self._plot_due = False
-            self._plot()
+        """Draw now whatever the charts still have to draw."""
+        while self._plot_due:
+            self._plot_next()
 
     def _plot_later(self) -> None:
-        # pyqtgraph loads and the charts are built with the first figures, and every drawing takes tens of
-        # milliseconds: the cards show first, and the window answers between the two.
+        # pyqtgraph loads and the charts are built with the first figures, and each chart's drawing takes
+        # milliseconds to tens of them: the cards show first, then one chart a turn of the event loop, and
+        # the window answers in between.
+        self._plot_queue = list(CHART_HEIGHTS)
         if not self._plot_due:
             self._plot_due = True
-            QTimer.singleShot(0, self.draw_pending)
+            QTimer.singleShot(0, self._plot_step)
+
+    def _plot_step(self) -> None:
+        if self._plot_due:
+            self._plot_next()
+        if self._plot_due:
+            QTimer.singleShot(0, self._plot_step)
 
     def _build_charts(self) -> None:
         if self._charts:
@@ -547,28 +557,35 @@ class DashboardView(QWidget):
             self.chart_choice.show_choice(drawn)
         self.drawn_marketplace = drawn
 
-    def _plot(self) -> None:
-        if self.state is None:
-            return
+    def _plot_next(self) -> None:
+        """Draw the next chart of the queue in the figures shown."""
         self._build_charts()
+        if self.state is None or not self._plot_queue:
+            self._plot_due = False
+            return
         marketplaces = self.state.metrics.get("marketplaces") or {}
         if self.drawn_marketplace:
             series, scope = self.state.series_by_marketplace[self.drawn_marketplace], self.drawn_marketplace
         else:
             series, scope = self.state.series, ALL_MARKETPLACES_SCOPE if len(marketplaces) > 1 else ""
-        for chart in self._charts.values():
-            chart.set_points(series)
-            chart.set_scope(scope)
-        from ui.charts import window_bounds
+        if self._plot_days is None or self._plot_days[0] is not series:
+            self._plot_days = (series, [date.fromisoformat(point["day"]) for point in series])
+        name = self._plot_queue.pop(0)
+        chart = self._charts[name]
+        chart.set_points(series, self._plot_days[1])
+        chart.set_scope(scope)
+        if name == "odr_chart":
+            from ui.charts import window_bounds
 
-        self._charts["odr_chart"].set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+            chart.set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+        self._plot_due = bool(self._plot_queue)
 
     def _chart_chosen(self, code: str) -> None:
         # The seller's choice stays through later recomputations and other days.
         self.chosen_marketplace = code
         if self.state is not None:
             self._choose_marketplace()
-            self._plot_due = True
+            self._plot_later()
             self.draw_pending()
 
     def resizeEvent(self, event) -> None:

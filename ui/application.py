@@ -104,6 +104,14 @@ def while_running(handler):
     return guarded
 
 
+def settle_memory() -> None:
+    """Out of the garbage collector's way: what the window holds now (its widgets, the figures, a triage list
+    of tens of thousands of items) is not rescanned by every full collection, which would stop the window for
+    hundreds of milliseconds on a large seller. The figures and lists are plain data without reference
+    cycles, so they are still freed when replaced; what stays is the window, which lives as long as the app."""
+    gc.freeze()
+
+
 def host_module():
     """`app.host`, for its jobs and words: loaded when first needed, so the window's start does not wait
     for the host's modules (the database's process loads them, on the other core)."""
@@ -321,9 +329,7 @@ class DesktopApp:
             self.apply_state(last)
             when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
             self.window.status_text.setText(f"Figures from {when}{UPDATING}")
-        # Everything built so far lives as long as the app: out of the garbage collector's way, its full
-        # collections stop rescanning it (tens of milliseconds each on the GUI thread).
-        gc.freeze()
+        settle_memory()
         if self.tray and not self.shares_tray:
             self.tray.show()
         if show:
@@ -356,6 +362,7 @@ class DesktopApp:
         self.state = state
         self.window.apply_state(state, figures=self.as_of_choice is None)
         self._update_tray()
+        settle_memory()
 
     def choose_as_of(self, day) -> None:
         """Look at the figures as of `day` (None: today, the live figures again)."""
@@ -389,6 +396,7 @@ class DesktopApp:
         triage = self.window.triage
         triage.show_listing(listing, self.bridge.triage_facts)
         open_items = triage.facts.open
+        settle_memory()
         self.window.tabs.setTabText(
             self.window.tabs.indexOf(self.window.triage), f"Tri&age ({open_items})" if open_items else "Tri&age"
         )
@@ -588,6 +596,12 @@ class DesktopApp:
     def _import_finished(self, results) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_finished(results)
+        # The question to the database's process and what follows from it wait for the next turn of the event
+        # loop: the summary is painted first, and the window never stops for both at once.
+        QTimer.singleShot(0, lambda: self._after_import(results))
+
+    @while_running
+    def _after_import(self, results) -> None:
         demo_active = self._query("demo_active")
         self.window.settings_view.clear_demo.setEnabled(bool(demo_active))
         if not demo_active:
@@ -981,6 +995,7 @@ def screenshot(args: argparse.Namespace) -> int:
         window.resize(width, height)
         window.show_view(args.view)
         window.show()
+        window.dashboard.draw_pending()  # the charts, drawn at once: there is no later turn before the grab
         QApplication.processEvents()
         saved = window.grab().save(str(args.screenshot))
     except (HostGone, HostRefused) as error:

@@ -31,7 +31,7 @@ def main(argv: list[str], *, window: bool = True) -> int:
     # and this call turns it into that process instead of a second monitor.
     multiprocessing.freeze_support()
     started = early_database(argv) if window else None
-    if started == HANDED_OVER:
+    if started is HANDED_OVER:
         return 0
     from app.cli import build_parser, run_command  # with every command's modules: a second or more
 

@@ -131,19 +131,7 @@ class HostClient:
     def call(self, name: str, *args, timeout: float = CALL_TIMEOUT_S):
         """Ask and wait for the answer. Raises HostRefused with the process's message, HostGone if it is not
         there."""
-        request_id = next(self._ids)
-        slot: list = [threading.Event(), None, None]
-        with self._lock:
-            if self._gone is not None:
-                raise HostGone(self._gone)
-            self._waiting[request_id] = slot
-        try:
-            self._send((request_id, name, args))
-        except HostGone:
-            with self._lock:
-                self._waiting.pop(request_id, None)
-            raise
-        return self._answer(request_id, slot, timeout)
+        return self.ask(name, *args)(timeout)
 
     def _answer(self, request_id: int, slot: list, timeout: float):
         if not slot[0].wait(timeout):

@@ -7,7 +7,11 @@ the reader thread touches a widget.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
 
 
 class Bridge(QObject):
@@ -34,7 +38,11 @@ class Bridge(QObject):
             from ui.triage_view import listing_facts
 
             # Here, on the reader thread: tens of thousands of items are counted without stopping the window.
-            self.triage_facts = listing_facts(args[0])
+            try:
+                self.triage_facts = listing_facts(args[0])
+            except Exception:  # the list still goes to the window, which counts it itself (and says what fails)
+                log.exception("the triage list could not be counted ahead of the window")
+                self.triage_facts = None
         getattr(self, EVENT_SIGNALS[name]).emit(*args)
 
 

@@ -24,7 +24,7 @@ a fresh Python process so that it starts like the app does: the database's proce
     same heartbeat for a few seconds with the app idle, in the same process just before.
     The GUI thread's handlers of the worker's signals are timed, the worst gaps are placed on the
     import's timeline, and Python's garbage collections are timed on every thread: a collection holds
-    the GIL, so one on the worker stops the GUI thread's Python as well. `--profile` runs (b) a second
+    the GIL, so one on the worker stops the GUI thread's Python as well. `--profile` runs (c) a second
     time on a fresh copy, traced: every Qt event that took longer than 16 ms (a QApplication whose
     `notify` times each dispatch) and a cProfile of the GUI thread (cProfile sees only the thread it runs
     on). Tracing puts Python into every event dispatch and so shifts the timings: the traced run names
@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--report", type=Path, help="reuse (or keep) the generated All Orders report at this path")
     parser.add_argument("--timeout", type=float, default=600, help="give up on a phase after this many seconds")
     parser.add_argument("--starts", type=int, default=2, help="measure each start this many times (best judged)")
-    parser.add_argument("--profile", action="store_true", help="also run (b) traced, to name its slow calls")
+    parser.add_argument("--profile", action="store_true", help="also run (c) traced, to name its slow calls")
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--phase", choices=("floor", "first-paint", "stall"), help=argparse.SUPPRESS)
     parser.add_argument("--anchor", type=float, help=argparse.SUPPRESS)
@@ -228,7 +228,7 @@ def print_starts(first_starts: list[dict], usual_starts: list[dict], floors: lis
 def print_stall(stall: dict, rows: int) -> None:
     idle, busy = stall["idle"], stall["import"]
     print(
-        f"(b) longest GUI-thread stall            {busy['max_gap_s'] * 1000:7.0f} ms   target < "
+        f"(c) longest GUI-thread stall            {busy['max_gap_s'] * 1000:7.0f} ms   target < "
         f"{STALL_TARGET_S * 1000:.0f} ms   {verdict(busy['max_gap_s'] < STALL_TARGET_S)}"
     )
     print(
@@ -272,7 +272,7 @@ def print_handlers(handlers: dict) -> None:
 def print_trace(traced: dict) -> None:
     busy = traced["import"]
     print(
-        f"(b, traced) the same import with every GUI-thread event timed: max gap {busy['max_gap_s'] * 1000:.0f} ms, "
+        f"(c, traced) the same import with every GUI-thread event timed: max gap {busy['max_gap_s'] * 1000:.0f} ms, "
         f"p99 {busy['p99_gap_s'] * 1000:.1f} ms (inflated by the tracing itself)"
     )
     print_handlers(traced["handlers"])

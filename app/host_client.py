@@ -16,9 +16,11 @@ imports nothing of the host until a host is run in this process.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT_S = 60
+LARGE_MESSAGE_BYTES = 1 << 20
 STOP_TIMEOUT_S = 120
 
 
@@ -191,7 +194,7 @@ class HostClient:
         conn = self._conn
         while True:
             try:
-                message = conn.recv()
+                message = receive(conn)
             except (EOFError, OSError):
                 break
             except Exception:  # a message that cannot be read (a bug): the pipe can no longer be trusted
@@ -243,6 +246,24 @@ class HostClient:
             self.on_event("host_stopped", (message,))
         except Exception:
             log.exception("the window could not be told that the database process stopped")
+
+
+def receive(conn: Connection):
+    """The next message, unpickled with the garbage collector paused: a triage list of tens of thousands of
+    items is a million new objects, and the collections they set off would each rescan them all, holding
+    the GIL (and so the window) for a hundred milliseconds and more. A large message's objects are then kept
+    out of later full collections, as the window keeps what it shows (plain data: freed when replaced)."""
+    data = conn.recv_bytes()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        message = pickle.loads(data)
+    finally:
+        if collecting:
+            gc.enable()
+    if len(data) >= LARGE_MESSAGE_BYTES:
+        gc.freeze()
+    return message
 
 
 def host_options(options: HostOptions | dict) -> HostOptions:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ class HostClient:
     """Starts the database's process and talks to it.
 
     Args:
-        options: the database file, clock and passwords for the process: a HostOptions, or its fields as a
-            dict (the process builds the HostOptions, so this one need not import the host).
+        options: the database file, clock and passwords for the process: a HostOptions, or its fields in a
+            SimpleNamespace (`host_fields`: the process builds the HostOptions, so this one need not import the
+            host).
         on_event: called on the reader thread with (name, args) for every event; None keeps the events
             until `receive_events` names the receiver (a start before the window exists).
         in_thread: run the same host on a thread of this process instead (tests with a clock they move).
@@ -58,7 +60,7 @@ class HostClient:
 
     def __init__(
         self,
-        options: HostOptions | dict,
+        options: HostOptions | SimpleNamespace,
         on_event: Callable[[str, tuple], None] | None,
         *,
         in_thread: bool = False,
@@ -266,13 +268,18 @@ def receive(conn: Connection):
     return message
 
 
-def host_options(options: HostOptions | dict) -> HostOptions:
+def host_fields(db_path: str, **options) -> SimpleNamespace:
+    """HostOptions' fields, read as its attributes are (`options.passwords`), without importing the host."""
+    return SimpleNamespace(db_path=str(db_path), **options)
+
+
+def host_options(options: HostOptions | SimpleNamespace) -> HostOptions:
     from app.host import HostOptions
 
-    return options if isinstance(options, HostOptions) else HostOptions(**options)
+    return options if isinstance(options, HostOptions) else HostOptions(**vars(options))
 
 
-def serve(options: HostOptions | dict, conn: Connection) -> None:
+def serve(options: HostOptions | SimpleNamespace, conn: Connection) -> None:
     """The database process's main, by way of this light module: the host's modules load in that process."""
     from app.host import run_process
 
@@ -292,7 +299,7 @@ class EarlyStart:
 
     @property
     def db_path(self) -> str:
-        return self.client.options["db_path"]
+        return self.client.options.db_path
 
     def stop(self) -> None:
         """Not needed after all (the start went another way): the process ends."""
@@ -304,6 +311,6 @@ def start_database(db_path: str, **options) -> EarlyStart:
     its background work, without waiting: the window's process loads Qt and builds the window meanwhile.
     `options`: HostOptions' other fields. Its events are held until the window takes them
     (`HostClient.receive_events`), after it has shown the start's view."""
-    client = HostClient({"db_path": str(db_path), **options}, None)
+    client = HostClient(host_fields(db_path, **options), None)
     client.start()
     return EarlyStart(client, client.ask("open"), client.ask("startup_view"), client.ask("start"))

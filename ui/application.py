@@ -41,7 +41,7 @@ from app import (
 )
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
-from app.host_client import CALL_TIMEOUT_S, EarlyStart, HostClient, HostGone, HostRefused
+from app.host_client import CALL_TIMEOUT_S, EarlyStart, HostClient, HostGone, HostRefused, host_fields
 from app.menu_entry import MenuEntry
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
@@ -182,13 +182,9 @@ class DesktopApp:
         self.qsettings = settings or QSettings()
         self.bridge = Bridge()
         if started is None:
-            options = {
-                "db_path": str(self.db_path),
-                "now": now,
-                "passwords": passwords,
-                "load_demo_if_empty": load_demo,
-                "check_seconds": check_seconds,
-            }
+            options = host_fields(
+                self.db_path, now=now, passwords=passwords, load_demo_if_empty=load_demo, check_seconds=check_seconds
+            )
             self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
             self.host.start()
             opened = self.host.ask("open")

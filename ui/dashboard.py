@@ -5,7 +5,11 @@ the charts draw one marketplace's own lines or all of them together, as the sell
 from __future__ import annotations
 
 import html
+import importlib
+import logging
 import math
+import sys
+import threading
 from datetime import date
 
 from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
@@ -361,6 +365,34 @@ class CardRows(QWidget):
 
 
 CHART_HEIGHTS = {"odr_chart": 170, "lrr_chart": 130, "nfr_chart": 130, "rdr_chart": 130}  # the least each takes
+RATE_TITLES = {
+    "lrr": "Late Response Rate (30 days)",
+    "nfr": "Negative Feedback Rate (90 days)",
+    "rdr": "Return Dissatisfaction Rate (60 days)",
+}
+CHARTS_MODULE = "ui.charts"
+CHARTS_POLL_MS = 15
+_charts_loader: threading.Thread | None = None
+
+
+def load_charts_module() -> None:
+    """Import the charts' module (pyqtgraph, numpy) on a thread of its own, once: the window's thread only
+    builds the charts. Should the thread fail, the window's thread imports it when it builds them."""
+    global _charts_loader
+    if _charts_loader is None and CHARTS_MODULE not in sys.modules:
+        _charts_loader = threading.Thread(target=_import_charts, name="charts-import", daemon=True)
+        _charts_loader.start()
+
+
+def _import_charts() -> None:
+    try:
+        importlib.import_module(CHARTS_MODULE)
+    except Exception:  # said again, with its traceback, when the window's thread imports it
+        logging.getLogger(__name__).warning("the charts could not be loaded beside the window", exc_info=True)
+
+
+def charts_loading() -> bool:
+    return _charts_loader is not None and _charts_loader.is_alive()
 
 
 class DashboardView(QWidget):
@@ -507,38 +539,45 @@ class DashboardView(QWidget):
             self._plot_next()
 
     def _plot_later(self) -> None:
-        # pyqtgraph loads and the charts are built with the first figures, and each chart's drawing takes
-        # milliseconds to tens of them: the cards show first, then one chart a turn of the event loop, and
-        # the window answers in between.
+        # pyqtgraph loads beside the window (a thread), each chart is built and drawn in a turn of the event
+        # loop of its own: the cards show first, and the window answers in between.
         self._plot_queue = list(CHART_HEIGHTS)
         if not self._plot_due:
             self._plot_due = True
+            load_charts_module()
             QTimer.singleShot(0, self._plot_step)
 
     def _plot_step(self) -> None:
-        if self._plot_due:
+        if not self._plot_due:
+            return
+        if CHARTS_MODULE not in sys.modules or charts_loading():
+            QTimer.singleShot(CHARTS_POLL_MS, self._plot_step)
+            return
+        if len(self._charts) < len(CHART_HEIGHTS):
+            self._build_chart(next(name for name in CHART_HEIGHTS if name not in self._charts))
+        else:
             self._plot_next()
         if self._plot_due:
             QTimer.singleShot(0, self._plot_step)
 
     def _build_charts(self) -> None:
-        if self._charts:
-            return
+        for name in CHART_HEIGHTS:
+            if name not in self._charts:
+                self._build_chart(name)
+
+    def _build_chart(self, name: str) -> None:
         from ui.charts import OdrChart, RateChart  # pyqtgraph and numpy: a quarter of a second to load
 
-        built = {"odr_chart": OdrChart()}
-        for key, title, short in (
-            ("lrr", "Late Response Rate (30 days)", "LRR"),
-            ("nfr", "Negative Feedback Rate (90 days)", "NFR"),
-            ("rdr", "Return Dissatisfaction Rate (60 days)", "RDR"),
-        ):
-            built[f"{key}_chart"] = RateChart(title, 10.0, "10 % limit", ((key, short, ALL_COLOUR),))
-        for name, chart in built.items():
-            chart.setMinimumHeight(CHART_HEIGHTS[name])
-            place = self._chart_places.pop(name)
-            self._chart_layouts[name].replaceWidget(place, chart)
-            place.deleteLater()
-        self._charts = built
+        if name == "odr_chart":
+            chart = OdrChart()
+        else:
+            key = name.removesuffix("_chart")
+            chart = RateChart(RATE_TITLES[key], 10.0, "10 % limit", ((key, key.upper(), ALL_COLOUR),))
+        chart.setMinimumHeight(CHART_HEIGHTS[name])
+        place = self._chart_places.pop(name)
+        self._chart_layouts[name].replaceWidget(place, chart)
+        place.deleteLater()
+        self._charts[name] = chart
 
     def _choose_marketplace(self) -> None:
         """The chosen marketplace's own lines, or every marketplace's together; with one marketplace, its

@@ -409,6 +409,9 @@ class DashboardView(QWidget):
         self._charts: dict[str, object] = {}  # built with the first figures to draw (`ui.charts`)
         self._plot_due = False
         self._plot_queue: list[str] = []
+        self._plot_timer = QTimer(self)  # the view's own: gone with it, so no step comes after the charts went
+        self._plot_timer.setSingleShot(True)
+        self._plot_timer.timeout.connect(self._plot_step)
         self._plot_days: tuple | None = None  # (the series drawn, its days read once for every chart)
         self.reconciliation = QLabel("")
         self.reconciliation.setWordWrap(True)
@@ -545,20 +548,20 @@ class DashboardView(QWidget):
         if not self._plot_due:
             self._plot_due = True
             load_charts_module()
-            QTimer.singleShot(0, self._plot_step)
+            self._plot_timer.start(0)
 
     def _plot_step(self) -> None:
         if not self._plot_due:
             return
         if CHARTS_MODULE not in sys.modules or charts_loading():
-            QTimer.singleShot(CHARTS_POLL_MS, self._plot_step)
+            self._plot_timer.start(CHARTS_POLL_MS)
             return
         if len(self._charts) < len(CHART_HEIGHTS):
             self._build_chart(next(name for name in CHART_HEIGHTS if name not in self._charts))
         else:
             self._plot_next()
         if self._plot_due:
-            QTimer.singleShot(0, self._plot_step)
+            self._plot_timer.start(0)
 
     def _build_charts(self) -> None:
         for name in CHART_HEIGHTS:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 CALL_TIMEOUT_S = 60
 LARGE_MESSAGE_BYTES = 1 << 20
+# A process that closed its end of the pipe is ending: on a loaded machine its exit can take a few seconds.
+EXIT_WAIT_S = 5
 STOP_TIMEOUT_S = 120
 
 
@@ -217,7 +219,7 @@ class HostClient:
                         continue
                 self._deliver(name, args)
         if self._process is not None:
-            self._process.join(timeout=1)  # reaped, so its exit code is known
+            self._process.join(timeout=EXIT_WAIT_S)  # reaped, so its exit code is known
         code = self._process.exitcode if self._process is not None else None
         self._lost(f"the database process stopped unexpectedly (exit code {code})", tell=not self.stopping)
 

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from app.autostart import MINIMIZED_FLAG
-from app.cli import build_parser, run_command
 
 
 def window() -> None:
@@ -31,23 +30,67 @@ def main(argv: list[str], *, window: bool = True) -> int:
     # The database's process is started with "spawn": in a bundle that start runs this executable again,
     # and this call turns it into that process instead of a second monitor.
     multiprocessing.freeze_support()
+    started = early_database(argv) if window else None
+    if started is HANDED_OVER:
+        return 0
+    from app.cli import build_parser, run_command  # with every command's modules: a second or more
+
     parser = build_parser(prog=Path(sys.argv[0]).name or "ahm", opens_window=window)
     if window:
         add_window_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command is not None:
-        return run_command(args)
-    if not window:
+    if args.command is not None or not window:
+        stop_early(started)
+        if args.command is not None:
+            return run_command(args)
         parser.print_help()
         return 0
-    from ui.single_instance import handed_over  # Qt's network module only: a second start ends at once
+    if started is None:
+        from ui.single_instance import handed_over  # Qt's network module only: a second start ends at once
 
-    if args.screenshot is None and handed_over(args):
-        return 0
+        if args.screenshot is None and handed_over(args):
+            return 0
     from ui.application import run_desktop  # Qt is loaded only for the window
 
-    return run_desktop(args)
+    return run_desktop(args, started)
+
+
+HANDED_OVER = "handed over"
+
+
+def early_database(argv: list[str]):
+    """A plain start of one seller's window: ask a monitor already running on its database to come forward
+    (HANDED_OVER), else start the database's process now, before the command line's and the window's modules
+    load, so that it loads its own and opens the file on the other core meanwhile. None for anything else
+    (a command, a screenshot, several seller accounts, options to check): the usual start decides."""
+    quick = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    quick.add_argument("--db", type=Path)
+    quick.add_argument("--account")
+    quick.add_argument("-v", "--verbose", action="store_true")
+    quick.add_argument(MINIMIZED_FLAG, action="store_true")
+    quick.add_argument("--open", nargs="+", action="extend", type=Path)
+    try:
+        args, rest = quick.parse_known_args(argv)
+    except SystemExit:  # said again, in full, by the real parser
+        return None
+    if rest:
+        return None
+    from ui import single_instance  # Qt's network module only
+
+    path = single_instance.one_database(args)
+    if path is None:
+        return None
+    if single_instance.handed_over(args):
+        return HANDED_OVER
+    from app.host_client import start_database
+
+    return start_database(str(path), load_demo_if_empty=True)
+
+
+def stop_early(started) -> None:
+    if started is not None:
+        started.stop()
 
 
 def add_window_options(parser: argparse.ArgumentParser) -> None:

@@ -8,22 +8,35 @@ window's callback turns them into Qt signals).
 
 If the database's process ends unexpectedly, every waiting `call` fails at once with `HostGone` and
 `on_event("host_stopped", message)` tells the window; nothing hangs.
+
+The window starts the database's process before it loads Qt and its own modules (`start_database`), so
+that the other core imports the host's modules and opens the database meanwhile: this module therefore
+imports nothing of the host until a host is run in this process.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from app.host import DatabaseHost, HostOptions, run_process
+if TYPE_CHECKING:
+    from app.host import HostOptions
 
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT_S = 60
+LARGE_MESSAGE_BYTES = 1 << 20
+# A process that closed its end of the pipe is ending: on a loaded machine its exit can take a few seconds.
+EXIT_WAIT_S = 5
 STOP_TIMEOUT_S = 120
 
 
@@ -39,14 +52,24 @@ class HostClient:
     """Starts the database's process and talks to it.
 
     Args:
-        options: the database file, clock and passwords for the process.
-        on_event: called on the reader thread with (name, args) for every event.
+        options: the database file, clock and passwords for the process: a HostOptions, or its fields in a
+            SimpleNamespace (`host_fields`: the process builds the HostOptions, so this one need not import the
+            host).
+        on_event: called on the reader thread with (name, args) for every event; None keeps the events
+            until `receive_events` names the receiver (a start before the window exists).
         in_thread: run the same host on a thread of this process instead (tests with a clock they move).
     """
 
-    def __init__(self, options: HostOptions, on_event: Callable[[str, tuple], None], *, in_thread: bool = False):
+    def __init__(
+        self,
+        options: HostOptions | SimpleNamespace,
+        on_event: Callable[[str, tuple], None] | None,
+        *,
+        in_thread: bool = False,
+    ):
         self.options = options
         self.on_event = on_event
+        self._held: list[tuple[str, tuple]] = []  # events that came before their receiver
         self.in_thread = in_thread
         self._ids = itertools.count(1)
         self._waiting: dict[int, list] = {}
@@ -64,16 +87,16 @@ class HostClient:
     def start(self) -> None:
         ours, theirs = multiprocessing.Pipe(duplex=True)
         if self.in_thread:
-            host = DatabaseHost(self.options, theirs)
+            from app.host import DatabaseHost
+
+            host = DatabaseHost(host_options(self.options), theirs)
             self._host_thread = threading.Thread(target=host.serve, name="database-host", daemon=True)
             self._host_thread.start()
         else:
             context = multiprocessing.get_context("spawn")  # never fork a process that has Qt and threads
             # Daemonic: should the window's process end without stopping it (an error before Quit), Python's
             # exit sends it SIGTERM, which it answers by finishing its queued writes, instead of waiting for ever.
-            self._process = context.Process(
-                target=run_process, args=(self.options, theirs), name="ahm-database", daemon=True
-            )
+            self._process = context.Process(target=serve, args=(self.options, theirs), name="ahm-database", daemon=True)
             self._process.start()
             theirs.close()  # only the child's copy stays open: its exit is then our EOF
         self._conn = ours
@@ -115,18 +138,9 @@ class HostClient:
     def call(self, name: str, *args, timeout: float = CALL_TIMEOUT_S):
         """Ask and wait for the answer. Raises HostRefused with the process's message, HostGone if it is not
         there."""
-        request_id = next(self._ids)
-        slot: list = [threading.Event(), None, None]
-        with self._lock:
-            if self._gone is not None:
-                raise HostGone(self._gone)
-            self._waiting[request_id] = slot
-        try:
-            self._send((request_id, name, args))
-        except HostGone:
-            with self._lock:
-                self._waiting.pop(request_id, None)
-            raise
+        return self.ask(name, *args)(timeout)
+
+    def _answer(self, request_id: int, slot: list, timeout: float):
         if not slot[0].wait(timeout):
             with self._lock:
                 self._waiting.pop(request_id, None)
@@ -141,6 +155,32 @@ class HostClient:
     def send(self, name: str, *args) -> None:
         """Ask without waiting; a failure comes back as a `job_failed` event."""
         self._send((None, name, args))
+
+    def ask(self, name: str, *args) -> Callable[..., object]:
+        """Ask now and wait for the answer later: the result, called (with an optional timeout), waits for
+        the answer as `call` does. The window asks the database's process to open the file this way before
+        it builds itself."""
+        request_id = next(self._ids)
+        slot: list = [threading.Event(), None, None]
+        with self._lock:
+            if self._gone is not None:
+                raise HostGone(self._gone)
+            self._waiting[request_id] = slot
+        try:
+            self._send((request_id, name, args))
+        except HostGone:
+            with self._lock:
+                self._waiting.pop(request_id, None)
+            raise
+        return lambda timeout=CALL_TIMEOUT_S: self._answer(request_id, slot, timeout)
+
+    def receive_events(self, on_event: Callable[[str, tuple], None]) -> None:
+        """From now on events go to `on_event`; those that came before it go first, in their order."""
+        with self._lock:
+            held, self._held = self._held, []
+            self.on_event = on_event
+        for name, args in held:
+            self._deliver(name, args)
 
     def _send(self, message: tuple) -> None:
         with self._send_lock:
@@ -158,7 +198,7 @@ class HostClient:
         conn = self._conn
         while True:
             try:
-                message = conn.recv()
+                message = receive(conn)
             except (EOFError, OSError):
                 break
             except Exception:  # a message that cannot be read (a bug): the pipe can no longer be trusted
@@ -173,14 +213,21 @@ class HostClient:
                     slot[0].set()
             else:
                 _, name, args = message
-                try:
-                    self.on_event(name, args)
-                except Exception:  # a broken receiver must not stop the answers from arriving
-                    log.exception("the window could not take the event %s", name)
+                with self._lock:
+                    if self.on_event is None:
+                        self._held.append((name, args))
+                        continue
+                self._deliver(name, args)
         if self._process is not None:
-            self._process.join(timeout=1)  # reaped, so its exit code is known
+            self._process.join(timeout=EXIT_WAIT_S)  # reaped, so its exit code is known
         code = self._process.exitcode if self._process is not None else None
         self._lost(f"the database process stopped unexpectedly (exit code {code})", tell=not self.stopping)
+
+    def _deliver(self, name: str, args: tuple) -> None:
+        try:
+            self.on_event(name, args)
+        except Exception:  # a broken receiver must not stop the answers from arriving
+            log.exception("the window could not take the event %s", name)
 
     def _lost(self, message: str, tell: bool = True) -> None:
         """The process is gone: every waiting call fails now (a stop in progress too), and the window is told
@@ -195,7 +242,77 @@ class HostClient:
             slot[0].set()
         if not tell:
             return
+        with self._lock:
+            if self.on_event is None:
+                self._held.append(("host_stopped", (message,)))
+                return
         try:
             self.on_event("host_stopped", (message,))
         except Exception:
             log.exception("the window could not be told that the database process stopped")
+
+
+def receive(conn: Connection):
+    """The next message, unpickled with the garbage collector paused: a triage list of tens of thousands of
+    items is a million new objects, and the collections they set off would each rescan them all, holding
+    the GIL (and so the window) for a hundred milliseconds and more. A large message's objects are then kept
+    out of later full collections, as the window keeps what it shows (plain data: freed when replaced)."""
+    data = conn.recv_bytes()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        message = pickle.loads(data)
+    finally:
+        if collecting:
+            gc.enable()
+    if len(data) >= LARGE_MESSAGE_BYTES:
+        gc.freeze()
+    return message
+
+
+def host_fields(db_path: str, **options) -> SimpleNamespace:
+    """HostOptions' fields, read as its attributes are (`options.passwords`), without importing the host."""
+    return SimpleNamespace(db_path=str(db_path), **options)
+
+
+def host_options(options: HostOptions | SimpleNamespace) -> HostOptions:
+    from app.host import HostOptions
+
+    return options if isinstance(options, HostOptions) else HostOptions(**vars(options))
+
+
+def serve(options: HostOptions | SimpleNamespace, conn: Connection) -> None:
+    """The database process's main, by way of this light module: the host's modules load in that process."""
+    from app.host import run_process
+
+    run_process(host_options(options), conn)
+
+
+@dataclass(frozen=True)
+class EarlyStart:
+    """The database's process started before the window exists, and the answers the window will want first,
+    asked for at once so that the process works on them while the window's process loads and builds: the
+    opening, the view the window starts with, and the start of the background work (the figures)."""
+
+    client: HostClient
+    opened: Callable[..., object]
+    startup_view: Callable[..., object]
+    running: Callable[..., object]
+
+    @property
+    def db_path(self) -> str:
+        return self.client.options.db_path
+
+    def stop(self) -> None:
+        """Not needed after all (the start went another way): the process ends."""
+        self.client.stop()
+
+
+def start_database(db_path: str, **options) -> EarlyStart:
+    """Start the database's process for `db_path` and ask it to open the file, read the start's view and start
+    its background work, without waiting: the window's process loads Qt and builds the window meanwhile.
+    `options`: HostOptions' other fields. Its events are held until the window takes them
+    (`HostClient.receive_events`), after it has shown the start's view."""
+    client = HostClient(host_fields(db_path, **options), None)
+    client.start()
+    return EarlyStart(client, client.ask("open"), client.ask("startup_view"), client.ask("start"))

@@ -1,27 +1,35 @@
 """How responsive the window stays on years of data: a generated seller with 1,000,000 orders.
 
     python bench/ui_responsiveness.py [--orders 1000000] [--rows 1000000] [--db PATH] [--report PATH]
-                                      [--profile]
+                                      [--starts 2] [--profile]
 
-Measures the real app (`ui.application.DesktopApp` with its background worker), offscreen, each phase in
-a fresh Python process so that it starts like the app does (interpreter, Qt and pyqtgraph imports):
+Measures the real app (`ui.application.DesktopApp` with its database's process), offscreen, each phase in
+a fresh Python process so that it starts like the app does: the database's process is started first
+(`app.host_client.start_database`, as `app.entry` does), then Qt and the window's modules are imported.
 
-(a) Launch to the first paint of the dashboard *with figures*: from spawning the process to the paint of
-    the ODR card after the worker's first `state_ready` was applied (not the "Computing…" window before
-    it). Target: under 2 s. Beside it: the first paint of the window at all, and `services.refresh` run
-    alone in this process (the worker's share, which nothing on the GUI thread can make shorter).
-(b) The longest GUI-thread stall while a 1,000,000-row All Orders report imports and the figures are
+(a) First start: launch to the first paint of the dashboard *with figures* on a database with no figures
+    saved yet, so the database's process computes them first. Target: under 3 s.
+(b) Usual start: the same, the figures saved by the last start shown first. Target: under 1.5 s.
+    Both are measured from spawning the process to the paint of the ODR card's rate after a state was
+    applied (not the "Computing…" window before it), `--starts` times each (a fresh copy of the database
+    for each first start), and the best is judged: the machine is shared. Each is split into Qt and the
+    app imported, window built, first paint, figures painted and charts drawn. Baselines measured in the
+    same rounds: the floor, a bare QApplication with an empty QMainWindow from spawn to its first paint (no
+    start can be faster), and `services.refresh` run alone in this process (the database's share of the
+    first start).
+(c) The longest GUI-thread stall while a 1,000,000-row All Orders report imports and the figures are
     recomputed: a 10 ms QTimer heartbeat on the GUI thread records the gaps between its ticks from
     `desktop.import_paths([file])` (the Import dialog opens, the worker imports) until the `state_ready`
-    that follows `import_finished` has been applied and painted. Target: no gap over 100 ms. Baseline: the
+    that follows `import_finished` has been applied and painted. Target: no gap over 50 ms. Baseline: the
     same heartbeat for a few seconds with the app idle, in the same process just before.
     The GUI thread's handlers of the worker's signals are timed, the worst gaps are placed on the
     import's timeline, and Python's garbage collections are timed on every thread: a collection holds
-    the GIL, so one on the worker stops the GUI thread's Python as well. `--profile` runs (b) a second
+    the GIL, so one on the worker stops the GUI thread's Python as well. `--profile` runs (c) a second
     time on a fresh copy, traced: every Qt event that took longer than 16 ms (a QApplication whose
     `notify` times each dispatch) and a cProfile of the GUI thread (cProfile sees only the thread it runs
     on). Tracing puts Python into every event dispatch and so shifts the timings: the traced run names
     causes, the verdict comes from the clean run.
+Every figure is printed against its target with PASS or FAIL.
 
 The seller is written straight into the schema with `bench/metrics.py`'s generator, the report with
 `bench/import_orders.py`'s. `--db` and `--report` reuse those files when they exist and keep them when
@@ -47,8 +55,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FIRST_PAINT_TARGET_S = 2.0
-STALL_TARGET_S = 0.100
+FIRST_START_TARGET_S = 3.0
+USUAL_START_TARGET_S = 1.5
+STALL_TARGET_S = 0.050
 HEARTBEAT_MS = 10
 SLOW_EVENT_S = 0.016  # a frame at 60 Hz: slower than this is visible as a hitch
 IDLE_S = 3.0
@@ -67,9 +76,10 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="reuse (or keep) the generated database at this path")
     parser.add_argument("--report", type=Path, help="reuse (or keep) the generated All Orders report at this path")
     parser.add_argument("--timeout", type=float, default=600, help="give up on a phase after this many seconds")
-    parser.add_argument("--profile", action="store_true", help="also run (b) traced, to name its slow calls")
+    parser.add_argument("--starts", type=int, default=2, help="measure each start this many times (best judged)")
+    parser.add_argument("--profile", action="store_true", help="also run (c) traced, to name its slow calls")
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--phase", choices=("first-paint", "stall"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("floor", "first-paint", "stall"), help=argparse.SUPPRESS)
     parser.add_argument("--anchor", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -86,9 +96,12 @@ def main() -> int:
 
     app_db = work / "app.db"
     common = ["--db", str(app_db), "--anchor", repr(anchor), "--timeout", str(args.timeout)]
-    copy_database(source, app_db)
-    first_start = run_child(["--phase", "first-paint", *common])  # nothing saved yet: figures computed first
-    paint = run_child(["--phase", "first-paint", *common])  # the usual start: the last figures were saved
+    floors, first_starts, usual_starts = [], [], []
+    for _ in range(max(1, args.starts)):  # in turns, so that the machine's load weighs on each alike
+        floors.append(run_child(["--phase", "floor", *common]))
+        copy_database(source, app_db)
+        first_starts.append(run_child(["--phase", "first-paint", *common]))  # nothing saved yet
+        usual_starts.append(run_child(["--phase", "first-paint", *common]))  # the last figures were saved
     copy_database(source, app_db)  # every import run starts from the same database
     stall = run_child(["--phase", "stall", "--report", str(report), *common])
     traced = None
@@ -99,7 +112,7 @@ def main() -> int:
 
     print()
     print(f"UI responsiveness: {orders:,} orders, All Orders import of {rows:,} rows, Qt platform {platform()}")
-    print_first_paint(paint, first_start, refresh_s)
+    print_starts(first_starts, usual_starts, floors, refresh_s)
     print_stall(stall, rows)
     if traced:
         print_trace(traced)
@@ -185,28 +198,37 @@ def platform() -> str:
     return os.environ.get("QT_QPA_PLATFORM", "offscreen")
 
 
-def print_first_paint(paint: dict, first_start: dict, refresh_s: float) -> None:
-    seconds = paint["figures_painted_s"]
+def print_starts(first_starts: list[dict], usual_starts: list[dict], floors: list[dict], refresh_s: float) -> None:
+    floor = min(run["window_painted_s"] for run in floors)
+    floor_runs = ", ".join(f"{run['window_painted_s']:.2f}" for run in floors)
+    for label, runs, target in (
+        ("(a) first start, nothing saved yet", first_starts, FIRST_START_TARGET_S),
+        ("(b) usual start, saved figures    ", usual_starts, USUAL_START_TARGET_S),
+    ):
+        best = min(runs, key=lambda run: run["figures_painted_s"])
+        seconds = best["figures_painted_s"]
+        others = ", ".join(f"{run['figures_painted_s']:.2f}" for run in runs)
+        print(
+            f"{label} to dashboard with figures {seconds:6.2f} s   target < {target:.1f} s   "
+            f"{verdict(seconds < target)}   (runs: {others} s)"
+        )
+        print(
+            f"    best run: Qt and app imported {best['imported_s']:.2f} s · window built {best['built_s']:.2f} s · "
+            f"first paint {best['window_painted_s']:.2f} s · figures painted {seconds:.2f} s · charts drawn "
+            f"{best['charts_drawn_s']:.2f} s · recomputed figures applied {best['state_applied_s']:.2f} s "
+            f"(apply_state {best['apply_state_ms']:.0f} ms)"
+        )
     print(
-        f"(a) launch to dashboard with figures   {seconds:7.2f} s    target < {FIRST_PAINT_TARGET_S:.0f} s"
-        f"      {verdict(seconds < FIRST_PAINT_TARGET_S)}"
+        f"    baseline, the floor: a bare QApplication and empty QMainWindow, spawn to first paint {floor:.2f} s "
+        f"(runs: {floor_runs} s)"
     )
-    print(
-        "    (a usual start shows the figures saved by the last recomputation, then updates them; the very "
-        f"first start on this database has none saved: {first_start['figures_painted_s']:.2f} s)"
-    )
-    print(
-        f"    Qt and app imported {paint['imported_s']:.2f} s · window built {paint['built_s']:.2f} s · "
-        f"first paint (Computing…) {paint['window_painted_s']:.2f} s · state_ready applied "
-        f"{paint['state_applied_s']:.2f} s (apply_state {paint['apply_state_ms']:.0f} ms)"
-    )
-    print(f"    baseline: services.refresh alone (the worker's first job)  {refresh_s:.2f} s")
+    print(f"    baseline: services.refresh alone (the database process's first job)  {refresh_s:.2f} s")
 
 
 def print_stall(stall: dict, rows: int) -> None:
     idle, busy = stall["idle"], stall["import"]
     print(
-        f"(b) longest GUI-thread stall            {busy['max_gap_s'] * 1000:7.0f} ms   target < "
+        f"(c) longest GUI-thread stall            {busy['max_gap_s'] * 1000:7.0f} ms   target < "
         f"{STALL_TARGET_S * 1000:.0f} ms   {verdict(busy['max_gap_s'] < STALL_TARGET_S)}"
     )
     print(
@@ -250,7 +272,7 @@ def print_handlers(handlers: dict) -> None:
 def print_trace(traced: dict) -> None:
     busy = traced["import"]
     print(
-        f"(b, traced) the same import with every GUI-thread event timed: max gap {busy['max_gap_s'] * 1000:.0f} ms, "
+        f"(c, traced) the same import with every GUI-thread event timed: max gap {busy['max_gap_s'] * 1000:.0f} ms, "
         f"p99 {busy['p99_gap_s'] * 1000:.1f} ms (inflated by the tracing itself)"
     )
     print_handlers(traced["handlers"])
@@ -276,7 +298,8 @@ def run_phase(args: argparse.Namespace) -> int:
     # APScheduler logs a warning for each periodic check skipped while the import holds the one worker;
     # that is the design (they run after it), not news for this report.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    result = first_paint(args) if args.phase == "first-paint" else stall(args)
+    phases = {"floor": floor, "first-paint": first_paint, "stall": stall}
+    result = phases[args.phase](args)
     print(RESULT + json.dumps(result), flush=True)
     return 0
 
@@ -368,11 +391,42 @@ class FiguresPaintWatcher:
         return all(value is not None and value > 0 for value in self.marks.values())
 
 
+def floor(args: argparse.Namespace) -> dict:
+    """No start can be faster: Qt imported, a bare QApplication and an empty QMainWindow painted once."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    marks: dict[str, float] = {"imported_at": time.time()}
+
+    class Filter(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.Paint and "window_painted_at" not in marks:
+                marks["window_painted_at"] = -1.0
+                QTimer.singleShot(0, lambda: marks.__setitem__("window_painted_at", time.time()))
+            return False
+
+    window = QMainWindow()
+    window.resize(1280, 760)
+    painted = Filter()
+    window.installEventFilter(painted)
+    window.show()
+    wait_until(lambda: marks.get("window_painted_at", -1.0) > 0, args.timeout, "the first paint")
+    window.close()
+    app.processEvents()
+    return marks
+
+
 def first_paint(args: argparse.Namespace) -> dict:
+    from app.host_client import start_database
+
     marks: dict[str, float] = {}
+    # As the app starts: the database's process first, so that it loads its modules and opens the file on
+    # the other core while this one imports Qt and builds the window.
+    started = start_database(str(args.db), now=shifted_clock(args.anchor))
     _app, desktop_class, settings = build_app(args)  # the QApplication must outlive the window
     marks["imported_at"] = time.time()
-    desktop = desktop_class(args.db, now=shifted_clock(args.anchor), settings=settings, use_tray=False)
+    desktop = desktop_class(args.db, now=shifted_clock(args.anchor), settings=settings, use_tray=False, started=started)
     marks["built_at"] = time.time()
     watcher = FiguresPaintWatcher(desktop)
     applied: dict[str, float] = {}
@@ -392,6 +446,9 @@ def first_paint(args: argparse.Namespace) -> dict:
     desktop.window.apply_state = timed_apply  # DesktopApp.apply_state looks it up on every call
     desktop.start()
     wait_until(watcher.done, args.timeout, "the dashboard's figures to be painted")
+    dashboard = desktop.window.dashboard
+    wait_until(lambda: bool(dashboard._charts) and not dashboard._plot_due, args.timeout, "the charts")
+    marks["charts_drawn_at"] = time.time()
     # Then the worker's own figures: the saved ones shown first are replaced by a fresh computation.
     wait_until(lambda: "state_applied_at" in marks, args.timeout, "the recomputed figures")
     desktop.quit()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -32,9 +33,7 @@ from app import (
     accounts,
     autostart,
     demo_state,
-    host,
     launch,
-    mailsync,
     marks,
     output_files,
     services,
@@ -42,7 +41,7 @@ from app import (
 )
 from app.alerts import Alert
 from app.clocks import CLOSES_WHEN_DUE, Clock
-from app.host_client import HostClient, HostGone, HostRefused
+from app.host_client import CALL_TIMEOUT_S, EarlyStart, HostClient, HostGone, HostRefused, host_fields
 from app.menu_entry import MenuEntry
 from app.metrics import worst_status
 from storage.db import DB_ENV, default_db_path
@@ -57,6 +56,9 @@ from ui.single_instance import database_path
 from ui.theme import AMBER_S, RED_S, urgency
 from ui.timeline_dialog import TimelineDialog
 from ui.tray import Tray, amazon_tooltip_line, status_tooltip
+
+if TYPE_CHECKING:
+    from app import mailsync
 
 APP_NAME = "Account Health Monitor"
 RESTART_PROPERTY = "ahm_restart"
@@ -102,6 +104,22 @@ def while_running(handler):
     return guarded
 
 
+def settle_memory() -> None:
+    """Out of the garbage collector's way: what the window holds now (its widgets, the figures, a triage list
+    of tens of thousands of items) is not rescanned by every full collection, which would stop the window for
+    hundreds of milliseconds on a large seller. The figures and lists are plain data without reference
+    cycles, so they are still freed when replaced; what stays is the window, which lives as long as the app."""
+    gc.freeze()
+
+
+def host_module():
+    """`app.host`, for its jobs and words: loaded when first needed, so the window's start does not wait
+    for the host's modules (the database's process loads them, on the other core)."""
+    from app import host
+
+    return host
+
+
 def open_in_browser(path) -> bool:
     """Open a saved file in the seller's browser; False when none could (tests render offscreen: none)."""
     if QGuiApplication.platformName() == "offscreen":
@@ -132,6 +150,8 @@ class DesktopApp:
         account: the seller account's name, in the window's title.
         menu_entry: this copy's entry in the desktop's applications menu (`app.menu_entry`); None hides the
             Settings button (no such menu here, or a test).
+        started: the database's process for `db_path`, started early by `app.host_client.start_database`, its
+            first answers on the way; None starts it here.
 
     Raises:
         StartRefused: the database cannot be opened; the message says why.
@@ -152,6 +172,7 @@ class DesktopApp:
         tray=None,
         account: str | None = None,
         menu_entry: MenuEntry | None = None,
+        started: EarlyStart | None = None,
     ):
         self.db_path = Path(db_path)
         self.menu_entry = menu_entry
@@ -160,18 +181,24 @@ class DesktopApp:
         self.now = now
         self.qsettings = settings or QSettings()
         self.bridge = Bridge()
-        options = host.HostOptions(
-            str(self.db_path), now=now, passwords=passwords, load_demo_if_empty=load_demo, check_seconds=check_seconds
-        )
-        self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
-        self.host.start()
+        if started is None:
+            options = host_fields(
+                self.db_path, now=now, passwords=passwords, load_demo_if_empty=load_demo, check_seconds=check_seconds
+            )
+            self.host = HostClient(options, self.bridge.relay, in_thread=not own_process)
+            self.host.start()
+            opened = self.host.ask("open")
+        else:
+            self.host, opened = started.client, started.opened
+        self.early = started
+        # The window is built while the database's process opens the file (on the other core).
+        self.window = MainWindow(self.db_path, now)
         try:
-            self.host.call("open", timeout=OPEN_TIMEOUT_S)
+            opened(OPEN_TIMEOUT_S)
         except (HostRefused, HostGone) as error:
             self.host.stop()
             raise StartRefused(str(error), lost=isinstance(error, HostGone)) from None
         self.paused_until: float | None = None
-        self.window = MainWindow(self.db_path, now)
         if account:
             self.window.setWindowTitle(f"{APP_NAME} — {account}")
         self.window.settings_view.show_accounts([account] if account else [], account)
@@ -286,7 +313,7 @@ class DesktopApp:
     def start(self, show: bool = True) -> None:
         """Show the window with the last figures and start the background work (which recomputes them and
         checks the clocks at once)."""
-        view = self.host.call("startup_view")
+        view = self.early.startup_view(CALL_TIMEOUT_S) if self.early else self.host.call("startup_view")
         self.window.settings_view.show_settings(view.settings, view.demo_active, view.password_note)
         start_at_login.restore(self)
         menu_entry_setting.show(self)
@@ -298,14 +325,18 @@ class DesktopApp:
             self.apply_state(last)
             when = datetime.fromtimestamp(last.computed_at, tz=last.settings.zone).strftime("%a %d %b, %H:%M")
             self.window.status_text.setText(f"Figures from {when}{UPDATING}")
-        # Everything built so far lives as long as the app: out of the garbage collector's way, its full
-        # collections stop rescanning it (tens of milliseconds each on the GUI thread).
-        gc.freeze()
+        settle_memory()
         if self.tray and not self.shares_tray:
             self.tray.show()
         if show:
             self.window.show()
-        self.host.call("start")
+        if self.early is None:
+            self.host.call("start")
+            return
+        # Asked for at the start: the figures may be on their way already. The events held meanwhile are taken
+        # now, after the saved figures, so that newer figures are never covered by older ones.
+        self.early.running(CALL_TIMEOUT_S)
+        self.host.receive_events(self.bridge.relay)
 
     def quit(self) -> None:
         """Stop: a running import is cancelled (nothing of its file is kept), queued writes finish, the
@@ -327,6 +358,7 @@ class DesktopApp:
         self.state = state
         self.window.apply_state(state, figures=self.as_of_choice is None)
         self._update_tray()
+        settle_memory()
 
     def choose_as_of(self, day) -> None:
         """Look at the figures as of `day` (None: today, the live figures again)."""
@@ -335,7 +367,7 @@ class DesktopApp:
             if self.state is not None:
                 self.window.apply_state(self.state)
             return
-        self._write(FIGURES_AS_OF, host.figures_as_of, day, self.now(), recompute=False)
+        self._write(FIGURES_AS_OF, host_module().figures_as_of, day, self.now(), recompute=False)
 
     def _update_tray(self) -> None:
         health = self.health()
@@ -357,8 +389,10 @@ class DesktopApp:
     @while_running
     def show_triage(self, listing) -> None:
         self.triage_listing = listing
-        self.window.triage.show_listing(listing)
-        open_items = len(listing.open_items)
+        triage = self.window.triage
+        triage.show_listing(listing, self.bridge.triage_facts)
+        open_items = triage.facts.open
+        settle_memory()
         self.window.tabs.setTabText(
             self.window.tabs.indexOf(self.window.triage), f"Tri&age ({open_items})" if open_items else "Tri&age"
         )
@@ -403,7 +437,7 @@ class DesktopApp:
         self._progress_done(what)
         if what == CHECK_MAILBOX and result is not None:
             self.window.settings_view.mailbox.show_check(result)
-        elif what == host.AMAZON_PULL and result is not None:
+        elif what == host_module().AMAZON_PULL and result is not None:
             self.show_amazon_progress(result)
         elif what == TEST_AMAZON and result is not None:
             self.window.settings_view.amazon.show_check(result.ok, result.message)
@@ -460,10 +494,12 @@ class DesktopApp:
     @while_running
     def show_failure(self, what: str, message: str) -> None:
         if what == CHECK_MAILBOX:  # the Test connection button waits for an answer
-            self.window.settings_view.mailbox.show_check(mailsync.ConnectionCheck(False, "error", message))
+            from app.mailsync import ConnectionCheck
+
+            self.window.settings_view.mailbox.show_check(ConnectionCheck(False, "error", message))
         elif what in (TEST_AMAZON, SAVE_AMAZON):
             self.window.settings_view.amazon.show_check(False, message)
-        elif what == host.AMAZON_PULL:
+        elif what == host_module().AMAZON_PULL:
             self._show_amazon_line(f"Amazon: {message}", ok=False)
         self.window.notify(f"{what} failed: {message}", error=True)
         status = self.window.status_text
@@ -556,6 +592,12 @@ class DesktopApp:
     def _import_finished(self, results) -> None:
         if self.import_dialog is not None:
             self.import_dialog.on_finished(results)
+        # The question to the database's process and what follows from it wait for the next turn of the event
+        # loop: the summary is painted first, and the window never stops for both at once.
+        QTimer.singleShot(0, lambda: self._after_import(results))
+
+    @while_running
+    def _after_import(self, results) -> None:
         demo_active = self._query("demo_active")
         self.window.settings_view.clear_demo.setEnabled(bool(demo_active))
         if not demo_active:
@@ -725,7 +767,7 @@ class DesktopApp:
     def export_triage_report(self, path: str) -> None:
         if self.triage_listing is not None:
             # The report draws the ODR chart from the database: the worker builds it, off the GUI thread.
-            self._write(SAVE_REPORT, host.save_report, self.triage_listing, path, recompute=False)
+            self._write(SAVE_REPORT, host_module().save_report, self.triage_listing, path, recompute=False)
 
     def edit_matrix(self) -> None:
         entries = self._query("matrix")
@@ -733,7 +775,7 @@ class DesktopApp:
             return
         dialog = MatrixDialog(entries, self.window, listing_currency(self.triage_listing))
         dialog.save_requested.connect(
-            lambda entries: self._write("Saving the escalation matrix", host.save_matrix, entries)
+            lambda entries: self._write("Saving the escalation matrix", host_module().save_matrix, entries)
         )
         dialog.reset_requested.connect(lambda: self._write("Resetting the escalation matrix", services.reset_matrix))
         self.matrix_dialog = dialog
@@ -746,7 +788,7 @@ class DesktopApp:
             APP_NAME,
             "Still running in the tray, watching your reply clocks. Use Quit in the tray menu to stop it.",
         )
-        self._write("Remembering the tray notice", host.save_tray_notice, recompute=False)
+        self._write("Remembering the tray notice", host_module().save_tray_notice, recompute=False)
 
 
 def ask_restart(database: list[str] | None = None) -> None:
@@ -815,7 +857,8 @@ def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) ->
 # --- starting --------------------------------------------------------------------------------------------------
 
 
-def run_desktop(args: argparse.Namespace) -> int:
+def run_desktop(args: argparse.Namespace, started: EarlyStart | None = None) -> int:
+    """`started`: the database's process `app.entry` started for this start's database before Qt loaded."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("account-health-monitor")
@@ -823,6 +866,7 @@ def run_desktop(args: argparse.Namespace) -> int:
     app.setDesktopFileName(autostart.APP_ID)
     app.setQuitOnLastWindowClosed(False)
     if args.screenshot:
+        stop_early(started)
         return screenshot(args)
     qsettings = QSettings()
     files = [str(file) for file in getattr(args, "open", None) or []]
@@ -831,20 +875,28 @@ def run_desktop(args: argparse.Namespace) -> int:
         if not args.db and listed.registered:
             from ui.accounts_app import run_accounts  # several seller accounts, one window each
 
+            stop_early(started)
             return run_accounts(args, listed, qsettings, files)
         path = database_path(args, qsettings)
     except accounts.AccountError as error:
+        stop_early(started)
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
+    if started is not None and started.db_path != str(path):
+        stop_early(started)  # the database changed in between: not this start's
+        started = None
     instance = single_instance.start(path, files)  # None: a monitor on this database runs and was told
     if instance is None:
+        stop_early(started)
         return 0
     chosen = bool(args.db or os.environ.get(DB_ENV))
     login_item = start_at_login.login_item(path, chosen=chosen)
     entry = menu_entry_setting.for_this_computer(path, chosen=chosen)
     try:
         try:
-            desktop = DesktopApp(path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry)
+            desktop = DesktopApp(
+                path, settings=qsettings, load_demo=True, login_item=login_item, menu_entry=entry, started=started
+            )
         except StartRefused as error:
             if error.lost or not qsettings.value("database/path") or args.db or os.environ.get(DB_ENV):
                 raise
@@ -882,6 +934,12 @@ def run_desktop(args: argparse.Namespace) -> int:
         restart_if_asked()
 
 
+def stop_early(started: EarlyStart | None) -> None:
+    """A database's process started before it was known where this start goes: not needed after all."""
+    if started is not None:
+        started.stop()
+
+
 def single_instance_close(instance) -> None:
     """A new start right after this one must find nobody listening on the database's name."""
     if instance is not None:
@@ -895,9 +953,9 @@ def quit_on_signals(desktop: DesktopApp) -> None:
     Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give it
     any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's way).
     """
-    wake = host.signal_wake_socket()
+    wake = host_module().signal_wake_socket()
     notifier = QSocketNotifier(wake.fileno(), QSocketNotifier.Type.Read, desktop.window)
-    notifier.activated.connect(lambda: host.drain(wake))
+    notifier.activated.connect(lambda: host_module().drain(wake))
     desktop.signal_wakeup = (wake, notifier)  # kept alive as long as the app
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))
@@ -933,6 +991,7 @@ def screenshot(args: argparse.Namespace) -> int:
         window.resize(width, height)
         window.show_view(args.view)
         window.show()
+        window.dashboard.draw_pending()  # the charts, drawn at once: there is no later turn before the grab
         QApplication.processEvents()
         saved = window.grab().save(str(args.screenshot))
     except (HostGone, HostRefused) as error:

@@ -7,7 +7,11 @@ the reader thread touches a widget.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
 
 
 class Bridge(QObject):
@@ -24,8 +28,21 @@ class Bridge(QObject):
     job_finished = Signal(str, object)  # what, the action's result
     host_stopped = Signal(str)  # why the database's process is gone
 
+    def __init__(self):
+        super().__init__()
+        self.triage_facts = None  # the last list's `ui.triage_view.ListingFacts`
+
     def relay(self, name: str, args: tuple) -> None:
         """Emit the signal for the event `name` (the scheduler's Listener and AlertSink method names)."""
+        if name == "triage_ready":
+            from ui.triage_view import listing_facts
+
+            # Here, on the reader thread: tens of thousands of items are counted without stopping the window.
+            try:
+                self.triage_facts = listing_facts(args[0])
+            except Exception:  # the list still goes to the window, which counts it itself (and says what fails)
+                log.exception("the triage list could not be counted ahead of the window")
+                self.triage_facts = None
         getattr(self, EVENT_SIGNALS[name]).emit(*args)
 
 

@@ -117,8 +117,9 @@ class RateChart(pg.PlotWidget):
         else:
             self.setTitle(f"{self._title}{html.escape(scope)}{self._legend}", size="10pt")
 
-    def set_points(self, points: Sequence[dict]) -> None:
-        self.days = [date.fromisoformat(point["day"]) for point in points]
+    def set_points(self, points: Sequence[dict], days: Sequence[date] | None = None) -> None:
+        """`days`: the points' days, when the caller read them already (the charts draw the same days)."""
+        self.days = list(days) if days is not None else [date.fromisoformat(point["day"]) for point in points]
         xs = [day_x(day) for day in self.days]
         self.values = {key: percent_values([point.get(key) for point in points]) for key in self.keys}
         for key, curve in self.curves.items():

@@ -5,10 +5,14 @@ the charts draw one marketplace's own lines or all of them together, as the sell
 from __future__ import annotations
 
 import html
+import importlib
+import logging
 import math
+import sys
+import threading
 from datetime import date
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -31,7 +35,6 @@ from app.metrics import FIGURE_KEYS, STATUS_RANK, worst_status
 from app.reconcile import verdict
 from app.services import MonitorState
 from app.summary import METRIC_NAMES, SENTENCES, headline_rate, percent, short_day
-from ui.charts import OdrChart, RateChart, window_bounds
 from ui.icons import status_icon
 from ui.money_panel import MoneyPanel
 from ui.theme import ALL_COLOUR, STATUS_COLOURS, STATUS_WORDS
@@ -361,6 +364,37 @@ class CardRows(QWidget):
             self.grid.setColumnStretch(column, 1 if column < columns else 0)
 
 
+CHART_HEIGHTS = {"odr_chart": 170, "lrr_chart": 130, "nfr_chart": 130, "rdr_chart": 130}  # the least each takes
+RATE_TITLES = {
+    "lrr": "Late Response Rate (30 days)",
+    "nfr": "Negative Feedback Rate (90 days)",
+    "rdr": "Return Dissatisfaction Rate (60 days)",
+}
+CHARTS_MODULE = "ui.charts"
+CHARTS_POLL_MS = 15
+_charts_loader: threading.Thread | None = None
+
+
+def load_charts_module() -> None:
+    """Import the charts' module (pyqtgraph, numpy) on a thread of its own, once: the window's thread only
+    builds the charts. Should the thread fail, the window's thread imports it when it builds them."""
+    global _charts_loader
+    if _charts_loader is None and CHARTS_MODULE not in sys.modules:
+        _charts_loader = threading.Thread(target=_import_charts, name="charts-import", daemon=True)
+        _charts_loader.start()
+
+
+def _import_charts() -> None:
+    try:
+        importlib.import_module(CHARTS_MODULE)
+    except Exception:  # said again, with its traceback, when the window's thread imports it
+        logging.getLogger(__name__).warning("the charts could not be loaded beside the window", exc_info=True)
+
+
+def charts_loading() -> bool:
+    return _charts_loader is not None and _charts_loader.is_alive()
+
+
 class DashboardView(QWidget):
     """Cards, charts and the comparison with Amazon's own report; an empty state until orders exist. The
     seller may look at the figures as of any past day (`as_of_chosen`: a day, or None for today), and with
@@ -372,14 +406,13 @@ class DashboardView(QWidget):
     def __init__(self):
         super().__init__()
         self.cards = {key: MetricCard(key) for key in METRIC_NAMES}
-        self.odr_chart = OdrChart()
-        self.lrr_chart = RateChart("Late Response Rate (30 days)", 10.0, "10 % limit", (("lrr", "LRR", ALL_COLOUR),))
-        self.nfr_chart = RateChart(
-            "Negative Feedback Rate (90 days)", 10.0, "10 % limit", (("nfr", "NFR", ALL_COLOUR),)
-        )
-        self.rdr_chart = RateChart(
-            "Return Dissatisfaction Rate (60 days)", 10.0, "10 % limit", (("rdr", "RDR", ALL_COLOUR),)
-        )
+        self._charts: dict[str, object] = {}  # built with the first figures to draw (`ui.charts`)
+        self._plot_due = False
+        self._plot_queue: list[str] = []
+        self._plot_timer = QTimer(self)  # the view's own: gone with it, so no step comes after the charts went
+        self._plot_timer.setSingleShot(True)
+        self._plot_timer.timeout.connect(self._plot_step)
+        self._plot_days: tuple | None = None  # (the series drawn, its days read once for every chart)
         self.reconciliation = QLabel("")
         self.reconciliation.setWordWrap(True)
         self.reconciliation.setTextFormat(Qt.TextFormat.RichText)
@@ -427,12 +460,16 @@ class DashboardView(QWidget):
         layout.addWidget(self.card_rows)
         layout.addWidget(self.reconciliation)
         layout.addWidget(self.chart_choice)
-        self.odr_chart.setMinimumHeight(170)
-        layout.addWidget(self.odr_chart, 3)
+        # Each chart's place is held from the start, so that the page does not move when the charts come.
+        self._chart_places = {name: QWidget() for name in CHART_HEIGHTS}
+        for name, place in self._chart_places.items():
+            place.setMinimumHeight(CHART_HEIGHTS[name])
+        self._chart_layouts = {"odr_chart": layout}
+        layout.addWidget(self._chart_places["odr_chart"], 3)
         self.small_charts = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        for chart in (self.lrr_chart, self.nfr_chart, self.rdr_chart):
-            chart.setMinimumHeight(130)
-            self.small_charts.addWidget(chart)
+        for name in ("lrr_chart", "nfr_chart", "rdr_chart"):
+            self.small_charts.addWidget(self._chart_places[name])
+            self._chart_layouts[name] = self.small_charts
         layout.addLayout(self.small_charts, 2)
 
         self.empty = EmptyState(
@@ -468,13 +505,84 @@ class DashboardView(QWidget):
         for key, card in self.cards.items():
             card.set_figure(state.metrics[key], state.metrics.get("marketplaces"))
         self.state = state
-        self._draw_charts()
+        self._choose_marketplace()
+        self._plot_later()
         self._reflow_cards()
         self.reconciliation.setText(reconciliation_text(state.metrics.get("reconciliation")))
         self.reconciliation.setVisible(bool(self.reconciliation.text()))
         self.money.show_summary(state.money)
 
-    def _draw_charts(self) -> None:
+    # --- the charts: drawn at the next turn of the event loop, after the cards are painted ------------------
+
+    @property
+    def odr_chart(self):
+        return self.charts()["odr_chart"]
+
+    @property
+    def lrr_chart(self):
+        return self.charts()["lrr_chart"]
+
+    @property
+    def nfr_chart(self):
+        return self.charts()["nfr_chart"]
+
+    @property
+    def rdr_chart(self):
+        return self.charts()["rdr_chart"]
+
+    def charts(self) -> dict:
+        """The four charts with the figures shown drawn in them (drawn now if they were still to come)."""
+        self._build_charts()
+        self.draw_pending()
+        return self._charts
+
+    def draw_pending(self) -> None:
+        """Draw now whatever the charts still have to draw."""
+        while self._plot_due:
+            self._plot_next()
+
+    def _plot_later(self) -> None:
+        # pyqtgraph loads beside the window (a thread), each chart is built and drawn in a turn of the event
+        # loop of its own: the cards show first, and the window answers in between.
+        self._plot_queue = list(CHART_HEIGHTS)
+        if not self._plot_due:
+            self._plot_due = True
+            load_charts_module()
+            self._plot_timer.start(0)
+
+    def _plot_step(self) -> None:
+        if not self._plot_due:
+            return
+        if CHARTS_MODULE not in sys.modules or charts_loading():
+            self._plot_timer.start(CHARTS_POLL_MS)
+            return
+        if len(self._charts) < len(CHART_HEIGHTS):
+            self._build_chart(next(name for name in CHART_HEIGHTS if name not in self._charts))
+        else:
+            self._plot_next()
+        if self._plot_due:
+            self._plot_timer.start(0)
+
+    def _build_charts(self) -> None:
+        for name in CHART_HEIGHTS:
+            if name not in self._charts:
+                self._build_chart(name)
+
+    def _build_chart(self, name: str) -> None:
+        from ui.charts import OdrChart, RateChart  # pyqtgraph and numpy: a quarter of a second to load
+
+        if name == "odr_chart":
+            chart = OdrChart()
+        else:
+            key = name.removesuffix("_chart")
+            chart = RateChart(RATE_TITLES[key], 10.0, "10 % limit", ((key, key.upper(), ALL_COLOUR),))
+        chart.setMinimumHeight(CHART_HEIGHTS[name])
+        place = self._chart_places.pop(name)
+        self._chart_layouts[name].replaceWidget(place, chart)
+        place.deleteLater()
+        self._charts[name] = chart
+
+    def _choose_marketplace(self) -> None:
         """The chosen marketplace's own lines, or every marketplace's together; with one marketplace, its
         lines and no choice."""
         marketplaces = self.state.metrics.get("marketplaces") or {}
@@ -490,20 +598,37 @@ class DashboardView(QWidget):
         if several:
             self.chart_choice.show_choice(drawn)
         self.drawn_marketplace = drawn
-        if drawn:
-            series, scope = own[drawn], drawn
+
+    def _plot_next(self) -> None:
+        """Draw the next chart of the queue in the figures shown."""
+        self._build_charts()
+        if self.state is None or not self._plot_queue:
+            self._plot_due = False
+            return
+        marketplaces = self.state.metrics.get("marketplaces") or {}
+        if self.drawn_marketplace:
+            series, scope = self.state.series_by_marketplace[self.drawn_marketplace], self.drawn_marketplace
         else:
             series, scope = self.state.series, ALL_MARKETPLACES_SCOPE if len(marketplaces) > 1 else ""
-        for chart in (self.odr_chart, self.lrr_chart, self.nfr_chart, self.rdr_chart):
-            chart.set_points(series)
-            chart.set_scope(scope)
-        self.odr_chart.set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+        if self._plot_days is None or self._plot_days[0] is not series:
+            self._plot_days = (series, [date.fromisoformat(point["day"]) for point in series])
+        name = self._plot_queue.pop(0)
+        chart = self._charts[name]
+        chart.set_points(series, self._plot_days[1])
+        chart.set_scope(scope)
+        if name == "odr_chart":
+            from ui.charts import window_bounds
+
+            chart.set_window(*window_bounds(self.state.metrics["order_defect_rate"]))
+        self._plot_due = bool(self._plot_queue)
 
     def _chart_chosen(self, code: str) -> None:
         # The seller's choice stays through later recomputations and other days.
         self.chosen_marketplace = code
         if self.state is not None:
-            self._draw_charts()
+            self._choose_marketplace()
+            self._plot_later()
+            self.draw_pending()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

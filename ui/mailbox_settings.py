@@ -4,6 +4,7 @@ folder downloaded reports land in. The password goes to the system keyring, neve
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.mailsync import ConnectionCheck, MailSettings, suggested_sent_folder
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.mailsync import ConnectionCheck, MailSettings
 
 SECURITY = {"tls": "TLS (port 993)", "starttls": "STARTTLS (port 143)", "none": "None (a server on this computer)"}
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
@@ -139,12 +142,16 @@ class MailboxSettings(QWidget):
 
     def mail_settings(self) -> MailSettings:
         """The mailbox as the form says it (for Test connection, before anything is saved)."""
+        from app.mailsync import MailSettings  # imaplib, keyring: loaded when the seller tests the mailbox
+
         return MailSettings.from_settings(replace(self.settings, **self.values()))
 
     def _test(self) -> None:
         settings = self.mail_settings()
         problem = settings.problem()
         if problem is not None:
+            from app.mailsync import ConnectionCheck
+
             self.show_check(ConnectionCheck(False, problem.kind, str(problem)))
             return
         self.check_result.setText("Connecting…")
@@ -166,6 +173,8 @@ class MailboxSettings(QWidget):
             box.addItems(names)
             box.setCurrentText(current)
         if self.sent.currentText() not in names:
+            from app.mailsync import suggested_sent_folder
+
             sent = suggested_sent_folder(check.folders)
             if sent is not None:
                 self.sent.setCurrentText(sent.name)

@@ -62,6 +62,17 @@ def database_path(args: argparse.Namespace, settings: QSettings) -> Path:
     return Path(chosen) if chosen else default_db_path()
 
 
+def one_database(args: argparse.Namespace) -> Path | None:
+    """The database of a start that opens one seller's window, read as `handed_over` reads it; None when
+    several seller accounts may open (`ui.accounts_app`) or the options are wrong (the start says why)."""
+    try:
+        if not args.db and accounts.load_accounts().registered:
+            return None
+        return database_path(args, QSettings(ORGANIZATION, APP_NAME))
+    except accounts.AccountError:
+        return None
+
+
 def handed_over(args: argparse.Namespace) -> bool:
     """Before the window's modules load (seconds): when a monitor already runs on this start's database,
     ask it to come forward and say so; True then, and this start ends. The app's settings are read by name

@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QEvent,
+    QModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -172,6 +174,53 @@ def carried_text(days: int | None) -> str:
     return f"{days} day{'s' if days != 1 else ''}"
 
 
+@dataclass(frozen=True)
+class ListingFacts:
+    """What the heading, the columns and the marketplace filter say about a list, read in one pass over its
+    items. A list can hold tens of thousands of items: the window works this out on the thread the list
+    arrives on (`ui.bridge`), so that showing it costs the GUI thread only what Qt itself does."""
+
+    listing: TriageList
+    open: int
+    resolved: int
+    overdue: int
+    carried: int
+    carried_days: dict[str, int | None]
+    marketplaces: dict[str, tuple[int, int]]  # code: (open, past their deadline)
+    named: bool  # some item names its marketplace
+    positions: dict[str, int]  # item key: its place in the list
+
+
+def listing_facts(listing: TriageList) -> ListingFacts:
+    at, as_of, zone = listing.at, listing.as_of, ZoneInfo(listing.timezone)
+    open_items = overdue = carried = 0
+    carried_days: dict[str, int | None] = {}
+    marketplaces: dict[str, list[int]] = {}
+    for item in listing.items:
+        still_open = not item.resolved
+        late = still_open and item.passed(at)
+        open_items += still_open
+        overdue += late
+        if item.carried_since is not None:
+            carried += still_open
+            carried_days[item.key] = item.carried_days(as_of, zone)
+        if item.marketplace:
+            mine = marketplaces.setdefault(item.marketplace, [0, 0])
+            mine[0] += still_open
+            mine[1] += late
+    return ListingFacts(
+        listing,
+        open_items,
+        len(listing.items) - open_items,
+        overdue,
+        carried,
+        carried_days,
+        {code: (n[0], n[1]) for code, n in marketplaces.items()},
+        bool(marketplaces),
+        {item.key: position for position, item in enumerate(listing.items)},
+    )
+
+
 class TriageModel(CountdownTableModel):
     """The triage items; the clock column is recomputed from absolute deadlines by `tick`."""
 
@@ -182,14 +231,54 @@ class TriageModel(CountdownTableModel):
         super().__init__(now)
         self.carried: dict[str, int | None] = {}
         self.marketplaces_named = False
+        self.all_rows: list[TriageItem] = []
+        self.accepts: Callable[[TriageItem], bool] | None = None  # the filter; `rows` are the items it lets through
+        self._row_of: dict[str, int] | None = None
 
-    def set_rows(self, items: Sequence[TriageItem], carried: dict[str, int | None] | None = None) -> None:
+    def set_rows(
+        self,
+        items: Sequence[TriageItem],
+        carried: dict[str, int | None] | None = None,
+        named: bool | None = None,
+        positions: dict[str, int] | None = None,
+    ) -> None:
+        """`carried`: the days each carried-over item has waited (others: none); `named`: whether an item names
+        its marketplace, `positions`: each item's place in `items` (both worked out here when not given)."""
         self.beginResetModel()
-        self.rows = list(items)
+        self.all_rows = list(items)
+        self.rows = self._filtered()
+        if self.accepts is None and positions is not None:
+            self._row_of = positions
         self.carried = dict(carried or {})
-        self.marketplaces_named = any(item.marketplace for item in self.rows)
+        self.marketplaces_named = any(item.marketplace for item in self.all_rows) if named is None else named
         self._at = self._now()
         self.endResetModel()
+
+    def refilter(self, accepts: Callable[[TriageItem], bool] | None) -> None:
+        """List the items `accepts` lets through (None: every item). Filtered here in one pass rather than by
+        the proxy asking Python about each row; the selection stays on its item while it is listed."""
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        keys = [self.rows[index.row()].key if 0 <= index.row() < len(self.rows) else None for index in before]
+        self.accepts = accepts
+        self.rows = self._filtered()
+        after = [
+            self.index(row, index.column()) if (row := self.row_of(key)) is not None else QModelIndex()
+            for key, index in zip(keys, before, strict=True)
+        ]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
+
+    def row_of(self, key: str | None) -> int | None:
+        """The row of the item with this key among those listed (None: not listed)."""
+        if self._row_of is None:
+            self._row_of = {item.key: row for row, item in enumerate(self.rows)}
+        return self._row_of.get(key)
+
+    def _filtered(self) -> list[TriageItem]:
+        self._row_of = None
+        accepts = self.accepts
+        return list(self.all_rows) if accepts is None else [item for item in self.all_rows if accepts(item)]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
@@ -260,28 +349,33 @@ class TriageModel(CountdownTableModel):
 
 
 class TriageFilter(QSortFilterProxyModel):
+    """Sorts the list; its filters are applied by the model (`TriageModel.refilter`), in one pass."""
+
     def __init__(self):
         super().__init__()
         self.category: str | None = None
         self.marketplace: str | None = None
         self.show_resolved = True
         self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(False)  # the clock tick must not re-filter every row each second
+        self.setDynamicSortFilter(False)  # the clock tick must not re-sort every row each second
 
     def set_category(self, category: str | None) -> None:
         self.category = category
-        self.invalidate()
+        self._refilter()
 
     def set_show_resolved(self, show: bool) -> None:
         self.show_resolved = show
-        self.invalidate()
+        self._refilter()
 
     def set_marketplace(self, marketplace: str | None) -> None:
         self.marketplace = marketplace
-        self.invalidate()
+        self._refilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        item = self.sourceModel().rows[source_row]
+    def _refilter(self) -> None:
+        everything = self.category is None and self.marketplace is None and self.show_resolved
+        self.sourceModel().refilter(None if everything else self.accepts)
+
+    def accepts(self, item: TriageItem) -> bool:
         if self.category is not None and item.category != self.category:
             return False
         if not self.in_marketplace(item):
@@ -310,6 +404,7 @@ class TriageView(QWidget):
     def __init__(self, now: Callable[[], float] = time.time):
         super().__init__()
         self.listing: TriageList | None = None
+        self.facts: ListingFacts | None = None
         self.columns_fitted = False
         self.shown_key: str | None = None
         self.zone = ZoneInfo("UTC")
@@ -457,11 +552,15 @@ class TriageView(QWidget):
 
     # --- showing ------------------------------------------------------------------------------------------------
 
-    def show_listing(self, listing: TriageList) -> None:
+    def show_listing(self, listing: TriageList, facts: ListingFacts | None = None) -> None:
+        """`facts`: `listing_facts(listing)`, when it was worked out before (off the GUI thread)."""
+        if facts is None or facts.listing is not listing:
+            facts = listing_facts(listing)
         selected = self.selected_item()
         self.listing = listing
+        self.facts = facts
         self.zone = ZoneInfo(listing.timezone)
-        self.model.set_rows(listing.items, {item.key: listing.carried_days(item) for item in listing.items})
+        self.model.set_rows(listing.items, facts.carried_days, facts.named, facts.positions)
         if listing.items and not self.columns_fitted:
             # Once: measuring every column through the Python model costs tens of milliseconds of the
             # window's time. The long texts are capped so "What happened" keeps its room (they are whole
@@ -474,34 +573,27 @@ class TriageView(QWidget):
             }
             self.columns_fitted = True
             self._fit_columns()
-        counts = listing.counts  # computed on each access: read once
         since = {
             "first": "everything still open and the last 7 days (first triage)",
             "since_last": f"since your last triage on {listing.window_start.strftime('%a %d %b')}",
             "given": f"since {listing.window_start.strftime('%a %d %b')}",
         }.get(listing.window_reason, "")
         self.heading.setText(
-            f"Triage {listing.session_number}: {since} — {counts['open']} open, {counts['resolved']} resolved"
-            + (f", {counts['overdue']} past their deadline" if counts["overdue"] else "")
-            + (f", {counts['carried']} carried over" if counts["carried"] else "")
+            f"Triage {listing.session_number}: {since} — {facts.open} open, {facts.resolved} resolved"
+            + (f", {facts.overdue} past their deadline" if facts.overdue else "")
+            + (f", {facts.carried} carried over" if facts.carried else "")
         )
-        self._list_marketplaces(listing)
+        self._list_marketplaces(facts)
         self.stack.setCurrentWidget(self.page if listing.items else self.empty)
         self.empty.action.setVisible(listing.last_completed_at is None or bool(listing.items))
         if selected is None or not self.select_item(selected.key):
             self._select_first_open()
         self._show_selected()
 
-    def _list_marketplaces(self, listing: TriageList) -> None:
+    def _list_marketplaces(self, facts: ListingFacts) -> None:
         """The marketplace filter with each marketplace's open and overdue items, when the list names more
         than one (the counts in the heading stay those of the whole list)."""
-        counts: dict[str, list[int]] = {}
-        for item in listing.items:
-            if item.marketplace:
-                mine = counts.setdefault(item.marketplace, [0, 0])
-                mine[0] += not item.resolved
-                mine[1] += not item.resolved and item.passed(listing.at)
-        chosen = fill_marketplace_filter(self.marketplace_filter, {code: tuple(n) for code, n in counts.items()})
+        chosen = fill_marketplace_filter(self.marketplace_filter, facts.marketplaces)
         if chosen != self.proxy.marketplace:
             self.proxy.set_marketplace(chosen)
         self._marketplaces_shown()
@@ -586,11 +678,11 @@ class TriageView(QWidget):
         return self.proxy.data(rows[0], ITEM_ROLE) if rows else None
 
     def select_item(self, key: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            if self.proxy.data(self.proxy.index(row, 0), ITEM_ROLE).key == key:
-                self.table.selectRow(row)
-                return True
-        return False
+        row = self.model.row_of(key)
+        if row is None:
+            return False
+        self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+        return True
 
     def _select_first_open(self) -> None:
         for row in range(self.proxy.rowCount()):
@@ -611,7 +703,7 @@ class TriageView(QWidget):
             self.detail.setHtml("<p style='color:#666'>Select an item to see what to do about it.</p>")
             return
         self.category_choice.setCurrentIndex(self.category_choice.findData(item.category))
-        carried = self.listing.carried_days(item) if self.listing is not None else None
+        carried = self.model.carried.get(item.key)
         self.detail.setHtml(item_html(item, self.zone, self.model._now(), carried))
         if item.key != self.shown_key:  # a refresh of the same item keeps what the seller is typing
             self.action_taken.clear()
@@ -659,7 +751,7 @@ class TriageView(QWidget):
     def _complete(self) -> None:
         if self.listing is None:
             return
-        still_open = self.listing.counts["open"]
+        still_open = self.facts.open
         if still_open:
             question = (
                 f"{still_open} item{'s are' if still_open != 1 else ' is'} still open. They stay on the list, "

@@ -1,0 +1,142 @@
+"""The window on a large seller: the triage list's counts worked out off the GUI thread agree with the
+list, its filters keep the selected item, the cards show before the charts, and a start whose database
+process began before the window shows the saved figures before the ones it computes."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+import pytest
+
+from app import services
+from app.demo import load_demo
+from app.host_client import start_database
+from storage import open_db
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, private_qsettings
+from ui.dashboard import DashboardView
+from ui.triage_view import ITEM_ROLE, TriageView, listing_facts
+
+
+@pytest.fixture
+def demo_db(db_path):
+    seeded = open_db(db_path)
+    load_demo(seeded, FixedClock(SAMPLE_NOW))
+    seeded.close()
+    return db_path
+
+
+@pytest.fixture
+def listing(demo_db):
+    """The demo seller's triage list with one item resolved, so that open and resolved both count."""
+    db = open_db(demo_db)
+    try:
+        first = services.load_triage(db, SAMPLE_NOW).items[0]
+        services.resolve_item(db, first.key, "Replied with tracking", at=SAMPLE_NOW)
+        return services.load_triage(db, SAMPLE_NOW + 3600)
+    finally:
+        db.close()
+
+
+def test_the_counts_worked_out_off_the_gui_thread_agree_with_the_list(listing):
+    facts = listing_facts(listing)
+    counts = listing.counts
+    assert (facts.open, facts.resolved, facts.overdue, facts.carried) == (
+        counts["open"],
+        counts["resolved"],
+        counts["overdue"],
+        counts["carried"],
+    )
+    assert facts.resolved == 1 and facts.open > 5
+    assert facts.carried_days == {
+        item.key: listing.carried_days(item) for item in listing.items if item.carried_since is not None
+    }
+    assert [listing.items[place].key for place in facts.positions.values()] == list(facts.positions)
+    assert len(facts.positions) == len(listing.items)
+    by_marketplace: dict[str, list[int]] = {}
+    for item in listing.items:
+        if item.marketplace:
+            mine = by_marketplace.setdefault(item.marketplace, [0, 0])
+            mine[0] += not item.resolved
+            mine[1] += not item.resolved and item.passed(listing.at)
+    assert facts.marketplaces == {code: tuple(n) for code, n in by_marketplace.items()}
+    assert facts.named == bool(by_marketplace)
+
+
+def listed(view: TriageView) -> list:
+    return [view.proxy.index(row, 0).data(ITEM_ROLE) for row in range(view.proxy.rowCount())]
+
+
+def test_the_filters_list_the_same_items_and_keep_the_selected_one(qtbot, listing):
+    view = TriageView(now=lambda: SAMPLE_NOW + 3600)
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.show_listing(listing)
+    assert f"{listing.counts['open']} open, 1 resolved" in view.heading.text()
+    chosen = next(item for item in listing.items if not item.resolved and item.category != listing.items[0].category)
+    assert view.select_item(chosen.key)
+    view.category_filter.setCurrentIndex(view.category_filter.findData(chosen.category))
+    assert [item.key for item in listed(view)] == [
+        item.key for item in listing.items if item.category == chosen.category
+    ]
+    assert view.selected_item().key == chosen.key, "the selected item stays selected while it is listed"
+    view.show_resolved.setChecked(False)
+    assert all(not item.resolved for item in listed(view))
+    categories = [view.category_filter.itemData(index) for index in range(view.category_filter.count())]
+    other = next(key for key in categories if key not in (None, chosen.category))
+    view.category_filter.setCurrentIndex(view.category_filter.findData(other))
+    assert all(item.category == other for item in listed(view))
+    assert view.selected_item() is None or view.selected_item().category == other
+    view.show_all()
+    assert [item.key for item in listed(view)] == [item.key for item in listing.items]
+    assert not view.select_item("no such item")
+
+
+def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_db):
+    db = open_db(demo_db)
+    try:
+        state = services.refresh(db, FixedClock(SAMPLE_NOW))
+    finally:
+        db.close()
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1366, 720)
+    view.show()
+    qtbot.waitExposed(view)
+    height = view.scroll.widget().height()
+    view.show_state(state)
+    assert view.cards["order_defect_rate"].rate.text()
+    assert not view.findChildren(pg.PlotWidget), "the charts wait for the next turn of the event loop"
+    qtbot.waitUntil(lambda: len(view.findChildren(pg.PlotWidget)) == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not view._plot_due, timeout=WAIT_MS)
+    drawn = view.odr_chart.curves["odr"].getData()[0]
+    assert drawn is not None and len(drawn) == len(state.series)
+    assert view.scroll.widget().height() == height, "the page kept the charts' places: nothing moved"
+
+
+def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_db, tmp_path):
+    from ui.application import DesktopApp
+
+    clock = FixedClock(SAMPLE_NOW)
+    db = open_db(demo_db)
+    try:
+        saved = services.refresh(db, clock)
+        services.save_last_state(db, saved)
+    finally:
+        db.close()
+    started = start_database(str(demo_db), now=clock)
+    desktop = DesktopApp(demo_db, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
+    qtbot.addWidget(desktop.window)
+    applied = []
+    desktop.bridge.state_ready.connect(applied.append)
+    try:
+        # The process computes the figures before the window asked to see them: they wait for it.
+        qtbot.waitUntil(lambda: bool(started.client._held), timeout=WAIT_MS)
+        assert applied == []
+        desktop.start()
+        assert desktop.state is not None and desktop.state.computed_at == saved.computed_at
+        qtbot.waitUntil(lambda: bool(applied), timeout=WAIT_MS)
+        assert applied[0].computed_at >= saved.computed_at
+        assert desktop.state is applied[-1]
+        assert desktop.window.dashboard.cards["order_defect_rate"].rate.text()
+    finally:
+        desktop.quit()

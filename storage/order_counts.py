@@ -65,7 +65,7 @@ BEGIN
     WHERE {countable("old")} AND (bucket, marketplace, channel) = ({bucket_key("old")});
     INSERT INTO order_counts (bucket, marketplace, channel, orders)
     SELECT {bucket_key("new")}, 1 WHERE {countable("new")}
-    ON CONFLICT DO UPDATE SET orders = orders + 1;
+    ON CONFLICT (bucket, marketplace, channel) DO UPDATE SET orders = orders + 1;
 END;
 
 CREATE TRIGGER order_counts_on_delete
@@ -102,7 +102,7 @@ def catch_up(db: sqlite_utils.Database) -> None:
         "INSERT INTO order_counts (bucket, marketplace, channel, orders) "
         f"SELECT {bucket_key('orders')}, count(*) FROM orders "
         f"WHERE rowid > ? AND rowid <= ? AND {countable('orders')} GROUP BY 1, 2, 3 "
-        "ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+        "ON CONFLICT (bucket, marketplace, channel) DO UPDATE SET orders = orders + excluded.orders",
         [through, last],
     )
     db.execute("UPDATE order_counts_mark SET counted_through = ?", [last])

@@ -133,3 +133,19 @@ def test_every_upsert_names_its_conflict_columns(db, samples):
     assert any("order_counts" in sql for sql in upserts)
     assert not [sql for sql in upserts if re.search(r"ON\s+CONFLICT\s+DO", sql, re.IGNORECASE)]
 
+
+def test_an_order_replaced_on_the_apps_connection_is_counted_once(sample_db):
+    """INSERT OR REPLACE deletes the old row through the delete trigger only with recursive triggers on,
+    as on every connection the app opens."""
+    assert sample_db.execute("PRAGMA recursive_triggers").fetchone()[0] == 1
+    oldest = sample_db.execute("SELECT order_id FROM orders ORDER BY rowid LIMIT 2").fetchall()
+    for (order_id,), status in zip(oldest, ("Cancelled", "Shipped"), strict=True):
+        sample_db.execute(
+            "INSERT OR REPLACE INTO orders (order_id, purchased_at, last_updated_at, status, channel, marketplace) "
+            "SELECT order_id, purchased_at + 3600, last_updated_at + 1, ?, channel, marketplace FROM orders "
+            "WHERE order_id = ?",
+            [status, order_id],
+        )
+    assert_days_counted_exactly(sample_db)
+    order_counts.catch_up(sample_db)
+    assert_days_counted_exactly(sample_db)

@@ -9,7 +9,8 @@ What changed is observed, not declared: the worker's own writes go through one c
 which temporary triggers note every table a statement inserts into, updates or deletes from; a commit by
 any other connection (an import, the mailbox, the command line, the clock check) moves SQLite's
 `PRAGMA data_version` on that connection. The figures are reused only when:
-  - no other connection committed since they were computed (`data_version` unchanged),
+  - no other connection committed since they began to be computed (`data_version` unchanged since the
+    one read before their first read),
   - every table the worker's writes touched since is one the figures never read (`FIGURE_FREE_TABLES`),
   - the settings are equal and the day (`as_of`) is the same.
 Anything else recomputes them from scratch, so a write path nobody thought of is slow, never wrong. The
@@ -75,7 +76,8 @@ class FigureCache:
         self._db = None
         self._owner: int | None = None
         self._figures: Figures | None = None
-        self._version: int | None = None
+        self._version: int | None = None  # other connections' commits the kept figures include
+        self._seen: int | None = None  # the same, read as the running recomputation began
         self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
         self._schema: int | None = None  # the schema the triggers were made for
 
@@ -106,27 +108,32 @@ class FigureCache:
         return db is self._db and self._db is not None
 
     def reusable(self, db, settings: Settings, as_of: date) -> Figures | None:
-        """The figures last kept, when nothing they depend on changed since."""
+        """The figures last kept, when nothing they depend on changed since. Called as a recomputation
+        begins, before it reads anything: the `data_version` read here is the one `keep` records, so a
+        commit by another connection while the figures are computed is seen by the next recomputation."""
+        self._seen = _data_version(db) if self.owns(db) else None
         kept = self._figures
         if kept is None or self._blind or not self.owns(db):
             return None
         if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
             self._watch()
             return None
-        if _data_version(db) != self._version or kept.settings != settings or kept.as_of != as_of:
+        if self._seen != self._version or kept.settings != settings or kept.as_of != as_of:
             return None
         touched = {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
         return kept if touched <= FIGURE_FREE_TABLES else None
 
     def keep(self, db, figures: Figures | None) -> None:
-        """Remember `figures` as computed from what `db` holds now (None: forget). Called after the
-        recomputation's own writes (the saved state, the status changes), which are its results."""
-        if not self.owns(db) or db.conn.in_transaction:
+        """Remember `figures` as computed from what `db` held when `reusable` was asked (None: forget).
+        Called after the recomputation's own writes (the saved state, the status changes), which are its
+        results. Not the `data_version` of now: it would take in what another connection committed while
+        the figures were computed, and they would be reused without it for the rest of the day."""
+        if not self.owns(db) or db.conn.in_transaction or self._seen is None:
             self._figures = None
             return
         db.conn.execute(f"DELETE FROM temp.{_TOUCHED}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
-        self._figures, self._version = figures, _data_version(db)
+        self._figures, self._version = figures, self._seen
 
     def settle(self, db) -> None:
         """End what a write left open on the worker's connection the way closing a connection of its own

@@ -265,6 +265,10 @@ class DatabaseHost:
         return str(self.db_path)
 
     def start(self) -> None:
+        """The background work. Never on a file that did not open: the scheduler would wait the busy timeout
+        again on a locked one, and alert behind a window that is about to say it cannot start."""
+        if self._reads is None:
+            raise StorageError("The database is not open.")
         from app.scheduler import MonitorScheduler
 
         self.scheduler = MonitorScheduler(
@@ -588,11 +592,16 @@ def save_tray_notice(db) -> None:
 def _load_demo_if_empty(db) -> None:
     from app.demo import load_demo
 
-    if services.load_settings(db).demo_on_empty and not demo_state.has_data(db):
-        try:
-            load_demo(db)
-        except Exception:  # the demo is a courtesy: without it the app starts empty, never not at all
-            log.exception("the demo data could not be loaded")
+    if not services.load_settings(db).demo_on_empty or demo_state.has_data(db):
+        return
+    try:
+        # Looked at again under the write lock: two monitors started at once on a new file both get here,
+        # and the second, once the first has put the demo seller in, leaves it as it is.
+        with write_transaction(db):
+            if not demo_state.has_data(db):
+                load_demo(db)
+    except Exception:  # the demo is a courtesy: without it the app starts empty, never not at all
+        log.exception("the demo data could not be loaded")
 
 
 # --- the process itself --------------------------------------------------------------------------------------

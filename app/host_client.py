@@ -23,7 +23,7 @@ import multiprocessing
 import pickle
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -292,16 +292,24 @@ def serve(options: HostOptions | SimpleNamespace, conn: Connection) -> None:
 class EarlyStart:
     """The database's process started before the window exists, and the answers the window will want first,
     asked for at once so that the process works on them while the window's process loads and builds: the
-    opening, the view the window starts with, and the start of the background work (the figures)."""
+    opening and the view the window starts with. The background work (the figures, the clocks, the mail and
+    Amazon pulls) is asked for only once this start is known to keep the database (`keep`): a second monitor
+    started at the same moment hands over to the first, and its process must not have recorded alerts
+    nobody sees, nor pulled from Amazon, by then."""
 
     client: HostClient
     opened: Callable[..., object]
     startup_view: Callable[..., object]
-    running: Callable[..., object]
+    running: Callable[..., object] | None = None
 
     @property
     def db_path(self) -> str:
         return self.client.options.db_path
+
+    def keep(self) -> EarlyStart:
+        """This start is the monitor on its database (its single-instance claim succeeded): the background
+        work starts now, while the window builds. The process refuses it if the file did not open."""
+        return replace(self, running=self.client.ask("start"))
 
     def stop(self) -> None:
         """Not needed after all (the start went another way): the process ends."""
@@ -309,10 +317,10 @@ class EarlyStart:
 
 
 def start_database(db_path: str, **options) -> EarlyStart:
-    """Start the database's process for `db_path` and ask it to open the file, read the start's view and start
-    its background work, without waiting: the window's process loads Qt and builds the window meanwhile.
-    `options`: HostOptions' other fields. Its events are held until the window takes them
-    (`HostClient.receive_events`), after it has shown the start's view."""
+    """Start the database's process for `db_path` and ask it to open the file and read the start's view,
+    without waiting: the window's process loads Qt and builds the window meanwhile. `options`: HostOptions'
+    other fields. Its events are held until the window takes them (`HostClient.receive_events`), after it
+    has shown the start's view."""
     client = HostClient(host_fields(db_path, **options), None)
     client.start()
-    return EarlyStart(client, client.ask("open"), client.ask("startup_view"), client.ask("start"))
+    return EarlyStart(client, client.ask("open"), client.ask("startup_view"))

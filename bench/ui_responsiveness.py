@@ -426,6 +426,7 @@ def first_paint(args: argparse.Namespace) -> dict:
     started = start_database(str(args.db), now=shifted_clock(args.anchor))
     _app, desktop_class, settings = build_app(args)  # the QApplication must outlive the window
     marks["imported_at"] = time.time()
+    started = started.keep()  # as the app once its single-instance claim succeeded: the figures' work starts
     desktop = desktop_class(args.db, now=shifted_clock(args.anchor), settings=settings, use_tray=False, started=started)
     marks["built_at"] = time.time()
     watcher = FiguresPaintWatcher(desktop)

@@ -14,6 +14,11 @@ Kept exact without slowing an import down by a trigger per written order:
     channel, sales channel, marketplace) or is deleted, and put it back where it now belongs. SQLite gives
     a new row the rowid after the largest one, so an order written later is never under the mark: the
     delete trigger lowers the mark to the largest remaining rowid when the last rows go.
+
+The triggers rely on `PRAGMA recursive_triggers`, which sqlite_utils turns on for every connection the app
+opens (`storage.open_db`): without it, the row an `INSERT OR REPLACE INTO orders` replaces is deleted without
+the delete trigger, so it stays counted and the new row is counted too. A raw `sqlite3` connection (the
+`sqlite3` shell, a script) that replaces counted orders must turn it on first.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ BEGIN
     WHERE {countable("old")} AND (bucket, marketplace, channel) = ({bucket_key("old")});
     INSERT INTO order_counts (bucket, marketplace, channel, orders)
     SELECT {bucket_key("new")}, 1 WHERE {countable("new")}
-    ON CONFLICT DO UPDATE SET orders = orders + 1;
+    ON CONFLICT (bucket, marketplace, channel) DO UPDATE SET orders = orders + 1;
 END;
 
 CREATE TRIGGER order_counts_on_delete
@@ -102,7 +107,7 @@ def catch_up(db: sqlite_utils.Database) -> None:
         "INSERT INTO order_counts (bucket, marketplace, channel, orders) "
         f"SELECT {bucket_key('orders')}, count(*) FROM orders "
         f"WHERE rowid > ? AND rowid <= ? AND {countable('orders')} GROUP BY 1, 2, 3 "
-        "ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+        "ON CONFLICT (bucket, marketplace, channel) DO UPDATE SET orders = orders + excluded.orders",
         [through, last],
     )
     db.execute("UPDATE order_counts_mark SET counted_through = ?", [last])

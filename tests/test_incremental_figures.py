@@ -293,6 +293,7 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
         with cache.connection() as db:
             settings = load_settings(db)
             kept = Figures(settings, END, {}, [], {}, False, False)
+            assert cache.reusable(db, settings, END) is None  # nothing kept yet
             cache.keep(db, kept)
             assert cache.reusable(db, settings, END) is kept
             db.execute("CREATE TABLE later (x)")
@@ -303,3 +304,40 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
             assert cache.reusable(db, settings, END) is None  # seen: not a table the figures never read
     finally:
         cache.close()
+
+
+def test_a_commit_by_another_program_during_a_recomputation_is_not_absorbed(tmp_path, monkeypatch):
+    """The command line commits one-star feedback while the worker is between the metrics and the charts:
+    the figures just computed miss it, so the next recomputation must not reuse them."""
+    seller = Seller(tmp_path / "seller.db", random.Random(7))
+    try:
+        seller.recompute()
+        day = END.isoformat()
+        recent = [row[0] for row in seller.read("SELECT order_id FROM orders ORDER BY purchased_at DESC LIMIT 30")]
+        window_series = services.window_series
+
+        def series_while_another_program_commits(*args, **kwargs):
+            monkeypatch.setattr(services, "window_series", window_series)  # once
+            other = open_db(seller.path)
+            with write_transaction(other):
+                other.conn.executemany(
+                    "INSERT OR REPLACE INTO feedback (order_id, feedback_date, rating, comments) "
+                    "VALUES (?, ?, 1, 'late and broken')",
+                    [(order_id, day) for order_id in recent],
+                )
+            other.close()
+            return window_series(*args, **kwargs)
+
+        monkeypatch.setattr(services, "window_series", series_while_another_program_commits)
+        seller.worker.figures.keep(None, None)  # as after a write the figures read
+        seller.clock.advance(60)
+        seller.recompute()
+        assert services.window_series is window_series  # the commit happened mid-recomputation
+        missed = seller.listener.states[-1]
+        seller.clock.advance(60)  # the same day: only a change to the records can tell the figures are old
+        seller.recompute()
+        state, _ = from_scratch(seller.path, seller.clock())
+        assert missed.metrics != state.metrics  # the commit moved the figures
+        assert same(seller.listener.states[-1], state)
+    finally:
+        seller.close()

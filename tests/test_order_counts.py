@@ -4,6 +4,7 @@ cleared. After each, the days counted from the buckets are the days counted one 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -115,3 +116,36 @@ def test_a_range_whose_days_do_not_fall_on_quarter_hours_is_counted_one_by_one(s
     assert not queries._whole_buckets(old, day_start(date(1960, 1, 1), zone), end_of_day(date(1960, 1, 31), zone))
     segments = offset_segments(zone, FIRST, LAST)
     assert queries._whole_buckets(segments, day_start(FIRST, zone), end_of_day(LAST, zone))
+
+
+def test_every_upsert_names_its_conflict_columns(db, samples):
+    """An upsert without its conflict columns is a syntax error before SQLite 3.35 (a Python built on an older
+    system SQLite): the migration would fail and no database would open. Checked on the triggers and tables
+    made and on every statement an import and a catch-up run."""
+    run: list[str] = []
+    db.conn.set_trace_callback(run.append)
+    import_files(db, [samples / "all-orders.txt"])
+    Seller(db).order("2026-10-05 10:00")
+    order_counts.catch_up(db)
+    db.conn.set_trace_callback(None)
+    made = [row[0] for row in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+    upserts = [sql for sql in made + run if "ON CONFLICT" in sql.upper()]
+    assert any("order_counts" in sql for sql in upserts)
+    assert not [sql for sql in upserts if re.search(r"ON\s+CONFLICT\s+DO", sql, re.IGNORECASE)]
+
+
+def test_an_order_replaced_on_the_apps_connection_is_counted_once(sample_db):
+    """INSERT OR REPLACE deletes the old row through the delete trigger only with recursive triggers on,
+    as on every connection the app opens."""
+    assert sample_db.execute("PRAGMA recursive_triggers").fetchone()[0] == 1
+    oldest = sample_db.execute("SELECT order_id FROM orders ORDER BY rowid LIMIT 2").fetchall()
+    for (order_id,), status in zip(oldest, ("Cancelled", "Shipped"), strict=True):
+        sample_db.execute(
+            "INSERT OR REPLACE INTO orders (order_id, purchased_at, last_updated_at, status, channel, marketplace) "
+            "SELECT order_id, purchased_at + 3600, last_updated_at + 1, ?, channel, marketplace FROM orders "
+            "WHERE order_id = ?",
+            [status, order_id],
+        )
+    assert_days_counted_exactly(sample_db)
+    order_counts.catch_up(sample_db)
+    assert_days_counted_exactly(sample_db)

@@ -10,7 +10,7 @@ import pytest
 
 from app import services
 from app.summary import odr_sentence, percent, short_day
-from tests.ui_support import SAMPLE_NOW
+from tests.ui_support import SAMPLE_NOW, WAIT_MS
 from ui.charts import DAY_S, day_x
 from ui.dashboard import DashboardView
 
@@ -164,3 +164,54 @@ def test_building_the_dashboard_flashes_no_window_of_its_own(qapp):
         qapp.removeEventFilter(shown)
     view.deleteLater()
     assert shown.names == []
+
+
+@pytest.fixture
+def charts_unloaded(monkeypatch):
+    """As at the app's start: the charts' module not loaded yet, nor its loading begun. `failing(thread)`
+    makes pyqtgraph fail to load on that thread ("*" for every thread)."""
+    import builtins
+    import sys
+    import threading
+
+    from ui import dashboard as dashboard_module
+
+    monkeypatch.delitem(sys.modules, dashboard_module.CHARTS_MODULE)
+    monkeypatch.setattr(dashboard_module, "_charts_loader", None)
+    real_import = builtins.__import__
+
+    def failing(thread: str) -> None:
+        def load(name, *args, **kwargs):
+            if name == "pyqtgraph" and thread in ("*", threading.current_thread().name):
+                raise ImportError("pyqtgraph could not be loaded")
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", load)
+
+    return failing
+
+
+def test_charts_whose_loading_failed_beside_the_window_are_loaded_by_the_window(qtbot, state, charts_unloaded):
+    charts_unloaded("charts-import")
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show_state(state)
+    qtbot.waitUntil(lambda: not view._plot_due, timeout=WAIT_MS)
+    assert len(view._charts) == 4
+    drawn = view.odr_chart.curves["odr"].getData()[0]
+    assert drawn is not None and len(drawn) == len(state.series)
+
+
+def test_charts_that_cannot_load_say_why_and_the_window_stops_waiting_for_them(qtbot, state, charts_unloaded):
+    charts_unloaded("*")
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    with qtbot.captureExceptions() as raised:
+        view.show_state(state)
+        qtbot.waitUntil(lambda: bool(raised), timeout=WAIT_MS)
+    assert [kind for kind, *_ in raised] == [ImportError]
+    assert "pyqtgraph could not be loaded" in str(raised[0][1])
+    qtbot.wait(100)
+    assert not view._plot_timer.isActive() and not view._charts, "no step polls for charts that will not come"

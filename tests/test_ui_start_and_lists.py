@@ -4,12 +4,15 @@ process began before the window shows the saved figures before the ones it compu
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pyqtgraph as pg
 import pytest
 
-from app import services
+from app import demo_state, services
 from app.demo import load_demo
-from app.host_client import start_database
+from app.host_client import HostClient, HostRefused, host_fields, start_database
 from storage import open_db
 from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, private_qsettings
 from ui.dashboard import DashboardView
@@ -116,27 +119,116 @@ def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_db):
 def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_db, tmp_path):
     from ui.application import DesktopApp
 
-    clock = FixedClock(SAMPLE_NOW)
     db = open_db(demo_db)
     try:
-        saved = services.refresh(db, clock)
+        saved = services.refresh(db, FixedClock(SAMPLE_NOW - 3600))  # the figures of the last run, an hour ago
         services.save_last_state(db, saved)
     finally:
         db.close()
-    started = start_database(str(demo_db), now=clock)
+    clock = FixedClock(SAMPLE_NOW)
+    started = start_database(str(demo_db), now=clock).keep()
     desktop = DesktopApp(demo_db, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
     qtbot.addWidget(desktop.window)
-    applied = []
-    desktop.bridge.state_ready.connect(applied.append)
+    shown = []
+    show = desktop.window.apply_state
+    desktop.window.apply_state = lambda state, **how: (shown.append(state.computed_at), show(state, **how))
     try:
         # The process computes the figures before the window asked to see them: they wait for it.
         qtbot.waitUntil(lambda: bool(started.client._held), timeout=WAIT_MS)
-        assert applied == []
+        assert shown == []
         desktop.start()
-        assert desktop.state is not None and desktop.state.computed_at == saved.computed_at
-        qtbot.waitUntil(lambda: bool(applied), timeout=WAIT_MS)
-        assert applied[0].computed_at >= saved.computed_at
-        assert desktop.state is applied[-1]
+        qtbot.waitUntil(lambda: SAMPLE_NOW in shown, timeout=WAIT_MS)
+        assert shown[0] == saved.computed_at == SAMPLE_NOW - 3600, "the saved figures show first"
+        assert set(shown[1:]) == {SAMPLE_NOW}, "then only the new ones: the saved never cover them"
+        assert desktop.state.computed_at == SAMPLE_NOW
         assert desktop.window.dashboard.cards["order_defect_rate"].rate.text()
     finally:
         desktop.quit()
+
+
+def alert_rows(path) -> int:
+    db = open_db(path)
+    try:
+        return db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_of_two_monitors_started_at_once_the_one_that_hands_over_alerts_nobody(demo_db):
+    """Both start their database's process before the window loads; only the one that keeps the file (its
+    single-instance claim succeeded) starts the background work: the other never records an alert as
+    delivered that no window shows, nor starts a mail sync or an Amazon pull."""
+    db = open_db(demo_db)
+    db.execute("DELETE FROM alerts")
+    db.conn.commit()
+    db.close()
+    clock = FixedClock(SAMPLE_NOW)
+    first = start_database(str(demo_db), now=clock, load_demo_if_empty=True)
+    second = start_database(str(demo_db), now=clock, load_demo_if_empty=True)
+    try:
+        second.opened()
+        second.startup_view()
+        second.client.call("ping")  # whatever it had been asked before has run
+        time.sleep(0.3)  # and a recomputation, had one been queued, has had its time
+    finally:
+        second.stop()  # the single-instance claim said: a monitor runs on this file, hand over
+    assert second.client._held == [], "no figures, alerts or triage list were computed for nobody"
+    assert alert_rows(demo_db) == 0
+    kept = first.keep()
+    try:
+        kept.opened()
+        kept.running()
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not any(name == "deliver" for name, _ in kept.client._held) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        kept.stop()
+    assert alert_rows(demo_db) > 0, "the monitor that kept the file alerts as usual"
+
+
+def test_the_background_work_never_starts_on_a_file_that_did_not_open(db_path):
+    client = HostClient(host_fields(db_path), None, in_thread=True)
+    client.start()
+    try:
+        with pytest.raises(HostRefused, match="not open"):
+            client.call("start")
+    finally:
+        client.stop()
+    assert not db_path.exists()
+
+
+def test_two_starts_on_a_new_file_put_the_demo_seller_in_it_once(db_path, monkeypatch):
+    from app import demo, host
+
+    loads = []
+    first_loading = threading.Event()
+    real_load = demo.load_demo
+
+    def load(db, *args):
+        loads.append(threading.current_thread().name)
+        first_loading.set()
+        time.sleep(0.3)  # the other start looks at the file meanwhile
+        return real_load(db, *args)
+
+    monkeypatch.setattr(demo, "load_demo", load)
+    open_db(db_path).close()
+
+    def start() -> None:
+        db = open_db(db_path)
+        try:
+            host._load_demo_if_empty(db)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=start, name=name) for name in ("first", "second")]
+    threads[0].start()
+    assert first_loading.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(60)
+    assert loads == ["first"]
+    db = open_db(db_path)
+    try:
+        assert demo_state.is_active(db) and db["orders"].count > 0
+    finally:
+        db.close()

@@ -333,9 +333,10 @@ class DesktopApp:
         if self.early is None:
             self.host.call("start")
             return
-        # Asked for at the start: the figures may be on their way already. The events held meanwhile are taken
-        # now, after the saved figures, so that newer figures are never covered by older ones.
-        self.early.running(CALL_TIMEOUT_S)
+        # Asked for once the start kept the database: the figures may be on their way already. The events held
+        # meanwhile are taken now, after the saved figures, so that newer figures are never covered by older ones.
+        running = self.early.running or self.host.ask("start")
+        running(CALL_TIMEOUT_S)
         self.host.receive_events(self.bridge.relay)
 
     def quit(self) -> None:
@@ -889,6 +890,8 @@ def run_desktop(args: argparse.Namespace, started: EarlyStart | None = None) -> 
     if instance is None:
         stop_early(started)
         return 0
+    if started is not None:
+        started = started.keep()  # this start is the monitor on the file: its background work may begin
     chosen = bool(args.db or os.environ.get(DB_ENV))
     login_item = start_at_login.login_item(path, chosen=chosen)
     entry = menu_entry_setting.for_this_computer(path, chosen=chosen)

@@ -387,7 +387,7 @@ def load_charts_module() -> None:
 def _import_charts() -> None:
     try:
         importlib.import_module(CHARTS_MODULE)
-    except Exception:  # said again, with its traceback, when the window's thread imports it
+    except Exception:  # tried again by the window's thread, which says why should it fail there too
         logging.getLogger(__name__).warning("the charts could not be loaded beside the window", exc_info=True)
 
 
@@ -553,9 +553,11 @@ class DashboardView(QWidget):
     def _plot_step(self) -> None:
         if not self._plot_due:
             return
-        if CHARTS_MODULE not in sys.modules or charts_loading():
+        if charts_loading():
             self._plot_timer.start(CHARTS_POLL_MS)
             return
+        # Loaded, or the thread failed: building a chart imports the module here, and a failure says why as
+        # any error of the window does, instead of the charts waiting for ever.
         if len(self._charts) < len(CHART_HEIGHTS):
             self._build_chart(next(name for name in CHART_HEIGHTS if name not in self._charts))
         else:

@@ -307,17 +307,17 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
 
 
 def test_a_commit_by_another_program_during_a_recomputation_is_not_absorbed(tmp_path, monkeypatch):
-    """The command line commits one-star feedback while the worker is between the metrics and the charts:
+    """The command line commits one-star feedback while the worker is between reading the records and drawing the charts:
     the figures just computed miss it, so the next recomputation must not reuse them."""
     seller = Seller(tmp_path / "seller.db", random.Random(7))
     try:
         seller.recompute()
         day = END.isoformat()
         recent = [row[0] for row in seller.read("SELECT order_id FROM orders ORDER BY purchased_at DESC LIMIT 30")]
-        window_series = services.window_series
+        daily_series = services.daily_series
 
         def series_while_another_program_commits(*args, **kwargs):
-            monkeypatch.setattr(services, "window_series", window_series)  # once
+            monkeypatch.setattr(services, "daily_series", daily_series)  # once
             other = open_db(seller.path)
             with write_transaction(other):
                 other.conn.executemany(
@@ -326,13 +326,13 @@ def test_a_commit_by_another_program_during_a_recomputation_is_not_absorbed(tmp_
                     [(order_id, day) for order_id in recent],
                 )
             other.close()
-            return window_series(*args, **kwargs)
+            return daily_series(*args, **kwargs)
 
-        monkeypatch.setattr(services, "window_series", series_while_another_program_commits)
+        monkeypatch.setattr(services, "daily_series", series_while_another_program_commits)
         seller.worker.figures.keep(None, None)  # as after a write the figures read
         seller.clock.advance(60)
         seller.recompute()
-        assert services.window_series is window_series  # the commit happened mid-recomputation
+        assert services.daily_series is daily_series  # the commit happened mid-recomputation
         missed = seller.listener.states[-1]
         seller.clock.advance(60)  # the same day: only a change to the records can tell the figures are old
         seller.recompute()

@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/metrics.py
 	$(PY) bench/metrics.py --marketplaces 3
 	$(PY) bench/ui_responsiveness.py
+	$(PY) bench/incremental.py
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshots.py

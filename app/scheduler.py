@@ -60,10 +60,8 @@ from app import alerts, demo_state, mailsync, services
 from app.figure_cache import FigureCache, Figures
 from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
 from app.imports import FileResult, Progress, import_files
-from app.money import month_summary
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
-from app.timeutil import end_of_day
 from app.triage import TriageList
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import StorageError, open_db
@@ -361,20 +359,7 @@ class MonitorScheduler:
         self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
         if kept is None:
             return services.refresh(db, lambda: at)
-        return services.MonitorState(
-            computed_at=at,
-            as_of=as_of,
-            timezone=settings.timezone,
-            metrics=kept.metrics,
-            series=kept.series,
-            clocks=services.open_clocks(db, at, settings),
-            has_orders=kept.has_orders,
-            demo=kept.demo,
-            settings=settings,
-            series_by_marketplace=kept.series_by_marketplace,
-            # As `services.state_as_of` has it: today's month as of now.
-            money=month_summary(db, min(at, end_of_day(as_of, settings.zone) - 1), settings),
-        )
+        return services.state_as_of(db, as_of, at, settings=settings, clocks=True, kept=kept)
 
     @staticmethod
     def _list_triage(db, state: services.MonitorState, at: float):

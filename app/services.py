@@ -261,11 +261,19 @@ def state_as_of(
     series_days: int = SERIES_DAYS,
     settings: Settings | None = None,
     clocks: bool = False,
+    kept=None,
 ) -> MonitorState:
     """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
-    with `clocks`, the clocks open at `at` too (the window's live state)."""
+    with `clocks`, the clocks open at `at` too (the window's live state). `kept`: the cards and charts of an
+    earlier state of the same records, settings and day (`app.figure_cache.Figures`), taken as they are."""
     settings = settings or load_settings(db)
-    metrics, series, own = _figures_and_series(db, as_of, series_days, settings)
+    if kept is None:
+        metrics, series, own = _figures_and_series(db, as_of, series_days, settings)
+        has_orders = db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1
+        demo = demo_state.is_active(db)
+    else:
+        metrics, series, own = kept.metrics, kept.series, kept.series_by_marketplace
+        has_orders, demo = kept.has_orders, kept.demo
     return MonitorState(
         computed_at=at,
         as_of=as_of,
@@ -273,8 +281,8 @@ def state_as_of(
         metrics=metrics,
         series=series,
         clocks=open_clocks(db, at, settings) if clocks else [],
-        has_orders=db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1,
-        demo=demo_state.is_active(db),
+        has_orders=has_orders,
+        demo=demo,
         settings=settings,
         series_by_marketplace=own,
         # A past day's month as it stood at that day's end; today's as of now.

@@ -307,8 +307,8 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
 
 
 def test_a_commit_by_another_program_during_a_recomputation_is_not_absorbed(tmp_path, monkeypatch):
-    """The command line commits one-star feedback while the worker is between reading the records and drawing the charts:
-    the figures just computed miss it, so the next recomputation must not reuse them."""
+    """The command line commits one-star feedback while the worker is between reading the records and drawing
+    the charts: the figures just computed miss it, so the next recomputation must not reuse them."""
     seller = Seller(tmp_path / "seller.db", random.Random(7))
     try:
         seller.recompute()

@@ -11,7 +11,6 @@ import pyqtgraph as pg
 import pytest
 
 from app import demo_state, services
-from app.demo import load_demo
 from app.host_client import HostClient, HostRefused, host_fields, start_database
 from storage import open_db
 from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, private_qsettings
@@ -20,17 +19,9 @@ from ui.triage_view import ITEM_ROLE, TriageView, listing_facts
 
 
 @pytest.fixture
-def demo_db(db_path):
-    seeded = open_db(db_path)
-    load_demo(seeded, FixedClock(SAMPLE_NOW))
-    seeded.close()
-    return db_path
-
-
-@pytest.fixture
-def listing(demo_db):
+def listing(demo_path):
     """The demo seller's triage list with one item resolved, so that open and resolved both count."""
-    db = open_db(demo_db)
+    db = open_db(demo_path)
     try:
         first = services.load_triage(db, SAMPLE_NOW).items[0]
         services.resolve_item(db, first.key, "Replied with tracking", at=SAMPLE_NOW)
@@ -94,8 +85,8 @@ def test_the_filters_list_the_same_items_and_keep_the_selected_one(qtbot, listin
     assert not view.select_item("no such item")
 
 
-def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_db):
-    db = open_db(demo_db)
+def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_path):
+    db = open_db(demo_path)
     try:
         state = services.refresh(db, FixedClock(SAMPLE_NOW))
     finally:
@@ -116,18 +107,18 @@ def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_db):
     assert view.scroll.widget().height() == height, "the page kept the charts' places: nothing moved"
 
 
-def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_db, tmp_path):
+def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_path, tmp_path):
     from ui.application import DesktopApp
 
-    db = open_db(demo_db)
+    db = open_db(demo_path)
     try:
         saved = services.refresh(db, FixedClock(SAMPLE_NOW - 3600))  # the figures of the last run, an hour ago
         services.save_last_state(db, saved)
     finally:
         db.close()
     clock = FixedClock(SAMPLE_NOW)
-    started = start_database(str(demo_db), now=clock).keep()
-    desktop = DesktopApp(demo_db, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
+    started = start_database(str(demo_path), now=clock).keep()
+    desktop = DesktopApp(demo_path, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
     qtbot.addWidget(desktop.window)
     shown = []
     show = desktop.window.apply_state
@@ -154,17 +145,17 @@ def alert_rows(path) -> int:
         db.close()
 
 
-def test_of_two_monitors_started_at_once_the_one_that_hands_over_alerts_nobody(demo_db):
+def test_of_two_monitors_started_at_once_the_one_that_hands_over_alerts_nobody(demo_path):
     """Both start their database's process before the window loads; only the one that keeps the file (its
     single-instance claim succeeded) starts the background work: the other never records an alert as
     delivered that no window shows, nor starts a mail sync or an Amazon pull."""
-    db = open_db(demo_db)
+    db = open_db(demo_path)
     db.execute("DELETE FROM alerts")
     db.conn.commit()
     db.close()
     clock = FixedClock(SAMPLE_NOW)
-    first = start_database(str(demo_db), now=clock, load_demo_if_empty=True)
-    second = start_database(str(demo_db), now=clock, load_demo_if_empty=True)
+    first = start_database(str(demo_path), now=clock, load_demo_if_empty=True)
+    second = start_database(str(demo_path), now=clock, load_demo_if_empty=True)
     try:
         second.opened()
         second.startup_view()
@@ -173,7 +164,7 @@ def test_of_two_monitors_started_at_once_the_one_that_hands_over_alerts_nobody(d
     finally:
         second.stop()  # the single-instance claim said: a monitor runs on this file, hand over
     assert second.client._held == [], "no figures, alerts or triage list were computed for nobody"
-    assert alert_rows(demo_db) == 0
+    assert alert_rows(demo_path) == 0
     kept = first.keep()
     try:
         kept.opened()
@@ -183,7 +174,7 @@ def test_of_two_monitors_started_at_once_the_one_that_hands_over_alerts_nobody(d
             time.sleep(0.05)
     finally:
         kept.stop()
-    assert alert_rows(demo_db) > 0, "the monitor that kept the file alerts as usual"
+    assert alert_rows(demo_path) > 0, "the monitor that kept the file alerts as usual"
 
 
 def test_the_background_work_never_starts_on_a_file_that_did_not_open(db_path):

@@ -9,25 +9,16 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app import services
-from app.demo import load_demo
 from app.triage import CATEGORIES, NEGATIVE_FEEDBACK
 from storage import open_db
-from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, reading
+from tests.ui_support import SAMPLE_NOW, WAIT_MS, reading
 from ui.matrix_dialog import ACTION, HOURS, MatrixDialog
 from ui.triage_view import TriageModel
 
 
 @pytest.fixture
-def demo_db(db_path):
-    seeded = open_db(db_path)
-    load_demo(seeded, FixedClock(SAMPLE_NOW))
-    seeded.close()
-    return db_path
-
-
-@pytest.fixture
-def desktop(qtbot, launch, demo_db):
-    app = launch(demo_db)
+def desktop(qtbot, launch, demo_path):
+    app = launch(demo_path)
     qtbot.waitUntil(lambda: app.triage_listing is not None, timeout=WAIT_MS)
     app.window.show_view("triage")
     return app
@@ -37,8 +28,8 @@ def items_by_key(desktop):
     return {item.key: item for item in desktop.triage_listing.items}
 
 
-def test_model_passes_qt_model_tester(qtmodeltester, demo_db):
-    db = open_db(demo_db)
+def test_model_passes_qt_model_tester(qtmodeltester, demo_path):
+    db = open_db(demo_path)
     listing = services.load_triage(db, SAMPLE_NOW)
     db.close()
     model = TriageModel(lambda: SAMPLE_NOW)

@@ -217,11 +217,6 @@ def latest_seen(db: sqlite_utils.Database, until_day: str, until_instant: int) -
     }
 
 
-def orders_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[dict]:
-    """Purchase instant, channel and status of the given orders (chunked to stay under SQLite's limits)."""
-    return [dict(zip(ORDER_FIELDS, row, strict=True)) for row in order_rows_by_id(db, order_ids)]
-
-
 # SQLite's limit on host parameters is 999 in older builds: lists of keys go to `IN (…)` in pieces under it.
 CHUNK = 500
 
@@ -264,18 +259,6 @@ def negative_feedback(
     return list(
         db.query(
             f"SELECT * FROM feedback WHERE rating <= 2 AND feedback_date >= ? AND feedback_date <= ?{where}",
-            [first_day, last_day, *params],
-        )
-    )
-
-
-def feedback_between(
-    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
-) -> list[dict]:
-    where, params = row_market_sql("feedback", market)
-    return list(
-        db.query(
-            f"SELECT * FROM feedback WHERE feedback_date >= ? AND feedback_date <= ?{where}",
             [first_day, last_day, *params],
         )
     )

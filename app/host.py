@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from app import demo_state, mailsync, reply_templates, services
+from app.host_client import in_parts
 from app.imports import FileResult
 from app.settings import load_settings, save_setting
 from app.timeline import order_timeline
@@ -200,7 +201,7 @@ class DatabaseHost:
             try:
                 # Pickled whole before a byte is written: a value that cannot be sent never leaves half a
                 # message on the pipe.
-                payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+                payload = pickle.dumps(in_parts(message), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # a bug: the window is told, in place of the value
                 log.exception("could not send %s", message[:2])
                 payload = pickle.dumps(_unsendable(message, error))

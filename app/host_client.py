@@ -22,8 +22,10 @@ import logging
 import multiprocessing
 import pickle
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass, fields, is_dataclass, replace
 from multiprocessing.connection import Connection
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 
 CALL_TIMEOUT_S = 60
 LARGE_MESSAGE_BYTES = 1 << 20
+# A list longer than this in a message goes in parts of this many (`InParts`): a part of triage items takes
+# the window's reader thread a few milliseconds to unpickle.
+PART_ITEMS = 400
 # A process that closed its end of the pipe is ending: on a loaded machine its exit can take a few seconds.
 EXIT_WAIT_S = 5
 STOP_TIMEOUT_S = 120
@@ -252,16 +257,81 @@ class HostClient:
             log.exception("the window could not be told that the database process stopped")
 
 
+class InParts:
+    """A long list of a message, pickled in parts apart. `pickle.loads` holds the GIL for the whole call, so a
+    triage list of ten thousand items unpickled in one piece stops the window's GUI thread for 150 ms and more
+    while the reader thread reads it; between two parts the reader runs Python again and lets it go."""
+
+    def __init__(self, items: list):
+        self.parts = [
+            pickle.dumps(items[start : start + PART_ITEMS], protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), PART_ITEMS)
+        ]
+
+    def joined(self) -> list:
+        items: list = []
+        for part in self.parts:
+            items += pickle.loads(part)
+            time.sleep(0)  # the GUI thread's turn, if it waits for the GIL
+        return items
+
+
+def in_parts(message: tuple) -> tuple:
+    """`message` with every long list of the dataclasses it carries (and theirs, one level down: the state in
+    the start's view) in parts. What is sent is copied, never changed: the sender keeps using it."""
+    return tuple(_split(value, depth=2) for value in message)
+
+
+def _split(value, depth: int):
+    if isinstance(value, tuple):
+        return tuple(_split(each, depth) for each in value)
+    if depth == 0 or not is_dataclass(value) or isinstance(value, type):
+        return value
+    changed = {}
+    for field in fields(value):
+        inner = getattr(value, field.name)
+        if isinstance(inner, list) and len(inner) > PART_ITEMS:
+            changed[field.name] = InParts(inner)
+        elif is_dataclass(inner) and not isinstance(inner, type):
+            split = _split(inner, depth - 1)
+            if split is not inner:
+                changed[field.name] = split
+    if not changed:
+        return value
+    sent = copy(value)
+    for name, inner in changed.items():
+        object.__setattr__(sent, name, inner)  # frozen dataclasses too: this copy is the sender's own
+    return sent
+
+
+def _join(value, depth: int = 3) -> None:
+    """Put the lists `in_parts` split back in place (the values are this reader's own, just unpickled)."""
+    if isinstance(value, tuple):
+        for each in value:
+            _join(each, depth)
+        return
+    if depth == 0 or not is_dataclass(value) or isinstance(value, type):
+        return
+    for field in fields(value):
+        inner = getattr(value, field.name)
+        if isinstance(inner, InParts):
+            object.__setattr__(value, field.name, inner.joined())
+        else:
+            _join(inner, depth - 1)
+
+
 def receive(conn: Connection):
     """The next message, unpickled with the garbage collector paused: a triage list of tens of thousands of
     items is a million new objects, and the collections they set off would each rescan them all, holding
     the GIL (and so the window) for a hundred milliseconds and more. A large message's objects are then kept
-    out of later full collections, as the window keeps what it shows (plain data: freed when replaced)."""
+    out of later full collections, as the window keeps what it shows (plain data: freed when replaced). Its
+    long lists come in parts (`InParts`), unpickled one at a time so that the window keeps its turns."""
     data = conn.recv_bytes()
     collecting = gc.isenabled()
     gc.disable()
     try:
         message = pickle.loads(data)
+        _join(message)
     finally:
         if collecting:
             gc.enable()

@@ -4,13 +4,16 @@ process began before the window shows the saved figures before the ones it compu
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import threading
 import time
 
 import pyqtgraph as pg
 import pytest
 
-from app import demo_state, services
+from app import demo_state, host_client, services
+from app.host import DatabaseHost, StartupView
 from app.host_client import HostClient, HostRefused, host_fields, start_database
 from storage import open_db
 from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, private_qsettings
@@ -53,6 +56,68 @@ def test_the_counts_worked_out_off_the_gui_thread_agree_with_the_list(listing):
             mine[1] += not item.resolved and item.passed(listing.at)
     assert facts.marketplaces == {code: tuple(n) for code, n in by_marketplace.items()}
     assert facts.named == bool(by_marketplace)
+
+
+def parts_in(payload: bytes) -> list[host_client.InParts]:
+    """The lists a sent message carries in parts, found by unpickling it without joining them."""
+    found = []
+
+    def walk(value, depth=4):
+        if isinstance(value, host_client.InParts):
+            found.append(value)
+        elif isinstance(value, tuple | list) and depth:
+            for each in value:
+                walk(each, depth - 1)
+        elif hasattr(value, "__dataclass_fields__") and depth:
+            for name in value.__dataclass_fields__:
+                walk(getattr(value, name), depth - 1)
+
+    walk(pickle.loads(payload))
+    return found
+
+
+def test_a_long_list_crosses_the_pipe_in_parts_and_arrives_whole(listing, demo_path, monkeypatch):
+    """Unpickled in one piece, a list of ten thousand items holds the GIL, and so the window, for 150 ms: the
+    database's process sends long lists in parts, and the window's reader puts them together again."""
+    monkeypatch.setattr(host_client, "PART_ITEMS", 4)
+    db = open_db(demo_path)
+    try:
+        state = services.refresh(db, lambda: SAMPLE_NOW)
+    finally:
+        db.close()
+    assert len(listing.items) > 9 and len(state.clocks) > 4
+    start = StartupView(state.settings, True, "note", None, state)
+    window_end, database_end = multiprocessing.Pipe(duplex=True)
+    host = DatabaseHost.__new__(DatabaseHost)  # only its pipe: no database, no scheduler
+    host.conn, host._send_lock, host._done = database_end, threading.Lock(), threading.Event()
+    for message in [("event", "triage_ready", (listing,)), ("reply", 7, True, start)]:
+        host.send(message)
+        payload = window_end.recv_bytes()
+        sent = parts_in(payload)
+        carried = listing if message[0] == "event" else state
+        long_lists = [value for value in vars(carried).values() if isinstance(value, list) and len(value) > 4]
+        assert listing.items in long_lists or state.clocks in long_lists
+        assert [len(parts.parts) for parts in sent] == [-(-len(items) // 4) for items in long_lists]
+        window_end_again, database_end_again = multiprocessing.Pipe(duplex=True)
+        database_end_again.send_bytes(payload)
+        assert host_client.receive(window_end_again) == message
+    assert isinstance(listing.items, list) and isinstance(state.clocks, list)  # the sender's own, unchanged
+
+
+def test_the_triage_columns_are_measured_when_the_list_is_first_seen(qtbot, listing):
+    """Measuring the columns through the model costs the window tens of milliseconds: not while the list
+    arrives behind the dashboard, but once it is shown."""
+    view = TriageView(now=lambda: listing.at)
+    qtbot.addWidget(view)
+    view.show_listing(listing)
+    assert not view.columns_fitted and view.model.rowCount() == len(listing.items)
+    view.resize(1366, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.columns_fitted and view.ideal_widths
+    widths = dict(view.ideal_widths)
+    view.show_listing(listing)
+    assert view.ideal_widths == widths
 
 
 def listed(view: TriageView) -> list:

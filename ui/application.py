@@ -11,6 +11,7 @@ database with an injected clock, with the same host on a thread (`own_process=Fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import json
@@ -18,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -232,6 +234,7 @@ class DesktopApp:
         bridge.alert_raised.connect(self.show_alert)
         bridge.job_failed.connect(self.show_failure)
         bridge.host_stopped.connect(self._host_stopped)
+        bridge.answered.connect(self._answered)
         bridge.import_progressed.connect(self._import_progressed)
         bridge.import_finished.connect(self._import_finished)
         window.import_requested.connect(self.choose_and_import)
@@ -552,6 +555,27 @@ class DesktopApp:
             self.window.notify(f"The monitor could not read its database: {error}", error=True)
             return None
 
+    def _query_then(self, request: str, then: Callable[[object], None], *args) -> None:
+        """`_query` on a thread of its own; `then(answer)` runs on the GUI thread when the answer comes (None if
+        the read failed, the reason said in the status bar as `_query` says it)."""
+
+        def ask() -> None:
+            try:
+                answer = self.host.call(request, *args)
+            except (HostGone, HostRefused) as error:
+                answer = error
+            with contextlib.suppress(RuntimeError):  # the window has gone meanwhile: nobody left to tell
+                self.bridge.answered.emit(then, answer)
+
+        threading.Thread(target=ask, name=f"ask-{request}", daemon=True).start()
+
+    @while_running
+    def _answered(self, then: Callable[[object], None], answer) -> None:
+        if isinstance(answer, HostGone | HostRefused):
+            self.window.notify(f"The monitor could not read its database: {answer}", error=True)
+            answer = None
+        then(answer)
+
     def choose_and_import(self) -> None:
         self.window.bring_to_front()
         paths = self.window.ask_for_files()
@@ -599,7 +623,12 @@ class DesktopApp:
 
     @while_running
     def _after_import(self, results) -> None:
-        demo_active = self._query("demo_active")
+        # Asked without waiting: the database's process is busy with the figures the import changed, and
+        # even a read waits its turns there, which the window must not wait through.
+        self._query_then("demo_active", lambda demo_active: self._demo_after_import(results, demo_active))
+
+    @while_running
+    def _demo_after_import(self, results, demo_active) -> None:
         self.window.settings_view.clear_demo.setEnabled(bool(demo_active))
         if not demo_active:
             self._forget_demo_alert()

@@ -27,6 +27,7 @@ class Bridge(QObject):
     triage_ready = Signal(object)  # triage.TriageList
     job_finished = Signal(str, object)  # what, the action's result
     host_stopped = Signal(str)  # why the database's process is gone
+    answered = Signal(object, object)  # a read asked without waiting: what to do with the answer, the answer
 
     def __init__(self):
         super().__init__()

@@ -561,18 +561,8 @@ class TriageView(QWidget):
         self.facts = facts
         self.zone = ZoneInfo(listing.timezone)
         self.model.set_rows(listing.items, facts.carried_days, facts.named, facts.positions)
-        if listing.items and not self.columns_fitted:
-            # Once: measuring every column through the Python model costs tens of milliseconds of the
-            # window's time. The long texts are capped so "What happened" keeps its room (they are whole
-            # in the tooltip and the panel).
-            self.table.resizeColumnsToContents()
-            self.ideal_widths = {
-                column: min(self.table.columnWidth(column), WIDEST.get(column, 1000))
-                for column in range(len(HEADERS))
-                if column != WHAT
-            }
-            self.columns_fitted = True
-            self._fit_columns()
+        if self.isVisible():
+            self._fit_to_contents()
         since = {
             "first": "everything still open and the last 7 days (first triage)",
             "since_last": f"since your last triage on {listing.window_start.strftime('%a %d %b')}",
@@ -620,6 +610,26 @@ class TriageView(QWidget):
         self.hidden_overdue.setText(hidden_overdue_text(hidden))
         self.hidden_overdue.setVisible(bool(hidden))
         self._fit_columns()
+
+    def _fit_to_contents(self) -> None:
+        """Once, when the list first has items and is on screen: measuring the columns through the Python
+        model costs the window tens of milliseconds, wasted on a list nobody looks at yet (it arrives while
+        the dashboard is shown). The long texts are capped so "What happened" keeps its room (they are whole
+        in the tooltip and the panel)."""
+        if self.columns_fitted or self.listing is None or not self.listing.items:
+            return
+        self.table.resizeColumnsToContents()
+        self.ideal_widths = {
+            column: min(self.table.columnWidth(column), WIDEST.get(column, 1000))
+            for column in range(len(HEADERS))
+            if column != WHAT
+        }
+        self.columns_fitted = True
+        self._fit_columns()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_to_contents()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

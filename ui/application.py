@@ -864,18 +864,20 @@ def tray_status(state: services.MonitorState, at: float) -> tuple[str, str | Non
     """The worst of the metrics' statuses and of the reply clocks' urgency, and the next deadline."""
     statuses = [state.metrics[key]["status"] for key in ("order_defect_rate", "late_response_rate")]
     statuses += [state.metrics[key]["status"] for key in ("negative_feedback_rate", "return_dissatisfaction_rate")]
-    replies = [clock for clock in state.clocks if clock.kind in REPLY_KINDS]
-    for clock in replies:
-        level = urgency(clock.remaining_s(at), AMBER_S, RED_S)
+    # The soonest reply deadline is the most urgent (urgency only grows as the time left shrinks): one look
+    # instead of one per clock, which costs the window 15 ms with years of unanswered messages.
+    soonest = min((clock.due_at for clock in state.clocks if clock.kind in REPLY_KINDS), default=None)
+    if soonest is not None:
+        level = urgency(soonest - at, AMBER_S, RED_S)
         statuses.append({"overdue": "breach", "red": "breach", "amber": "at_risk"}.get(level, "good"))
     status = worst_status(statuses)
-    upcoming = [clock for clock in state.clocks if clock.remaining_s(at) >= 0]
+    upcoming = [clock for clock in state.clocks if clock.due_at >= at]  # remaining_s(at) >= 0
     return status, next_deadline_text(min(upcoming, key=lambda c: c.due_at), at, state) if upcoming else None
 
 
 def overdue_count(state: services.MonitorState, at: float) -> int:
     """Clocks past their deadline that still want an answer (a closed appeal window wants none)."""
-    return sum(1 for clock in state.clocks if clock.remaining_s(at) < 0 and clock.kind not in CLOSES_WHEN_DUE)
+    return sum(1 for clock in state.clocks if clock.due_at < at and clock.kind not in CLOSES_WHEN_DUE)
 
 
 def next_deadline_text(clock: Clock, at: float, state: services.MonitorState) -> str:

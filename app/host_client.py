@@ -283,7 +283,7 @@ def in_parts(message: tuple) -> tuple:
 
 
 def _split(value, depth: int):
-    if isinstance(value, tuple):
+    if type(value) is tuple:  # a named tuple stays whole, as it was sent
         return tuple(_split(each, depth) for each in value)
     if depth == 0 or not is_dataclass(value) or isinstance(value, type):
         return value

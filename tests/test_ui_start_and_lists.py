@@ -118,6 +118,14 @@ def test_the_triage_columns_are_measured_when_the_list_is_first_seen(qtbot, list
     widths = dict(view.ideal_widths)
     view.show_listing(listing)
     assert view.ideal_widths == widths
+    shown_first = TriageView(now=lambda: listing.at)  # on screen before any list: measured as the list arrives
+    qtbot.addWidget(shown_first)
+    shown_first.resize(1366, 700)
+    shown_first.show()
+    qtbot.waitExposed(shown_first)
+    assert not shown_first.columns_fitted
+    shown_first.show_listing(listing)
+    assert shown_first.columns_fitted and shown_first.ideal_widths == widths
 
 
 def listed(view: TriageView) -> list:

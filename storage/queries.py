@@ -386,12 +386,35 @@ def negative_feedback_rows(
     return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market, with_order=True)
 
 
+# Feedback nobody removed or struck through is on the record from its own day on (`rules.visible_interval`):
+# NFR needs only how many there are per day, not a record each. The two conditions split the feedback in two.
+ON_RECORD = "NOT t.struck_through AND coalesce(t.removal_status, '') NOT IN ('removed', 'struck_through')"
+TAKEN_OFF = "(t.struck_through OR t.removal_status IN ('removed', 'struck_through'))"
+
+
 def feedback_rows_between(
     db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
 ) -> list[tuple]:
-    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day`."""
-    where = "t.feedback_date >= ? AND t.feedback_date <= ?"
+    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day` that was removed or struck through."""
+    where = f"t.feedback_date >= ? AND t.feedback_date <= ? AND {TAKEN_OFF}"
     return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market)
+
+
+def feedback_counts_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple[str, int, int, int]]:
+    """(day, ratings, negative, positive) per day of the feedback dated `first_day`..`last_day` that stays on
+    the record: the rest of what `feedback_rows_between` leaves out."""
+    where = f"t.feedback_date >= ? AND t.feedback_date <= ? AND {ON_RECORD}"
+    params: list = [first_day, last_day]
+    if market is not None:
+        where += f" AND {effective_marketplace_sql('t')} = ?"
+        params += [market.home, market.code]
+    return db.execute(
+        "SELECT t.feedback_date, count(*), sum(t.rating <= 2), sum(t.rating >= 4) "
+        f"FROM feedback t WHERE {where} GROUP BY t.feedback_date",
+        params,
+    ).fetchall()
 
 
 def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[tuple]:
@@ -399,11 +422,13 @@ def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[
     return _record_rows(db, "claims", CLAIM_FIELDS, "1", [], market, with_order=True)
 
 
-def message_rows_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[tuple]:
-    """MESSAGE_FIELDS + ORDER_FIELDS of the messages received in [start, end), oldest first."""
+def message_rows_between(
+    db: sqlite_utils.Database, start: int, end: int, market: Market | None = None, with_order: bool = True
+) -> list[tuple]:
+    """MESSAGE_FIELDS (+ ORDER_FIELDS `with_order`) of the messages received in [start, end), oldest first."""
     where = "t.received_at >= ? AND t.received_at < ?"
     order_by = " ORDER BY t.received_at"
-    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order=True, order_by=order_by)
+    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order, order_by)
 
 
 def return_rows_between(

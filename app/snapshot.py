@@ -242,7 +242,15 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
 
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:
     orders: dict[str, Order] = {}
-    _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, partial(local_day, zone=zone))
+    rows = queries.order_rows_by_id(db, order_ids)
+    instants = [row[1] for row in rows if type(row[1]) is int]
+    # Purchase days read off the zone's offsets over the orders' span (`LocalDays`), not converted one by one.
+    day_of = (
+        LocalDays(zone, local_day(min(instants), zone), local_day(max(instants), zone))
+        if instants
+        else partial(local_day, zone=zone)
+    )
+    _add_orders(orders, rows, 0, day_of)
     return orders
 
 

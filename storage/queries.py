@@ -462,11 +462,12 @@ def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
-def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
-    """Messages received by `at` with no real reply in their thread by then (candidates for reply clocks)."""
-    return list(
-        db.query(
-            """SELECT m.* FROM messages m
+def unanswered_message_rows(db: sqlite_utils.Database, at: int) -> list[tuple]:
+    """MESSAGE_FIELDS of the messages received by `at` with no real reply in their thread by then (candidates
+    for reply clocks), oldest first."""
+    columns = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+    return db.execute(
+        f"""SELECT {columns} FROM messages m
                WHERE m.received_at <= :at
                  AND (m.no_response_needed_at IS NULL OR m.no_response_needed_at > :at)
                  AND NOT EXISTS (
@@ -475,9 +476,8 @@ def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
                        AND r.sent_at >= m.received_at AND r.sent_at <= :at
                        AND (r.order_id IS NULL OR m.order_id IS NULL OR r.order_id = m.order_id))
                ORDER BY m.received_at""",
-            {"at": at},
-        )
-    )
+        {"at": at},
+    ).fetchall()
 
 
 def returns_between(

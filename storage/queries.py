@@ -277,29 +277,6 @@ def claims(db: sqlite_utils.Database, market: Market | None = None) -> list[dict
     return list(db.query(f"SELECT * FROM claims WHERE 1{where}", params))
 
 
-def messages_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[dict]:
-    where, params = row_market_sql("messages", market)
-    return list(
-        db.query(
-            f"SELECT * FROM messages WHERE received_at >= ? AND received_at < ?{where} ORDER BY received_at",
-            [start, end, *params],
-        )
-    )
-
-
-def replies_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: int) -> list[dict]:
-    keys = sorted(set(thread_keys))
-    rows: list[dict] = []
-    for chunk in chunks(keys):
-        marks = ", ".join("?" * len(chunk))
-        rows += db.query(
-            f"SELECT thread_key, order_id, sent_at, automatic FROM replies WHERE thread_key IN ({marks}) "
-            "AND sent_at >= ? ORDER BY sent_at",
-            [*chunk, since],
-        )
-    return rows
-
-
 # --- Rows as tuples, for the figures -------------------------------------------------------------------------------
 # The snapshot reads tens of thousands of rows: a dict per row costs more than SQLite's reading of it, so these
 # queries hand back plain tuples of the fields below, in this order, and the readers take them by position.

@@ -25,7 +25,7 @@ from app.snapshot import (
     csba_periods,
     feedback_from_row,
     load_orders,
-    message_from_row,
+    message_from_values,
     return_from_row,
 )
 from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
@@ -267,7 +267,7 @@ def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, 
     today = local_day(at, zone)
     since = today - timedelta(days=int(settings.feedback_removal_days) + 1 + spread_days)
     until = today + timedelta(days=spread_days)
-    messages = [message_from_row(row) for row in queries.unanswered_messages(db, int(at))]
+    messages = [message_from_values(row) for row in queries.unanswered_message_rows(db, int(at))]
     claims = [claim_from_row(row) for row in queries.claims(db)]
     feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), until.isoformat())]
     order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]

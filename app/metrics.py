@@ -222,20 +222,23 @@ def late_response_rate(
 def negative_feedback_rate(snapshot: SellerSnapshot, as_of: date) -> dict:
     start = as_of - timedelta(days=NFR_DAYS - 1)
     visible = [f for f in snapshot.feedback if start <= f.day <= as_of and _visible_on(f, as_of)]
-    negative = sum(1 for f in visible if f.negative)
+    ratings, negative, positive = len(visible), sum(1 for f in visible if f.negative), any(f.positive for f in visible)
+    for day, (count, negatives, positives) in snapshot.feedback_counts.items():
+        if start <= day <= as_of:  # on the record from its own day on
+            ratings, negative, positive = ratings + count, negative + negatives, positive or positives > 0
     figure = {
         "window_start": start.isoformat(),
         "window_end": as_of.isoformat(),
-        "feedback": len(visible),
+        "feedback": ratings,
         "negative": negative,
-        "rate": rate(negative, len(visible)),
-        "status": status(negative, len(visible), NFR_LIMIT, snapshot.settings.warning_levels["nfr"]),
+        "rate": rate(negative, ratings),
+        "status": status(negative, ratings, NFR_LIMIT, snapshot.settings.warning_levels["nfr"]),
         # Amazon's feedback report lists only 1-3 stars: without a 4-5 star rating the rate is an upper bound.
-        "ratings_complete": any(f.positive for f in visible),
+        "ratings_complete": positive,
         "target": float(NFR_LIMIT),
     }
     figure["complete"] = figure["ratings_complete"]
-    if not visible:
+    if not ratings:
         figure["reason"] = "no feedback received in the window"
     elif not figure["complete"]:
         figure["reason"] = (
@@ -655,6 +658,14 @@ def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
         elif feedback.positive:
             positives[low] += 1
             positives[high + 1] -= 1
+    for day, (count, negative_count, positive_count) in snapshot.feedback_counts.items():
+        low = max(0, (day - first).days)  # on the record from its own day on, for the window's 90 days
+        high = min(size - 1, (day + window - first).days)
+        if low > high:
+            continue
+        for counter, number in ((totals, count), (negatives, negative_count), (positives, positive_count)):
+            counter[low] += number
+            counter[high + 1] -= number
     total_values, negative_values = total.values(), negative.values()
     return {
         "nfr": [rate(n, t) for n, t in zip(negative_values, total_values, strict=True)],

@@ -70,6 +70,9 @@ class SellerSnapshot:
     claims: list[Claim] = field(default_factory=list)
     data_through: dict[str, date | None] = field(default_factory=dict)
     marketplace: str = "US"
+    # The feedback still on the record, counted per day: (ratings, negative, positive). `feedback` holds the
+    # feedback removed or struck through, whose days on the record are its own.
+    feedback_counts: dict[date, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -98,7 +101,10 @@ def load_snapshot(
     first_at = queries.first_order_at(db, market)
     claim_rows = queries.claim_rows(db, market)
     negative_rows = queries.negative_feedback_rows(db, order_first.isoformat(), last_day.isoformat(), market)
-    message_rows = _messages(db, zone, first_day, last_day, market)
+    # A message's order says only whether Customer Service by Amazon answers it (`rules.csba_covered`): with no
+    # CSBA period there is nothing to look up, and a lookup per message in a million orders is most of the read.
+    csba = bool(settings.csba_periods)
+    message_rows = _messages(db, zone, first_day, last_day, market, with_orders=csba or market is not None)
     claims = [claim_from_values(row) for row in claim_rows]
     messages = [message_from_values(row) for row in message_rows]
     orders: dict[str, Order] = {}
@@ -106,7 +112,8 @@ def load_snapshot(
     day_of = LocalDays(zone, _purchases_from(order_first, first_order_day), last_day)
     _add_orders(orders, claim_rows, len(queries.CLAIM_FIELDS), day_of)
     _add_orders(orders, negative_rows, len(queries.FEEDBACK_FIELDS), day_of)
-    _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), day_of)
+    if csba:
+        _add_orders(orders, message_rows, len(queries.MESSAGE_FIELDS), day_of)
     events, orphans = [], []
     negative = (rules.feedback_event(feedback_from_values(row)) for row in negative_rows)
     for event in [e for e in negative if e] + [
@@ -136,6 +143,12 @@ def load_snapshot(
         claims=claims,
         data_through=data_through(db, zone, last_day),
         marketplace=market.code if market else settings.marketplace,
+        feedback_counts={
+            fromisoformat(day): (ratings, negative, positive)
+            for day, ratings, negative, positive in queries.feedback_counts_between(
+                db, feedback_first, last_day.isoformat(), market
+            )
+        },
     )
 
 
@@ -168,6 +181,7 @@ def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
         events=events,
         orphan_events=orphans,
         feedback=[feedback for feedback in snapshot.feedback if feedback.day >= feedback_first],
+        feedback_counts={day: counts for day, counts in snapshot.feedback_counts.items() if day >= feedback_first},
         contacts=contacts,
         returns=[outcome for outcome in snapshot.returns if outcome.request.request_day >= returns_first],
     )
@@ -228,7 +242,15 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
 
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:
     orders: dict[str, Order] = {}
-    _add_orders(orders, queries.order_rows_by_id(db, order_ids), 0, partial(local_day, zone=zone))
+    rows = queries.order_rows_by_id(db, order_ids)
+    instants = [row[1] for row in rows if type(row[1]) is int]
+    # Purchase days read off the zone's offsets over the orders' span (`LocalDays`), not converted one by one.
+    day_of = (
+        LocalDays(zone, local_day(min(instants), zone), local_day(max(instants), zone))
+        if instants
+        else partial(local_day, zone=zone)
+    )
+    _add_orders(orders, rows, 0, day_of)
     return orders
 
 
@@ -258,9 +280,9 @@ def order_from_values(values: tuple, day_of: Callable[[int], date]) -> Order:
     return Order(order_id, day_of(purchased_at), channel, purchased_at, countable)
 
 
-def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None) -> list[tuple]:
+def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None, with_orders=True) -> list[tuple]:
     start = day_start(first_day - timedelta(days=LRR_MAX_DAYS - 1), zone)
-    return queries.message_rows_between(db, start, end_of_day(last_day, zone), market)
+    return queries.message_rows_between(db, start, end_of_day(last_day, zone), market, with_orders)
 
 
 def _contacts(db, messages: list[Message], orders: dict[str, Order], settings: Settings) -> list[rules.Contact]:

@@ -740,7 +740,8 @@ def triage_items(
             is carried over, whatever its date.
     """
     shown = shown or {}
-    builder = _Builder(inputs, at, settings, load_from(first_day, late_from, keep), last_day)
+    listing = _Listing(first_day, late_from, seen, keep, shown)
+    builder = _Builder(inputs, at, settings, load_from(first_day, late_from, keep), last_day, listing)
     candidates = builder.feedback() + builder.claims() + builder.returns() + builder.messages()
     candidates += builder.fba_returns() + builder.status_changes()
     candidates += builder.replies() + builder.fba_reimbursements() + builder.safet_claims()
@@ -801,11 +802,34 @@ def clock_note(item: TriageItem) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What `triage_items` lists an item by, besides the item itself (see its arguments)."""
+
+    first_day: date
+    late_from: date | None
+    seen: frozenset[str] | set[str]
+    keep: frozenset[str] | set[str]
+    shown: dict[str, int]
+
+    def lists(self, key: str, day: date, resolved: bool, still_open: bool, qualifies: bool) -> bool:
+        """`triage_items`' choice for an item of these facts (not after `at`)."""
+        if key in self.keep:
+            return True
+        if resolved:
+            return False
+        if key in self.shown or still_open:
+            return True
+        recent = day >= self.first_day or (self.late_from is not None and day >= self.late_from)
+        return qualifies and recent and key not in self.seen
+
+
 class _Builder:
     """Builds the items of each kind, each with whether it qualifies on its own merits (a message answered
     on time does not, but stays listed while the seller's resolution of it is in the current session)."""
 
-    def __init__(self, inputs: TriageInputs, at: float, settings: Settings, first: date, last: date):
+    def __init__(self, inputs: TriageInputs, at: float, settings: Settings, first: date, last: date, listing: _Listing):
+        self.listing = listing
         self.inputs = inputs
         self.at = at
         self.settings = settings
@@ -822,6 +846,15 @@ class _Builder:
         # No lower bound: the records were read from the earliest day the list needs, and what is older
         # than the window is listed only when still open or carried over (`triage_items`).
         return day <= self.last and day <= self.as_of
+
+    def listed(self, key: str, at: int, still_open: bool, qualifies: bool = True) -> bool:
+        """Whether `triage_items` will list the item: the many records it drops (with years of history, most
+        of those read are neither open nor new) are not built at all. Only for items built as `item` makes
+        them, nothing changed after."""
+        if at > self.at:
+            return False
+        day = local_day(at, self.zone)
+        return self.listing.lists(key, day, key in self.inputs.resolutions, still_open, qualifies)
 
     def clock(self, kinds: tuple[str, ...], item_id: str) -> Clock | None:
         found = [c for kind in kinds for c in self.clocks.get((kind, item_id), [])]
@@ -914,6 +947,10 @@ class _Builder:
                 "ground": ground,
                 "window_closes": closes.isoformat(),
             }
+            clock = self.clock(("feedback_removal",), fb.order_id) if info["eligible"] else None
+            at = day_start(fb.day, self.zone)
+            if not self.listed(f"feedback:{fb.order_id}", at, info["eligible"] or clock is not None):
+                continue
             if fb.negative:
                 effect = f"excluded: {gone}" if gone else "counts"
                 other = self._other_defect(fb.order_id)
@@ -929,13 +966,12 @@ class _Builder:
             stars = f"{fb.rating}-star" + (" negative" if fb.negative else " neutral")
             comment = (fb.comments or "").strip()
             what = f"Buyer left {stars} feedback" + (f": “{_clip(comment)}”" if comment else " with no comment.")
-            clock = self.clock(("feedback_removal",), fb.order_id) if info["eligible"] else None
             items.append(
                 self.item(
                     f"feedback:{fb.order_id}",
                     FEEDBACK,
                     fb.order_id,
-                    day_start(fb.day, self.zone),
+                    at,
                     what,
                     # A removal ground makes any feedback the negative-feedback category's (removal) path.
                     NEGATIVE_FEEDBACK if info["eligible"] else feedback_category(fb.rating, fb.comments, names),
@@ -1056,6 +1092,10 @@ class _Builder:
                 continue
             is_open = contact.open_at(self.at)
             late = contact.status_at(self.at) == "late"
+            clock = self.clock(("buyer_reply", "csba_inquiry"), message.message_id) if is_open else None
+            key = f"message:{message.message_id}"
+            if not self.listed(key, message.received_at, clock is not None, is_open or late):
+                continue
             who = "Customer Service by Amazon" if message.kind == "csba" else "Buyer"
             about = message.topic or "a question"
             if is_open:
@@ -1070,7 +1110,7 @@ class _Builder:
             text = f" “{_clip(body)}”" if body else ""
             items.append(
                 self.item(
-                    f"message:{message.message_id}",
+                    key,
                     MESSAGE,
                     message.order_id,
                     message.received_at,
@@ -1078,7 +1118,7 @@ class _Builder:
                     message_category(message.topic, message.subject, message.body, bool(message.order_id)),
                     "not an ODR defect",
                     ("LRR",),
-                    self.clock(("buyer_reply", "csba_inquiry"), message.message_id) if is_open else None,
+                    clock,
                     qualifies=is_open or late,
                     details={"message_id": message.message_id, "topic": message.topic},
                 )

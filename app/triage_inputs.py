@@ -22,7 +22,7 @@ from app.snapshot import (
     csba_periods,
     feedback_from_row,
     load_orders,
-    message_from_row,
+    message_from_values,
     return_from_row,
 )
 from app.timeline import reply_breaches
@@ -57,7 +57,7 @@ def load_triage_inputs(
     feedback = [feedback_from_row(row) for row in store.unfavourable_feedback_between(db, first, last)]
     claims = [claim_from_row(row) for row in store.claims_filed_between(db, first, last)]
     returns = [return_from_row(row) for row in queries.returns_between(db, first, last)]
-    messages = [message_from_row(row) for row in queries.messages_between(db, start, end)]
+    messages = [message_from_values(row) for row in queries.message_rows_between(db, start, end, with_order=False)]
     fba_returns = [_fba_return(row) for row in store.fba_returns_between(db, start, end)]
     flagged_replies = _flagged_replies(db, start, end)
     changes = [
@@ -206,8 +206,7 @@ def _contacts(db, messages, orders, settings: Settings) -> list[rules.Contact]:
         return []
     since = min(m.received_at for m in messages)
     replies: dict[str, list[Reply]] = defaultdict(list)
-    for row in queries.replies_since(db, {m.thread_key for m in messages}, since):
-        replies[row["thread_key"]].append(
-            Reply(row["thread_key"], row["order_id"], row["sent_at"], bool(row["automatic"]))
-        )
+    threads = {m.thread_key for m in messages}
+    for thread_key, order_id, sent_at, automatic in queries.reply_rows_since(db, threads, since):
+        replies[thread_key].append(Reply(thread_key, order_id, sent_at, bool(automatic)))
     return rules.contacts(messages, replies, orders, csba_periods(settings))

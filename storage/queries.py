@@ -277,29 +277,6 @@ def claims(db: sqlite_utils.Database, market: Market | None = None) -> list[dict
     return list(db.query(f"SELECT * FROM claims WHERE 1{where}", params))
 
 
-def messages_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[dict]:
-    where, params = row_market_sql("messages", market)
-    return list(
-        db.query(
-            f"SELECT * FROM messages WHERE received_at >= ? AND received_at < ?{where} ORDER BY received_at",
-            [start, end, *params],
-        )
-    )
-
-
-def replies_since(db: sqlite_utils.Database, thread_keys: Iterable[str], since: int) -> list[dict]:
-    keys = sorted(set(thread_keys))
-    rows: list[dict] = []
-    for chunk in chunks(keys):
-        marks = ", ".join("?" * len(chunk))
-        rows += db.query(
-            f"SELECT thread_key, order_id, sent_at, automatic FROM replies WHERE thread_key IN ({marks}) "
-            "AND sent_at >= ? ORDER BY sent_at",
-            [*chunk, since],
-        )
-    return rows
-
-
 # --- Rows as tuples, for the figures -------------------------------------------------------------------------------
 # The snapshot reads tens of thousands of rows: a dict per row costs more than SQLite's reading of it, so these
 # queries hand back plain tuples of the fields below, in this order, and the readers take them by position.
@@ -386,12 +363,35 @@ def negative_feedback_rows(
     return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market, with_order=True)
 
 
+# Feedback nobody removed or struck through is on the record from its own day on (`rules.visible_interval`):
+# NFR needs only how many there are per day, not a record each. The two conditions split the feedback in two.
+ON_RECORD = "NOT t.struck_through AND coalesce(t.removal_status, '') NOT IN ('removed', 'struck_through')"
+TAKEN_OFF = "(t.struck_through OR t.removal_status IN ('removed', 'struck_through'))"
+
+
 def feedback_rows_between(
     db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
 ) -> list[tuple]:
-    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day`."""
-    where = "t.feedback_date >= ? AND t.feedback_date <= ?"
+    """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day` that was removed or struck through."""
+    where = f"t.feedback_date >= ? AND t.feedback_date <= ? AND {TAKEN_OFF}"
     return _record_rows(db, "feedback", FEEDBACK_FIELDS, where, [first_day, last_day], market)
+
+
+def feedback_counts_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
+) -> list[tuple[str, int, int, int]]:
+    """(day, ratings, negative, positive) per day of the feedback dated `first_day`..`last_day` that stays on
+    the record: the rest of what `feedback_rows_between` leaves out."""
+    where = f"t.feedback_date >= ? AND t.feedback_date <= ? AND {ON_RECORD}"
+    params: list = [first_day, last_day]
+    if market is not None:
+        where += f" AND {effective_marketplace_sql('t')} = ?"
+        params += [market.home, market.code]
+    return db.execute(
+        "SELECT t.feedback_date, count(*), sum(t.rating <= 2), sum(t.rating >= 4) "
+        f"FROM feedback t WHERE {where} GROUP BY t.feedback_date",
+        params,
+    ).fetchall()
 
 
 def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[tuple]:
@@ -399,11 +399,13 @@ def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[
     return _record_rows(db, "claims", CLAIM_FIELDS, "1", [], market, with_order=True)
 
 
-def message_rows_between(db: sqlite_utils.Database, start: int, end: int, market: Market | None = None) -> list[tuple]:
-    """MESSAGE_FIELDS + ORDER_FIELDS of the messages received in [start, end), oldest first."""
+def message_rows_between(
+    db: sqlite_utils.Database, start: int, end: int, market: Market | None = None, with_order: bool = True
+) -> list[tuple]:
+    """MESSAGE_FIELDS (+ ORDER_FIELDS `with_order`) of the messages received in [start, end), oldest first."""
     where = "t.received_at >= ? AND t.received_at < ?"
     order_by = " ORDER BY t.received_at"
-    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order=True, order_by=order_by)
+    return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order, order_by)
 
 
 def return_rows_between(
@@ -437,11 +439,12 @@ def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
-def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
-    """Messages received by `at` with no real reply in their thread by then (candidates for reply clocks)."""
-    return list(
-        db.query(
-            """SELECT m.* FROM messages m
+def unanswered_message_rows(db: sqlite_utils.Database, at: int) -> list[tuple]:
+    """MESSAGE_FIELDS of the messages received by `at` with no real reply in their thread by then (candidates
+    for reply clocks), oldest first."""
+    columns = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+    return db.execute(
+        f"""SELECT {columns} FROM messages m
                WHERE m.received_at <= :at
                  AND (m.no_response_needed_at IS NULL OR m.no_response_needed_at > :at)
                  AND NOT EXISTS (
@@ -450,9 +453,8 @@ def unanswered_messages(db: sqlite_utils.Database, at: int) -> list[dict]:
                        AND r.sent_at >= m.received_at AND r.sent_at <= :at
                        AND (r.order_id IS NULL OR m.order_id IS NULL OR r.order_id = m.order_id))
                ORDER BY m.received_at""",
-            {"at": at},
-        )
-    )
+        {"at": at},
+    ).fetchall()
 
 
 def returns_between(

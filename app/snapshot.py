@@ -133,7 +133,7 @@ def load_snapshot(
         orphan_events=orphans,
         feedback=[
             feedback_from_values(row)
-            for row in queries.feedback_rows_between(db, feedback_first, last_day.isoformat(), market)
+            for row in queries.taken_off_feedback_rows(db, feedback_first, last_day.isoformat(), market)
         ],
         contacts=_contacts(db, messages, orders, settings),
         returns=[
@@ -143,13 +143,18 @@ def load_snapshot(
         claims=claims,
         data_through=data_through(db, zone, last_day),
         marketplace=market.code if market else settings.marketplace,
-        feedback_counts={
-            fromisoformat(day): (ratings, negative, positive)
-            for day, ratings, negative, positive in queries.feedback_counts_between(
-                db, feedback_first, last_day.isoformat(), market
-            )
-        },
+        feedback_counts=_feedback_counts(db, feedback_first, last_day, market),
     )
+
+
+def _feedback_counts(db, first: str, last_day: date, market) -> dict[date, tuple[int, int, int]]:
+    """(ratings, negative, positive) per day of the feedback on the record; two spellings of one day add up."""
+    counts: dict[date, tuple[int, int, int]] = {}
+    for text, ratings, negative, positive in queries.feedback_counts_between(db, first, last_day.isoformat(), market):
+        day = fromisoformat(text)
+        before = counts.get(day, (0, 0, 0))
+        counts[day] = (before[0] + ratings, before[1] + negative, before[2] + positive)
+    return counts
 
 
 def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:

@@ -365,11 +365,12 @@ def negative_feedback_rows(
 
 # Feedback nobody removed or struck through is on the record from its own day on (`rules.visible_interval`):
 # NFR needs only how many there are per day, not a record each. The two conditions split the feedback in two.
-ON_RECORD = "NOT t.struck_through AND coalesce(t.removal_status, '') NOT IN ('removed', 'struck_through')"
-TAKEN_OFF = "(t.struck_through OR t.removal_status IN ('removed', 'struck_through'))"
+# The importers store struck_through as 0 or 1; anything else is read as the records read it (taken off).
+ON_RECORD = "t.struck_through = 0 AND coalesce(t.removal_status, '') NOT IN ('removed', 'struck_through')"
+TAKEN_OFF = f"NOT ({ON_RECORD})"
 
 
-def feedback_rows_between(
+def taken_off_feedback_rows(
     db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
 ) -> list[tuple]:
     """FEEDBACK_FIELDS of the feedback dated `first_day`..`last_day` that was removed or struck through."""
@@ -381,7 +382,7 @@ def feedback_counts_between(
     db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
 ) -> list[tuple[str, int, int, int]]:
     """(day, ratings, negative, positive) per day of the feedback dated `first_day`..`last_day` that stays on
-    the record: the rest of what `feedback_rows_between` leaves out."""
+    the record: the rest of what `taken_off_feedback_rows` leaves out."""
     where = f"t.feedback_date >= ? AND t.feedback_date <= ? AND {ON_RECORD}"
     params: list = [first_day, last_day]
     if market is not None:

@@ -32,6 +32,7 @@ def removal(rng: random.Random, day: date) -> dict:
             {},
             {},
             {"struck_through": 1},
+            {"struck_through": rng.choice(("true", "no", 2))},  # never written by the app: read as the records read it
             {"removal_status": "removed", "removed_on": taken_off},
             {"removal_status": "struck_through", "removed_on": taken_off},
             {"removal_status": "removed"},

@@ -248,15 +248,23 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:
     orders: dict[str, Order] = {}
     rows = queries.order_rows_by_id(db, order_ids)
-    instants = [row[1] for row in rows if type(row[1]) is int]
-    # Purchase days read off the zone's offsets over the orders' span (`LocalDays`), not converted one by one.
-    day_of = (
-        LocalDays(zone, local_day(min(instants), zone), local_day(max(instants), zone))
-        if instants
-        else partial(local_day, zone=zone)
-    )
-    _add_orders(orders, rows, 0, day_of)
+    _add_orders(orders, rows, 0, _purchase_days(zone, [row[1] for row in rows if type(row[1]) is int]))
     return orders
+
+
+# Orders' purchase days are read off the zone's offsets over at most this span; wider (a stray date far off
+# among the orders) they are converted one by one.
+OFFSETS_SPAN_DAYS = 3660
+
+
+def _purchase_days(zone: ZoneInfo, instants: list[int]) -> Callable[[int], date]:
+    one_by_one = partial(local_day, zone=zone)
+    if not instants:
+        return one_by_one
+    first, last = local_day(min(instants), zone), local_day(max(instants), zone)
+    if (last - first).days > OFFSETS_SPAN_DAYS or last >= date.max - timedelta(days=2):
+        return one_by_one
+    return LocalDays(zone, first, last)
 
 
 # Claims reach back to any order: purchase days are read off the offsets this far before the figures' reach.
@@ -375,10 +383,6 @@ def feedback_from_row(row: dict) -> Feedback:
 
 def claim_from_row(row: dict) -> Claim:
     return claim_from_values(_values(row, queries.CLAIM_FIELDS))
-
-
-def message_from_row(row: dict) -> Message:
-    return message_from_values(_values(row, queries.MESSAGE_FIELDS))
 
 
 def return_from_row(row: dict) -> ReturnRequest:

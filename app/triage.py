@@ -753,16 +753,8 @@ def triage_items(
         note = clock_note(item)
         if carried or note is not None:  # both are None as built: a copy only for the few that differ
             item = replace(item, carried_since=shown[item.key] if carried else None, clock_note=note)
-        if item.key in keep:
+        if listing.lists(item.key, item.day, item.resolved, item.still_open, qualifies):
             listed.append(item)
-        elif item.resolved:
-            continue  # settled in a completed triage: the resolution says what became of its clock
-        elif carried or item.still_open:
-            listed.append(item)
-        else:
-            recent = item.day >= first_day or (late_from is not None and item.day >= late_from)
-            if qualifies and recent and item.key not in seen:
-                listed.append(item)
     return sorted(listed, key=_urgency)
 
 
@@ -813,12 +805,13 @@ class _Listing:
     shown: dict[str, int]
 
     def lists(self, key: str, day: date, resolved: bool, still_open: bool, qualifies: bool) -> bool:
-        """`triage_items`' choice for an item of these facts (not after `at`)."""
+        """Whether an item of these facts (not after `at`) is listed: the seller works on it (kept), it is
+        still open or carried over, or it is new and qualifies."""
         if key in self.keep:
             return True
         if resolved:
-            return False
-        if key in self.shown or still_open:
+            return False  # settled in a completed triage: the resolution says what became of its clock
+        if key in self.shown or still_open:  # shown and not resolved: carried over
             return True
         recent = day >= self.first_day or (self.late_from is not None and day >= self.late_from)
         return qualifies and recent and key not in self.seen

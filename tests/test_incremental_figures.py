@@ -27,7 +27,7 @@ from app.timeutil import end_of_day
 from storage import open_db, write_transaction
 from tests.recording import RecordingListener
 from tests.report_files import made_up_orders
-from tests.ui_support import FixedClock
+from tests.ui_support import SAMPLE_NOW, FixedClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from metrics import END, generate
@@ -346,3 +346,31 @@ def test_a_commit_by_another_program_during_a_recomputation_is_not_absorbed(tmp_
         assert same(seller.listener.states[-1], state)
     finally:
         seller.close()
+
+
+def test_the_list_built_from_listed_records_only_is_the_list_of_every_record_over_weeks(demo_path):
+    """The demo seller's removable feedback, answered-late messages, claims and money over five weekly
+    triages, some items resolved, one reopened: each list, as of several instants, the one built from
+    every record."""
+    rng = random.Random(5)
+    db = open_db(demo_path)
+    try:
+        at = SAMPLE_NOW
+        for week in range(5):
+            for hours in (0, 30, 100):
+                now = at + hours * 3600
+                listing = services.load_triage(db, now)
+                with patch.object(triage._Builder, "listed", lambda *args: True):
+                    every_record_built = services.load_triage(db, now)
+                assert same(listing, every_record_built), (week, hours)
+                assert any(item.kind == triage.FEEDBACK and item.still_open for item in listing.items) or week
+            open_items = [item for item in listing.items if not item.resolved]
+            for item in rng.sample(open_items, min(3, len(open_items))):
+                services.resolve_item(db, item.key, "Handled", at=now)
+            resolved = [item for item in services.load_triage(db, now).items if item.resolved]
+            if resolved and week % 2:
+                services.reopen_item(db, resolved[0].key, now)
+            services.complete_session(db, now)
+            at += 7 * 86400
+    finally:
+        db.close()

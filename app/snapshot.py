@@ -135,7 +135,7 @@ def load_snapshot(
             feedback_from_values(row)
             for row in queries.taken_off_feedback_rows(db, feedback_first, last_day.isoformat(), market)
         ],
-        contacts=_contacts(db, messages, orders, settings),
+        contacts=contacts_of(db, messages, orders, settings),
         returns=[
             rules.return_outcome(return_from_values(row), zone)
             for row in queries.return_rows_between(db, returns_first, last_day.isoformat(), market)
@@ -298,7 +298,8 @@ def _messages(db, zone: ZoneInfo, first_day: date, last_day: date, market=None, 
     return queries.message_rows_between(db, start, end_of_day(last_day, zone), market, with_orders)
 
 
-def _contacts(db, messages: list[Message], orders: dict[str, Order], settings: Settings) -> list[rules.Contact]:
+def contacts_of(db, messages: list[Message], orders: dict[str, Order], settings: Settings) -> list[rules.Contact]:
+    """The messages as contacts, each answered (or not) by the first real reply of its thread."""
     if not messages:
         return []
     since = min(m.received_at for m in messages)

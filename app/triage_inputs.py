@@ -12,14 +12,13 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
-from app import money, rules
+from app import money
 from app.alerts import status_history
 from app.clocks import Clock, clocks_at
-from app.model import Reply
 from app.settings import Settings
 from app.snapshot import (
     claim_from_row,
-    csba_periods,
+    contacts_of,
     feedback_from_row,
     load_orders,
     message_from_values,
@@ -87,7 +86,7 @@ def load_triage_inputs(
         feedback=feedback,
         claims=claims,
         returns=returns,
-        contacts=_contacts(db, messages, orders, settings),
+        contacts=contacts_of(db, messages, orders, settings),
         fba_returns=fba_returns,
         status_changes=changes,
         orders=orders,
@@ -198,15 +197,3 @@ def _order_items(db: sqlite_utils.Database, order_ids: list) -> tuple[dict, dict
             names[order_id].append(product_name)
     values = {order_id: (totals[order_id], currencies.get(order_id)) for order_id in priced}
     return values, dict(names)
-
-
-def _contacts(db, messages, orders, settings: Settings) -> list[rules.Contact]:
-    """The messages as contacts, each answered (or not) by the first real reply of its thread."""
-    if not messages:
-        return []
-    since = min(m.received_at for m in messages)
-    replies: dict[str, list[Reply]] = defaultdict(list)
-    threads = {m.thread_key for m in messages}
-    for thread_key, order_id, sent_at, automatic in queries.reply_rows_since(db, threads, since):
-        replies[thread_key].append(Reply(thread_key, order_id, sent_at, bool(automatic)))
-    return rules.contacts(messages, replies, orders, csba_periods(settings))

@@ -552,8 +552,11 @@ class DesktopApp:
         try:
             return self.host.call(request, *args)
         except (HostGone, HostRefused) as error:
-            self.window.notify(f"The monitor could not read its database: {error}", error=True)
+            self._read_failed(error)
             return None
+
+    def _read_failed(self, error: Exception) -> None:
+        self.window.notify(f"The monitor could not read its database: {error}", error=True)
 
     def _query_then(self, request: str, then: Callable[[object], None], *args) -> None:
         """`_query` on a thread of its own; `then(answer)` runs on the GUI thread when the answer comes (None if
@@ -572,7 +575,7 @@ class DesktopApp:
     @while_running
     def _answered(self, then: Callable[[object], None], answer) -> None:
         if isinstance(answer, HostGone | HostRefused):
-            self.window.notify(f"The monitor could not read its database: {answer}", error=True)
+            self._read_failed(answer)
             answer = None
         then(answer)
 

@@ -99,7 +99,7 @@ def load_snapshot(
     order_first = first_day - timedelta(days=ODR_REACH)
     counts = _order_counts(db, zone, order_first, last_day, market)
     first_at = queries.first_order_at(db, market)
-    claim_rows = queries.claim_rows(db, market)
+    claim_rows = queries.claim_rows(db, day_start(order_first, zone), market)
     negative_rows = queries.negative_feedback_rows(db, order_first.isoformat(), last_day.isoformat(), market)
     # A message's order says only whether Customer Service by Amazon answers it (`rules.csba_covered`): with no
     # CSBA period there is nothing to look up, and a lookup per message in a million orders is most of the read.
@@ -167,13 +167,14 @@ def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
     if snapshot.first_day == as_of:
         return snapshot
     order_first = as_of - timedelta(days=ODR_REACH)
-    events = [event for event in snapshot.events if _read_from(event, order_first)]
-    orphans = [event for event in snapshot.orphan_events if _read_from(event, order_first)]
+    events = [event for event in snapshot.events if _read_from(event, order_first, snapshot.orders)]
+    orphans = [event for event in snapshot.orphan_events if _read_from(event, order_first, snapshot.orders)]
+    claims = [claim for claim in snapshot.claims if _claim_read_from(claim.order_id, order_first, snapshot.orders)]
     received_from = day_start(as_of - timedelta(days=LRR_MAX_DAYS - 1), snapshot.zone)
     contacts = [contact for contact in snapshot.contacts if contact.received_at >= received_from]
     feedback_first = as_of - timedelta(days=NFR_DAYS - 1)
     returns_first = as_of - timedelta(days=RDR_DAYS - 1)
-    read = {claim.order_id for claim in snapshot.claims} | {contact.message.order_id for contact in contacts}
+    read = {claim.order_id for claim in claims} | {contact.message.order_id for contact in contacts}
     read |= {event.order_id for event in events + orphans if event.kind == rules.NEGATIVE_FEEDBACK}
     return replace(
         snapshot,
@@ -185,6 +186,7 @@ def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
         orders={order_id: order for order_id, order in snapshot.orders.items() if order_id in read},
         events=events,
         orphan_events=orphans,
+        claims=claims,
         feedback=[feedback for feedback in snapshot.feedback if feedback.day >= feedback_first],
         feedback_counts={day: counts for day, counts in snapshot.feedback_counts.items() if day >= feedback_first},
         contacts=contacts,
@@ -192,9 +194,17 @@ def narrowed(snapshot: SellerSnapshot, as_of: date) -> SellerSnapshot:
     )
 
 
-def _read_from(event: rules.DefectEvent, order_first: date) -> bool:
-    """Whether a snapshot whose negative feedback starts on `order_first` reads the event (claims: all)."""
-    return event.kind != rules.NEGATIVE_FEEDBACK or event.day >= order_first
+def _read_from(event: rules.DefectEvent, order_first: date, orders: dict[str, Order]) -> bool:
+    """Whether a snapshot whose orders start on `order_first` reads the event: negative feedback from that
+    day, claims on orders from that day or on orders not imported (`queries.claim_rows`)."""
+    if event.kind == rules.NEGATIVE_FEEDBACK:
+        return event.day >= order_first
+    return _claim_read_from(event.order_id, order_first, orders)
+
+
+def _claim_read_from(order_id: str, order_first: date, orders: dict[str, Order]) -> bool:
+    order = orders.get(order_id)
+    return order is None or order.purchase_day >= order_first
 
 
 def snapshot_marketplaces(db: sqlite_utils.Database, first_day: date, last_day: date, settings: Settings) -> list[str]:

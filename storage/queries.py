@@ -91,7 +91,7 @@ def order_counts_by_day(
         f"orders AS number FROM order_counts WHERE bucket >= ? AND bucket < ?{bucket_where} "
         f"UNION ALL SELECT {local_day_number_sql('purchased_at', segments)}, channel, 1 FROM orders "
         f"WHERE rowid > (SELECT counted_through FROM order_counts_mark) "
-        f"AND purchased_at >= ? AND purchased_at < ? AND {COUNTABLE}{where}"
+        f"AND +purchased_at >= ? AND +purchased_at < ? AND {COUNTABLE}{where}"
         f") GROUP BY day, channel HAVING sum(number) <> 0"
     )
     rows = db.execute(sql, [start // BUCKET_S, end // BUCKET_S, *bucket_params, start, end, *params]).fetchall()
@@ -395,9 +395,11 @@ def feedback_counts_between(
     ).fetchall()
 
 
-def claim_rows(db: sqlite_utils.Database, market: Market | None = None) -> list[tuple]:
-    """CLAIM_FIELDS + ORDER_FIELDS of every claim."""
-    return _record_rows(db, "claims", CLAIM_FIELDS, "1", [], market, with_order=True)
+def claim_rows(db: sqlite_utils.Database, purchased_from: int, market: Market | None = None) -> list[tuple]:
+    """CLAIM_FIELDS + ORDER_FIELDS of every claim on an order purchased at or after `purchased_from`, or on an
+    order not imported. A claim on an older order is in no window the figures look at, however late it came."""
+    where = "(o.order_id IS NULL OR o.purchased_at >= ?)"
+    return _record_rows(db, "claims", CLAIM_FIELDS, where, [purchased_from], market, with_order=True)
 
 
 def message_rows_between(

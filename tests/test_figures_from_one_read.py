@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import rules, services
-from app.metrics import metrics_as_of
+from app.metrics import daily_series, metrics_as_of
 from app.settings import load_settings
 from app.snapshot import ODR_REACH, LocalDays, SellerSnapshot, load_snapshot, narrowed, snapshot_marketplaces
 from app.timeutil import day_start, end_of_day, local_day
+from storage import queries
 from storage.queries import Market
 from tests.builders import Seller
 
@@ -147,6 +148,28 @@ def test_unknown_orders_older_negative_feedback_is_in_the_wide_read_only(three_m
     # Taken as they are, the wide read's records would list defects the day's own figures do not.
     assert metrics_as_of(wide, as_of)["unmatched_defects"] != metrics_as_of(own, as_of)["unmatched_defects"]
     assert narrowed(wide, as_of).orphan_events == own.orphan_events
+
+
+def test_claims_on_orders_before_the_reach_change_nothing_and_are_not_read(three_marketplaces, monkeypatch):
+    """A claim, however late it came, counts on its order's window: one on an order bought before the
+    figures' reach is left out of the read, one on an order never imported is read at any age."""
+    db = three_marketplaces
+    read_from_the_first_order = queries.claim_rows
+    skipped = 0
+    for as_of in as_of_days("claims", 6, FIRST_DAY + timedelta(days=90), LAST_DAY + timedelta(days=30)):
+        first = as_of - timedelta(days=SERIES_DAYS - 1)
+        own = load_snapshot(db, first, as_of)
+        with monkeypatch.context() as every_claim:
+            every_claim.setattr(
+                queries, "claim_rows", lambda db, _from, market: read_from_the_first_order(db, -(2**62), market)
+            )
+            every = load_snapshot(db, first, as_of)
+        assert metrics_as_of(own, as_of) == metrics_as_of(every, as_of), as_of
+        assert daily_series(own, first, as_of) == daily_series(every, first, as_of), as_of
+        assert own.orphan_events == every.orphan_events
+        assert any(event.kind != rules.NEGATIVE_FEEDBACK and event.day < FIRST_DAY for event in own.orphan_events)
+        skipped += len(every.claims) - len(own.claims)
+    assert skipped, "the generated seller lacks claims on orders older than the figures' reach"
 
 
 def is_older_negative_feedback(event, reach: date, as_of: date) -> bool:

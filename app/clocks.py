@@ -268,7 +268,13 @@ def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, 
     since = today - timedelta(days=int(settings.feedback_removal_days) + 1 + spread_days)
     until = today + timedelta(days=spread_days)
     messages = [message_from_values(row) for row in queries.unanswered_message_rows(db, int(at))]
-    claims = [claim_from_row(row) for row in queries.claims(db)]
+    # The earliest day any marketplace may be on at `at`; a decision, or an appeal's 30 days, before it is over.
+    earliest = today - timedelta(days=spread_days + 1)
+    appeal_from = earliest - timedelta(days=APPEAL_S // DAY_S + 1)
+    claims = [
+        claim_from_row(row)
+        for row in queries.claims_that_may_be_on_a_clock(db, earliest.isoformat(), appeal_from.isoformat())
+    ]
     feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), until.isoformat())]
     order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]
     names: dict[str, list[str]] = {}

@@ -272,6 +272,17 @@ def all_feedback_for(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
+def claims_that_may_be_on_a_clock(db: sqlite_utils.Database, decided_after: str, granted_from: str) -> list[dict]:
+    """The claims still open, decided after `decided_after` (open until then), or granted on `granted_from` or
+    later (their appeal may still run): the others can be on no clock from the day after `decided_after` on."""
+    return list(
+        db.query(
+            "SELECT * FROM claims WHERE status = 'open' OR decided_on > ? OR (status = 'granted' AND decided_on >= ?)",
+            [decided_after, granted_from],
+        )
+    )
+
+
 def claims(db: sqlite_utils.Database, market: Market | None = None) -> list[dict]:
     where, params = row_market_sql("claims", market)
     return list(db.query(f"SELECT * FROM claims WHERE 1{where}", params))

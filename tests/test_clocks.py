@@ -6,7 +6,7 @@ day; the seller is in UTC unless a test says otherwise.
 
 from __future__ import annotations
 
-from app.clocks import clocks_at
+from app.clocks import A_TO_Z_APPEAL, A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE, clocks_at
 from tests.builders import Seller, at
 
 HOUR = 3600
@@ -235,3 +235,54 @@ def test_reply_clocks_count_calendar_hours_across_a_dst_change(db):
     # 2026-10-31 09:00 PDT; the clocks go back on 2026-11-01, so 24 h later is 08:00 PST.
     seller.message("2026-10-31 16:00")
     assert [c.due_at for c in clocks(db, "2026-10-31 17:00")] == [at("2026-11-01 16:00")]
+
+
+# --- which claims are read -------------------------------------------------------------------------------------
+
+
+def test_claims_left_unread_would_have_had_no_clock(db, monkeypatch):
+    """The clocks read only the claims that may still run (open, decided later, granted lately); at any
+    instant, in one marketplace or three, they are the clocks of every claim read."""
+    import random
+    from datetime import date, timedelta
+
+    from app import services
+    from storage import queries
+
+    rng = random.Random(5)
+    seller = Seller(db)
+    seller.setting("timezone", "America/Los_Angeles")
+    first = date(2026, 6, 1)
+    for index in range(160):
+        sales_channel = rng.choice(("Amazon.com", "Amazon.com", "Amazon.co.uk", "Amazon.ca"))
+        bought = first + timedelta(days=rng.randint(0, 120))
+        order = seller.order(f"{bought} {rng.randint(0, 23):02d}:00", sales_channel=sales_channel)
+        filed = bought + timedelta(days=rng.randint(1, 30))
+        status = rng.choice(("open", "granted", "granted", "denied", "withdrawn", "Open", "withdrawn-after-grant"))
+        decided = None if status == "open" or rng.random() < 0.15 else filed + timedelta(days=rng.randint(0, 40))
+        extra = {}
+        if rng.random() < 0.3:
+            extra["responded_at"] = at(f"{filed + timedelta(days=rng.randint(0, 5))} 12:00")
+        if status == "granted" and decided and rng.random() < 0.3:
+            extra["appeal_filed_on"] = (decided + timedelta(days=rng.randint(0, 40))).isoformat()
+        kind = rng.choice(("a-to-z", "a-to-z", "chargeback"))
+        seller.claim(
+            order if index % 9 else f"111-9{index:06d}-0000000",
+            filed.isoformat(),
+            kind,
+            status,
+            decided=decided and decided.isoformat(),
+            **extra,
+        )
+    every_claim = queries.claims
+    instants = [at(f"{first + timedelta(days=day)} {hour:02d}:30") for day in range(0, 260, 2) for hour in (2, 13, 23)]
+    kinds = set()
+    for when in instants:
+        read = services.open_clocks(db, when)
+        with monkeypatch.context() as everything:
+            everything.setattr(queries, "claims_that_may_be_on_a_clock", lambda db, *_: every_claim(db))
+            assert read == services.open_clocks(db, when), when
+        kinds |= {clock.kind for clock in read}
+    assert {A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE, A_TO_Z_APPEAL} <= kinds
+    late = queries.claims_that_may_be_on_a_clock(db, "2027-02-01", "2026-12-31")
+    assert 0 < len(late) < len(every_claim(db)) / 2

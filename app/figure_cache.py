@@ -135,6 +135,10 @@ class FigureCache:
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
         self._figures, self._version = figures, self._seen
 
+    def forget(self) -> None:
+        """Keep no figures (a computation failed half-way)."""
+        self._figures = None
+
     def settle(self, db) -> None:
         """End what a write left open on the worker's connection the way closing a connection of its own
         would have: an uncommitted change is rolled back, never seen by the next recomputation alone."""

@@ -189,6 +189,7 @@ class DatabaseHost:
         self.events = PipeEvents(self.send)
         self.passwords = options.passwords or mailsync.Passwords()
         self.scheduler = None
+        self._prepared = None  # the scheduler made at `open`, its figures computing before `start` keeps it
         self._reads = None  # the connection for the window's reads: opened by `open`, used on the serve thread
         self._import_cancel = threading.Event()
         self._done = threading.Event()
@@ -263,6 +264,9 @@ class DatabaseHost:
             self._reads = open_db(self.db_path)
             if self.options.load_demo_if_empty:
                 _load_demo_if_empty(self._reads)
+            self._prepared = self._new_scheduler()
+            if not services.has_last_state(self._reads):  # a first start: no saved figures to show meanwhile
+                self._prepared.prepare()
         return str(self.db_path)
 
     def start(self) -> None:
@@ -270,9 +274,13 @@ class DatabaseHost:
         again on a locked one, and alert behind a window that is about to say it cannot start."""
         if self._reads is None:
             raise StorageError("The database is not open.")
+        self.scheduler, self._prepared = self._prepared or self._new_scheduler(), None
+        self.scheduler.start()
+
+    def _new_scheduler(self):
         from app.scheduler import MonitorScheduler
 
-        self.scheduler = MonitorScheduler(
+        return MonitorScheduler(
             self.db_path,
             self.events,
             self.events,
@@ -281,7 +289,6 @@ class DatabaseHost:
             check_seconds=self.options.check_seconds,
             recompute_minutes=self.options.recompute_minutes,
         )
-        self.scheduler.start()
 
     def shutdown(self) -> None:
         """Cancel a running import, let queued writes finish, then stop taking requests."""
@@ -289,7 +296,8 @@ class DatabaseHost:
 
     def _stop(self) -> None:
         self._import_cancel.set()
-        scheduler, self.scheduler = self.scheduler, None
+        scheduler, self.scheduler = self.scheduler or self._prepared, None
+        self._prepared = None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         if self._reads is not None:

@@ -175,6 +175,7 @@ class MonitorScheduler:
         self._amazon_imported = 0  # reports imported since the current pull began
         self._amazon_secrets: _SecretsOfOnePull | None = None  # the keyring's answers, kept for one pull
         self._worker = OneWorker()
+        self._prepared = False  # `prepare` ran: the worker has work before the timetable starts
         self.figures = FigureCache(self.db_path)  # the worker's connection and its last figures
         self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
@@ -197,10 +198,36 @@ class MonitorScheduler:
         self._worker.threads.submit(self.figures.adopt)  # first in the worker's queue
         self._scheduler.start()
 
+    def prepare(self) -> None:
+        """Before the start is known to keep the database: the cards and charts computed on the worker into
+        its figure cache, while the window's process loads. Nothing is sent, written or alerted; the first
+        recomputation then finds them (`FigureCache.reusable`) and computes only the clocks and the money."""
+        self._worker.threads.submit(self.figures.adopt)
+        self._worker.threads.submit(self._prepare_figures)
+        self._prepared = True
+
+    def _prepare_figures(self) -> None:
+        if self.stopping:
+            return
+        try:
+            at = self.now()
+            with self.figures.connection() as db:
+                settings = load_settings(db)
+                as_of = services.today(settings, lambda: at)
+                if self.figures.reusable(db, settings, as_of) is None:
+                    state = services.state_as_of(db, as_of, at, settings=settings)
+                    self.figures.keep(db, _figures_of(state))
+        except Exception:  # only a head start: the first recomputation computes them and says what failed
+            log.exception("preparing the figures failed")
+            self.figures.forget()
+
     def shutdown(self, wait: bool = True) -> None:
         """Stop: the job running finishes (an import should have been cancelled first), nothing new starts."""
         self.stopping = True  # the job still running skips its recomputation: the next start does one anyway
         try:
+            if self._prepared and not self._scheduler.running:  # never started: only the figures' head start
+                self._close_figures()
+                self._worker.threads.shutdown(wait=wait)
             if self._scheduler.running:
                 # Not APScheduler's shutdown(wait=True): it waits for the running job while holding its job
                 # store's lock, and a job that reschedules (the mailbox back-off, a settings change) would wait

@@ -218,6 +218,11 @@ def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
         write_setting(db, LAST_STATE_KEY, payload)
 
 
+def has_last_state(db: sqlite_utils.Database) -> bool:
+    """Whether figures were saved by a recomputation (of this version or another)."""
+    return db.execute("SELECT EXISTS (SELECT 1 FROM settings WHERE key = ?)", [LAST_STATE_KEY]).fetchone()[0] == 1
+
+
 def load_last_state(db: sqlite_utils.Database) -> MonitorState | None:
     """The figures saved by the last recomputation, or None (never computed, or saved by another version)."""
     row = db.execute("SELECT value FROM settings WHERE key = ?", [LAST_STATE_KEY]).fetchone()

@@ -7,6 +7,7 @@ import itertools
 import threading
 import time
 
+from app import services
 from app.alerts import RecordingSink
 from app.marks import mark_no_response_needed
 from app.scheduler import CHECK_JOB, RECOMPUTE_JOB, THRESHOLD_JOB, WATCH_JOB, MonitorScheduler, ResumeDetector
@@ -340,3 +341,104 @@ def test_a_recomputation_asked_for_while_one_runs_is_not_lost(demo_path, monkeyp
     finally:
         scheduler.shutdown()
     assert len(listener.states) == 2
+
+
+# --- figures prepared before the start is kept ----------------------------------------------------------------
+
+
+def counting_reuse(scheduler) -> list[bool]:
+    """Whether each recomputation found its cards and charts kept (`FigureCache.reusable`)."""
+    found: list[bool] = []
+    reusable = scheduler.figures.reusable
+
+    def counting(*args):
+        kept = reusable(*args)
+        found.append(kept is not None)
+        return kept
+
+    scheduler.figures.reusable = counting
+    return found
+
+
+def prepared(scheduler) -> None:
+    scheduler.prepare()
+    scheduler._worker.threads.submit(lambda: None).result(60)  # the worker's queue is done
+
+
+def fresh_state(path, now):
+    db = open_db(path)
+    try:
+        return services.refresh(db, now)
+    finally:
+        db.close()
+
+
+def test_figures_prepared_before_the_start_are_sent_by_it_and_nothing_else_happens_before(demo_path):
+    scheduler, listener, sink = make(demo_path, recompute_minutes=60)
+    reuse = counting_reuse(scheduler)
+    prepared(scheduler)
+    db = open_db(demo_path)
+    try:
+        # Computed, not told: no state, no alert, nothing saved, until this start is known to be the monitor.
+        assert (listener.states, sink.delivered, listener.failures) == ([], [], [])
+        assert not services.has_last_state(db) and not db["alerts"].count
+    finally:
+        db.close()
+    assert reuse == [False]  # the preparation itself found nothing kept
+    scheduler.start()
+    try:
+        assert listener.state_seen.wait(30), "no recomputation on start"
+    finally:
+        scheduler.shutdown()
+    assert reuse == [False, True]
+    expected = fresh_state(demo_path, FixedClock(SAMPLE_NOW))
+    assert (listener.states[0].metrics, listener.states[0].series) == (expected.metrics, expected.series)
+    assert listener.states[0].clocks == expected.clocks
+
+
+def test_a_commit_after_the_figures_were_prepared_is_in_the_first_figures(demo_path):
+    scheduler, listener, _ = make(demo_path, recompute_minutes=60)
+    reuse = counting_reuse(scheduler)
+    prepared(scheduler)
+    earlier = fresh_state(demo_path, FixedClock(SAMPLE_NOW))
+    db = open_db(demo_path)
+    try:
+        order = db.execute("SELECT order_id FROM orders ORDER BY purchased_at DESC LIMIT 1 OFFSET 40").fetchone()[0]
+        with db.conn:  # another process's import, as far as the worker can tell
+            db["feedback"].insert({"order_id": order, "feedback_date": "2026-11-07", "rating": 1, "comments": "Late"})
+    finally:
+        db.close()
+    scheduler.start()
+    try:
+        assert listener.state_seen.wait(30), "no recomputation on start"
+    finally:
+        scheduler.shutdown()
+    assert reuse == [False, False]
+    expected = fresh_state(demo_path, FixedClock(SAMPLE_NOW))
+    assert listener.states[0].metrics == expected.metrics != earlier.metrics
+
+
+def test_a_prepared_monitor_that_never_starts_stops_cleanly(demo_path):
+    scheduler, listener, sink = make(demo_path)
+    prepared(scheduler)
+    scheduler.shutdown()
+    assert scheduler._worker.threads._shutdown
+    assert (listener.states, sink.delivered, listener.failures) == ([], [], [])
+
+
+def test_the_database_process_prepares_figures_only_when_none_were_saved(demo_path):
+    from app.host import DatabaseHost, HostOptions
+
+    for saved in (False, True):
+        host = DatabaseHost(HostOptions(str(demo_path), now=FixedClock(SAMPLE_NOW)), None)
+        host.open()
+        try:
+            # A usual start shows the saved figures at once; its process leaves the cores to the window's.
+            assert host._prepared._prepared is not saved
+        finally:
+            host.shutdown()
+        db = open_db(demo_path)
+        try:
+            services.save_last_state(db, services.refresh(db, FixedClock(SAMPLE_NOW)))
+        finally:
+            db.close()

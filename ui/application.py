@@ -138,6 +138,13 @@ class StartRefused(Exception):
         self.lost = lost
 
 
+class StartFailed:
+    """The database's process refused the background work, or ended before it began (`error`)."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
 class DesktopApp:
     """The running app: window, tray (where the desktop has one), the database's process and the wiring.
 
@@ -322,7 +329,6 @@ class DesktopApp:
         menu_entry_setting.show(self)
         if view.sync_status is not None:
             self.show_sync_status(view.sync_status)
-        self.show_amazon_view()
         last = view.last_state
         if last is not None:
             self.apply_state(last)
@@ -335,11 +341,42 @@ class DesktopApp:
             self.window.show()
         if self.early is None:
             self.host.call("start")
+            self.show_amazon_view()
             return
-        # Asked for once the start kept the database: the figures may be on their way already. The events held
-        # meanwhile are taken now, after the saved figures, so that newer figures are never covered by older ones.
+        # Asked for once the start kept the database: the figures may be on their way already. The Amazon view
+        # is read after the start (its next pull is the scheduler's). Both are waited for off the GUI thread,
+        # so the saved figures are painted meanwhile; the events held until then are taken after them.
         running = self.early.running or self.host.ask("start")
-        running(CALL_TIMEOUT_S)
+        self._after_start(running, self.host.ask("amazon_status"))
+
+    def _after_start(self, running: Callable[..., object], amazon: Callable[..., object]) -> None:
+        def wait() -> None:
+            try:
+                running(CALL_TIMEOUT_S)
+            except (HostGone, HostRefused) as error:
+                answer: object = StartFailed(error)
+            else:
+                try:
+                    answer = amazon(CALL_TIMEOUT_S)
+                except (HostGone, HostRefused) as error:
+                    answer = error
+            with contextlib.suppress(RuntimeError):  # the window has gone meanwhile: nobody left to tell
+                self.bridge.answered.emit(self._started, answer)
+
+        threading.Thread(target=wait, name="ask-start", daemon=True).start()
+
+    def _started(self, answer) -> None:
+        """The background work runs: the Amazon view, then the events held since the start, in their order.
+        Taken only now, after the saved figures were shown, so newer figures are never covered by older ones;
+        and after the Amazon view, so a pull's later step is never covered by it."""
+        if isinstance(answer, StartFailed):
+            self.host.receive_events(self.bridge.relay)  # "the process stopped", if that is why
+            QMessageBox.critical(self.window, APP_NAME, f"The monitor could not start: {answer.error}")
+            self.quit()
+            QApplication.instance().exit(2)
+            return
+        if answer is not None:
+            self._show_amazon_view(answer)
         self.host.receive_events(self.bridge.relay)
 
     def quit(self) -> None:
@@ -669,8 +706,10 @@ class DesktopApp:
     def show_amazon_view(self) -> None:
         """The connection's note and its reports' table, read from the database's process."""
         view = self._query("amazon_status")
-        if view is None:
-            return
+        if view is not None:
+            self._show_amazon_view(view)
+
+    def _show_amazon_view(self, view) -> None:
         amazon = self.window.settings_view.amazon
         amazon.secret_note.setText(view.secret_note)
         amazon.show_reports(view.reports, self._zone(), self.now(), view.next_pull_at)

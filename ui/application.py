@@ -375,7 +375,9 @@ class DesktopApp:
             self.quit()
             QApplication.instance().exit(2)
             return
-        if answer is not None:
+        if isinstance(answer, Exception):
+            self._read_failed(answer)
+        elif answer is not None:
             self._show_amazon_view(answer)
         self.host.receive_events(self.bridge.relay)
 

@@ -296,3 +296,86 @@ def test_two_starts_on_a_new_file_put_the_demo_seller_in_it_once(db_path, monkey
         assert demo_state.is_active(db) and db["orders"].count > 0
     finally:
         db.close()
+
+
+def saved_figures_an_hour_ago(path) -> services.MonitorState:
+    """The figures of the last run, an hour before SAMPLE_NOW, saved as the app saves them; and an Amazon
+    connection whose reports the window lists (no secrets: the pull at start fails without reaching out)."""
+    from app.settings import save_setting
+
+    db = open_db(path)
+    try:
+        saved = services.refresh(db, FixedClock(SAMPLE_NOW - 3600))
+        services.save_last_state(db, saved)
+        save_setting(db, "amazon_region", "NA")
+        save_setting(db, "amazon_marketplaces", "US")
+        return saved
+    finally:
+        db.close()
+
+
+def test_the_saved_figures_are_painted_before_the_background_work_answers(qtbot, demo_path, tmp_path, monkeypatch):
+    """The window is shown with the saved figures while the database's process is still starting the
+    background work; the recomputed figures follow and are never covered by the saved ones, and the Amazon
+    connection's reports fill their table once the work has started."""
+    from app import host as host_module
+    from app.amazon_pull import KINDS
+    from ui.application import DesktopApp
+
+    saved = saved_figures_an_hour_ago(demo_path)
+    clock = FixedClock(SAMPLE_NOW)
+    started = start_database(str(demo_path), now=clock).keep()
+    desktop = DesktopApp(demo_path, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
+    qtbot.addWidget(desktop.window)
+    shown = []
+    show = desktop.window.apply_state
+    desktop.window.apply_state = lambda state, **how: (shown.append(state.computed_at), show(state, **how))
+    amazon = desktop.window.settings_view.amazon
+    try:
+        assert amazon.secret_note.text() == "" and amazon.table.rowCount() == 0
+        desktop.start()
+        # start() returned with the window shown and the saved figures on it: nothing of the background work
+        # was waited for (its events are still held, the Amazon view not asked for yet on the GUI thread).
+        assert desktop.window.isVisible()
+        assert shown == [saved.computed_at]
+        assert desktop.window.dashboard.cards["order_defect_rate"].rate.text()
+        assert desktop.host.on_event is None, "the events wait until the saved figures were painted"
+        qtbot.waitUntil(lambda: SAMPLE_NOW in shown, timeout=WAIT_MS)
+        assert shown[0] == SAMPLE_NOW - 3600
+        assert set(shown[1:]) == {SAMPLE_NOW}, "then only the new ones: the saved never cover them"
+        assert desktop.state.computed_at == SAMPLE_NOW
+        qtbot.waitUntil(lambda: amazon.table.rowCount() == len(KINDS), timeout=WAIT_MS)
+        assert amazon.secret_note.text() in {desktop.host.call("settings_view")[2], host_module.SECRETS_MISSING}
+        assert {amazon.table.item(row, 1).text() for row in range(amazon.table.rowCount())} == {"US"}
+    finally:
+        desktop.quit()
+
+
+def test_an_unreadable_database_is_said_in_words_before_any_window(tmp_path):
+    from ui.application import DesktopApp, StartRefused
+
+    path = tmp_path / "health.db"
+    path.write_bytes(b"these are not the pages of a database " * 200)
+    started = start_database(str(path)).keep()
+    with pytest.raises(StartRefused) as refused:
+        DesktopApp(path, settings=private_qsettings(tmp_path), use_tray=False, started=started)
+    assert not refused.value.lost
+    assert "is not a database of this app, or its first page is damaged" in str(refused.value)
+    assert not started.client.alive, "its database's process has ended"
+
+
+def test_a_database_process_that_dies_after_the_first_paint_is_said_in_the_window(qtbot, demo_path, tmp_path):
+    from ui.application import DesktopApp
+
+    saved_figures_an_hour_ago(demo_path)
+    clock = FixedClock(SAMPLE_NOW)
+    started = start_database(str(demo_path), now=clock).keep()
+    desktop = DesktopApp(demo_path, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
+    qtbot.addWidget(desktop.window)
+    try:
+        desktop.start()
+        started.client._process.kill()
+        said = desktop.window.statusBar()
+        qtbot.waitUntil(lambda: "cannot reach its database" in said.currentMessage(), timeout=WAIT_MS)
+    finally:
+        desktop.quit()

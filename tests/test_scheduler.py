@@ -365,6 +365,15 @@ def prepared(scheduler) -> None:
     scheduler._worker.threads.submit(lambda: None).result(60)  # the worker's queue is done
 
 
+def started_and_stopped(scheduler, listener) -> None:
+    """Start the timetable, wait for the first recomputation's state, stop."""
+    scheduler.start()
+    try:
+        assert listener.state_seen.wait(30), "no recomputation on start"
+    finally:
+        scheduler.shutdown()
+
+
 def fresh_state(path, now):
     db = open_db(path)
     try:
@@ -385,11 +394,7 @@ def test_figures_prepared_before_the_start_are_sent_by_it_and_nothing_else_happe
     finally:
         db.close()
     assert reuse == [False]  # the preparation itself found nothing kept
-    scheduler.start()
-    try:
-        assert listener.state_seen.wait(30), "no recomputation on start"
-    finally:
-        scheduler.shutdown()
+    started_and_stopped(scheduler, listener)
     assert reuse == [False, True]
     expected = fresh_state(demo_path, FixedClock(SAMPLE_NOW))
     assert (listener.states[0].metrics, listener.states[0].series) == (expected.metrics, expected.series)
@@ -408,11 +413,7 @@ def test_a_commit_after_the_figures_were_prepared_is_in_the_first_figures(demo_p
             db["feedback"].insert({"order_id": order, "feedback_date": "2026-11-07", "rating": 1, "comments": "Late"})
     finally:
         db.close()
-    scheduler.start()
-    try:
-        assert listener.state_seen.wait(30), "no recomputation on start"
-    finally:
-        scheduler.shutdown()
+    started_and_stopped(scheduler, listener)
     assert reuse == [False, False]
     expected = fresh_state(demo_path, FixedClock(SAMPLE_NOW))
     assert listener.states[0].metrics == expected.metrics != earlier.metrics

@@ -180,15 +180,11 @@ def test_the_cards_show_at_once_and_the_charts_a_moment_later(qtbot, demo_path):
     assert view.scroll.widget().height() == height, "the page kept the charts' places: nothing moved"
 
 
-def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_path, tmp_path):
+def desktop_noting_states(qtbot, demo_path, tmp_path):
+    """The app started as `app.entry` starts it (its database's process first), noting the instant of each
+    state its window is given."""
     from ui.application import DesktopApp
 
-    db = open_db(demo_path)
-    try:
-        saved = services.refresh(db, FixedClock(SAMPLE_NOW - 3600))  # the figures of the last run, an hour ago
-        services.save_last_state(db, saved)
-    finally:
-        db.close()
     clock = FixedClock(SAMPLE_NOW)
     started = start_database(str(demo_path), now=clock).keep()
     desktop = DesktopApp(demo_path, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
@@ -196,9 +192,21 @@ def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_on
     shown = []
     show = desktop.window.apply_state
     desktop.window.apply_state = lambda state, **how: (shown.append(state.computed_at), show(state, **how))
+    return desktop, shown
+
+
+def test_a_start_begun_before_the_window_shows_the_saved_figures_then_the_new_ones(qtbot, demo_path, tmp_path):
+
+    db = open_db(demo_path)
+    try:
+        saved = services.refresh(db, FixedClock(SAMPLE_NOW - 3600))  # the figures of the last run, an hour ago
+        services.save_last_state(db, saved)
+    finally:
+        db.close()
+    desktop, shown = desktop_noting_states(qtbot, demo_path, tmp_path)
     try:
         # The process computes the figures before the window asked to see them: they wait for it.
-        qtbot.waitUntil(lambda: bool(started.client._held), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: bool(desktop.host._held), timeout=WAIT_MS)
         assert shown == []
         desktop.start()
         qtbot.waitUntil(lambda: SAMPLE_NOW in shown, timeout=WAIT_MS)
@@ -320,16 +328,9 @@ def test_the_saved_figures_are_painted_before_the_background_work_answers(qtbot,
     connection's reports fill their table once the work has started."""
     from app import host as host_module
     from app.amazon_pull import KINDS
-    from ui.application import DesktopApp
 
     saved = saved_figures_an_hour_ago(demo_path)
-    clock = FixedClock(SAMPLE_NOW)
-    started = start_database(str(demo_path), now=clock).keep()
-    desktop = DesktopApp(demo_path, now=clock, settings=private_qsettings(tmp_path), use_tray=False, started=started)
-    qtbot.addWidget(desktop.window)
-    shown = []
-    show = desktop.window.apply_state
-    desktop.window.apply_state = lambda state, **how: (shown.append(state.computed_at), show(state, **how))
+    desktop, shown = desktop_noting_states(qtbot, demo_path, tmp_path)
     amazon = desktop.window.settings_view.amazon
     try:
         assert amazon.secret_note.text() == "" and amazon.table.rowCount() == 0

@@ -203,6 +203,51 @@ def test_a_signal_ends_every_process_the_app_started(tmp_path, home_db, sent, to
             app.kill()
 
 
+INTERRUPTED_WHILE_BUILT = """
+import os, signal, sys
+from ui import application
+
+class BuiltThenInterrupted(application.DesktopApp):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        print(self.host.pid, flush=True)
+        os.kill(os.getpid(), signal.SIG{name})  # before the start has said what a signal ends
+
+application.DesktopApp = BuiltThenInterrupted
+from app.entry import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("name", ["INT", "TERM"])
+def test_a_signal_while_the_window_is_built_ends_the_app_the_careful_way(tmp_path, home_db, name):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    script = INTERRUPTED_WHILE_BUILT.format(name=name)
+    with subprocess.Popen(
+        [sys.executable, "-c", script, "--db", str(home_db)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as app:
+        try:
+            stdout, stderr = app.communicate(timeout=60)
+        finally:
+            app.kill()
+    assert app.returncode == 0, stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr, stderr
+    _, alive = psutil.wait_procs(database_process(int(stdout.split()[0])), timeout=10)
+    assert alive == [], "the database's process outlived the window"
+
+
+def database_process(pid: int) -> list[psutil.Process]:
+    try:
+        return [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def test_sigterm_to_the_database_process_alone_is_said_in_the_window(qtbot, app_in_its_process):
     desktop = app_in_its_process
     host = psutil.Process(desktop.host.pid)

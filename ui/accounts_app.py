@@ -263,7 +263,9 @@ def run_accounts(args, listed: account_store.AccountList, qsettings, files: list
     except StartRefused as error:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
-    quit_on_signals(monitor)
+    if quit_on_signals(monitor):  # asked to end while the windows were being built
+        monitor.quit()
+        return 0
     QApplication.instance().aboutToQuit.connect(monitor.quit)
     try:
         monitor.start(show=not getattr(args, "minimized", False))

@@ -944,6 +944,7 @@ def run_desktop(args: argparse.Namespace, started: EarlyStart | None = None) -> 
     if args.screenshot:
         stop_early(started)
         return screenshot(args)
+    listen_for_signals()
     qsettings = QSettings()
     files = [str(file) for file in getattr(args, "open", None) or []]
     try:
@@ -990,7 +991,10 @@ def run_desktop(args: argparse.Namespace, started: EarlyStart | None = None) -> 
     except StartRefused as error:
         QMessageBox.critical(None, APP_NAME, str(error))
         return 2
-    quit_on_signals(desktop)
+    if quit_on_signals(desktop):  # asked to end while the window was being built
+        desktop.quit()
+        single_instance_close(instance)
+        return 0
     app.aboutToQuit.connect(desktop.quit)  # the session ending (logout) quits Qt itself: stop the same way
     instance.activated.connect(lambda files: single_instance.bring_forward(desktop, files))
     try:
@@ -1024,19 +1028,52 @@ def single_instance_close(instance) -> None:
         instance.close()
 
 
-def quit_on_signals(desktop: DesktopApp) -> None:
+class _SignalsToQuit:
     """SIGTERM (a logout, `kill`) and SIGINT (Ctrl+C in a terminal) end the app as Quit does: the running
     import is cancelled, queued writes finish, the database's process ends.
 
-    Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give it
-    any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's way).
+    Installed when the start begins, before the window is built: a signal during the build is remembered and
+    ends the app as soon as it exists, never a KeyboardInterrupt traceback or a kill that skips the careful end.
     """
-    wake = host_module().signal_wake_socket()
-    notifier = QSocketNotifier(wake.fileno(), QSocketNotifier.Type.Read, desktop.window)
-    notifier.activated.connect(lambda: host_module().drain(wake))
-    desktop.signal_wakeup = (wake, notifier)  # kept alive as long as the app
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))
+
+    def __init__(self) -> None:
+        self.app = None
+        self.asked = False
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._arrived)
+
+    def _arrived(self, *_) -> None:
+        self.asked = True
+        if self.app is not None:
+            QTimer.singleShot(0, self.app.quit)
+        else:  # a message box of the start (a refused database) is closed; a window being built sees `asked`
+            QApplication.exit(0)
+
+    def quit(self, app) -> bool:
+        """From now on a signal quits `app`; True when one came already (the caller ends the start)."""
+        # Python runs a signal handler only when the interpreter gets control, and Qt's event loop may not give
+        # it any for a long time: the wake-up socket makes the loop call back into Python at once (qutebrowser's).
+        wake = host_module().signal_wake_socket()
+        notifier = QSocketNotifier(wake.fileno(), QSocketNotifier.Type.Read, app.window)
+        notifier.activated.connect(lambda: host_module().drain(wake))
+        app.signal_wakeup = (wake, notifier)  # kept alive as long as the app
+        self.app = app
+        return self.asked
+
+
+_SIGNALS: list[_SignalsToQuit] = []
+
+
+def listen_for_signals() -> None:
+    """The start's first step: a signal from here on ends the app the careful way (see `_SignalsToQuit`)."""
+    if not _SIGNALS:
+        _SIGNALS.append(_SignalsToQuit())
+
+
+def quit_on_signals(app) -> bool:
+    """`app` (a DesktopApp or the accounts' monitor) is what a signal ends; True when one came during the start."""
+    listen_for_signals()
+    return _SIGNALS[0].quit(app)
 
 
 def screenshot(args: argparse.Namespace) -> int:

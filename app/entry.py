@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from app.autostart import MINIMIZED_FLAG
+from app.launch import READ_AHEAD
 
 
 def window() -> None:
@@ -30,6 +31,10 @@ def main(argv: list[str], *, window: bool = True) -> int:
     # The database's process is started with "spawn": in a bundle that start runs this executable again,
     # and this call turns it into that process instead of a second monitor.
     multiprocessing.freeze_support()
+    if argv[:1] == [READ_AHEAD]:  # a bundle's process reading a large report for an import
+        from app.importers import ahead
+
+        return ahead.main()
     started = early_database(argv) if window else None
     if started is HANDED_OVER:
         return 0

@@ -29,9 +29,9 @@ from app.importers import (
     first_encoding,
     next_encoding,
     open_sources,
-    parse,
     recognise,
 )
+from app.importers.ahead import parse_maybe_ahead
 from app.importers.common import Note
 from app.importers.source import read_prefix
 from app.settings import load_settings
@@ -253,7 +253,7 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
     order_rows = _OrderRows(kind.specs)
     tracked = order_rows.tracked  # whether any record's order id is looked up afterwards
     appends = [batch.append for batch in batches]
-    for _line, payload in parse(source, kind, encoding, options):
+    for _line, payload in parse_maybe_ahead(source, kind, encoding, options):
         payload_type = type(payload)  # one look-up, no isinstance: this loop runs once per row of the file
         if payload_type is Note:  # about the whole file (how its dates were read), not a row
             result.notes.append(payload.text)

@@ -21,6 +21,8 @@ WINDOW_SCRIPT = "account-health-monitor"
 COMMAND_SCRIPT = "ahm"
 MAIN_SCRIPT = Path(__file__).resolve().parents[1] / "main.py"
 LINUX, WINDOWS, MACOS = "linux", "windows", "macos"
+# The argument that makes a bundle's executable the process reading a large report (app.importers.ahead).
+READ_AHEAD = "--read-report-ahead"
 
 
 def system_of(platform: str = sys.platform) -> str:

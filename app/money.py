@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from app import records
 from app.settings import Settings
 from app.timeutil import DAY_S, day_start, end_of_day, local_day
 from storage import triage as triage_store
@@ -45,7 +46,7 @@ NOT_REIMBURSED = "refunded to the buyer but not reimbursed"
 NOT_BACK_DAYS = 14
 # `fbm_returns.return_delivery_date`: a day; NOT_DELIVERED ('') when the report had the column and left it
 # empty; NULL when no report said (imported before the column was read, or from a report without it).
-NOT_DELIVERED = ""
+NOT_DELIVERED = records.NOT_DELIVERED
 # Amazon refuses an FBA customer-return claim sooner than this many days after the refund: 60, and 45 on
 # the European marketplaces (docs/money.md). Elsewhere, or on an unknown marketplace, the later day is safe.
 FBA_CLAIM_OPENS_DAYS = 60

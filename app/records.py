@@ -92,6 +92,8 @@ SAFET_COLUMNS = (
     "safet_reimbursed",
 )
 
+# An FBM return's `return_delivery_date` when the report had the column and left it empty: not back (yet).
+NOT_DELIVERED = ""
 FBM_RETURN = RecordSpec(
     "fbm_returns",
     (

@@ -10,9 +10,11 @@
    same database (the re-import: every row unchanged).
 4. For comparison, the baseline's rows written by one plain `executemany` into one table with no key or
    index: what the two keyed tables cost the baseline.
-The four run in turns, `--repeat` rounds, and each figure is the best of its rounds: the machine is shared,
+5. The importer's reading process alone (app.importers.ahead: from AHEAD_BYTES on, a report is read by a
+   second process while the importer writes), its rows thrown away.
+The five run in turns, `--repeat` rounds, and each figure is the best of its rounds: the machine is shared,
 and a slow moment then weighs on no single side. Each import runs in its own process so its peak memory
-(max RSS) is its own.
+(max RSS) is its own; the importer's peak is that of both of its processes, as both run at once.
 Targets: the importer's time at most 1.2x the baseline's; peak memory at most 300 MB; the re-import no
 slower than the first import.
 """
@@ -34,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.demo import PRODUCTS  # noqa: E402 - the demo seller's catalogue, with its non-ASCII names
+from app.demo import PRODUCTS  # noqa: E402
+from app.importers.ahead import AHEAD_BYTES  # noqa: E402 - from this size on, a second process reads the report - the demo seller's catalogue, with its non-ASCII names
 from tests.report_files import ALL_ORDERS_HEADER as HEADER  # noqa: E402 - the real report's columns
 
 CITIES = (("AUSTIN", "TX", "78701"), ("BOSTON", "MA", "02108"), ("SEATTLE", "WA", "98101"), ("DENVER", "CO", "80202"))
@@ -139,6 +142,20 @@ with conn:
 )
 
 
+# The importer's second process alone (app.importers.ahead), its rows thrown away: how long reading takes, and
+# the memory it adds to the importer's while both run.
+READER_ONLY = r"""
+import os, sys
+sys.path.insert(0, sys.argv[2])
+from app.importers import ahead
+report = sys.argv[1]
+request = ((report, os.path.basename(report), "none", None, os.path.getsize(report)), "all_orders", "utf-8",
+           ("MDY", "US", "US"))
+with open(os.devnull, "wb") as nowhere:
+    ahead.read(request, nowhere)
+"""
+
+
 def run_measured(command: list[str]) -> tuple[float, float, str]:
     """Run a command in a child process: seconds taken, its own peak memory (max RSS) in MB, its output."""
     with tempfile.TemporaryFile(mode="w+") as output:
@@ -207,10 +224,11 @@ def main() -> int:
     first = Figure("importer, first import")
     again = Figure("importer, re-import (every row unchanged)")
     plain = Figure("plain executemany into 1 unkeyed table")
+    reader = Figure("the importer's reading process alone")
     base_db, db, plain_db = folder / "baseline.db", folder / "import.db", folder / "plain.db"
     importer = [sys.executable, "main.py", "import", "--json", "--db", str(db), str(report)]
     for round_ in range(1, args.repeat + 1):
-        print(f"round {round_} of {args.repeat}: baseline, importer, re-import, plain executemany", flush=True)
+        print(f"round {round_} of {args.repeat}: baseline, importer, re-import, plain executemany, reader", flush=True)
         baseline.add(run_measured([sys.executable, "-c", BASELINE, str(report), str(fresh(base_db)), str(ROOT)]))
         fresh(db)
         result = json.loads(first.add(run_measured(importer)))["files"][0]
@@ -218,16 +236,18 @@ def main() -> int:
         result = json.loads(again.add(run_measured(importer)))["files"][0]
         assert result["unchanged"] == args.rows and result["added"] == result["updated"] == 0, result
         plain.add(run_measured([sys.executable, "-c", PLAIN, str(report), str(fresh(plain_db)), str(ROOT)]))
+        reader.add(run_measured([sys.executable, "-c", READER_ONLY, str(report), str(ROOT)]))
 
     print(f"best of {args.repeat} rounds, {args.rows:,} rows:")
-    for figure in (baseline, first, again, plain):
+    for figure in (baseline, first, again, plain, reader):
         print("  " + figure.line(args.rows))
     print("  (the baseline and the plain executemany hold every row in memory before writing; the importer")
     print("   writes in batches of 5,000 rows, as it reads)")
     ratio = first.best / baseline.best
-    peak = max(first.peak, again.peak)
+    # A report of AHEAD_BYTES or more is read by a second process while the importer writes: both at once.
+    peak = max(first.peak, again.peak) + (reader.peak if report.stat().st_size >= AHEAD_BYTES else 0)
     print(f"importer / baseline time        {ratio:6.2f}x   target <= 1.2x     {verdict(ratio <= 1.2)}")
-    print(f"importer peak memory            {peak:6.0f} MB  target <= 300 MB   {verdict(peak <= 300)}")
+    print(f"importer peak memory (both)     {peak:6.0f} MB  target <= 300 MB   {verdict(peak <= 300)}")
     print(
         f"re-import / first import time   {again.best / first.best:6.2f}x   target <= 1.0x     "
         f"{verdict(again.best <= first.best)}"

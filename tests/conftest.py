@@ -186,3 +186,19 @@ def account(dovecot, samples):
         conn.logout()
     settings = MailSettings(host="127.0.0.1", user=user, port=dovecot.imap_port, security="none")
     return settings, password
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--read-ahead-always",
+        action="store_true",
+        help="read every All Orders report in a process of its own, however small (tests/test_import_ahead.py)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _read_ahead_always(request, monkeypatch):
+    if request.config.getoption("--read-ahead-always"):
+        from app.importers import ahead
+
+        monkeypatch.setattr(ahead, "AHEAD_BYTES", 0)

@@ -21,8 +21,10 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from app.importers.ahead import AHEAD_BYTES
 from app.imports import import_files
 from storage import open_db
+from tests.report_files import made_up_orders
 from tests.sqlite_locks import database_files_open, shm_lock_holder
 from tests.ui_support import SAMPLE_NOW, WAIT_MS, FixedClock, desktop_app, reading
 
@@ -201,6 +203,29 @@ def test_a_signal_ends_every_process_the_app_started(tmp_path, home_db, sent, to
             assert alive == [], [process.cmdline() for process in alive]
         finally:
             app.kill()
+
+
+def test_a_large_report_imported_in_the_app_is_read_by_a_process_the_database_process_starts(
+    qtbot, app_in_its_process, tmp_path, home_db
+):
+    desktop = app_in_its_process
+    rows = AHEAD_BYTES // 150  # about 175 bytes a row: over the size read by a second process
+    report = made_up_orders(rows).write(tmp_path / "large-orders.txt")
+    assert report.stat().st_size >= AHEAD_BYTES
+    host = psutil.Process(desktop.host.pid)
+    readers: set[int] = set()
+    watch = QTimer()
+    watch.timeout.connect(lambda: readers.update(child.pid for child in host.children()))
+    watch.start(20)
+    with qtbot.waitSignal(desktop.bridge.import_finished, timeout=180_000) as finished:
+        desktop.import_paths([str(report)])
+    watch.stop()
+    [result] = finished.args[0]
+    assert (result.outcome, result.added) == ("imported", rows)
+    assert readers, "the database's process started a process to read the report"
+    assert host.children() == []  # and it ended with the import
+    with reading(home_db) as db:
+        assert db.execute("SELECT COUNT(*) FROM orders WHERE order_id LIKE '111-%'").fetchone()[0] >= rows // 4
 
 
 INTERRUPTED_WHILE_BUILT = """

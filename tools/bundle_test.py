@@ -15,6 +15,7 @@ window is not started (check 3). The checks:
    one with figures; a second start on the same database while it runs must hand over and end; each start
    then ended with SIGTERM, which must end the database's process too, with exit status 0 and nothing on
    stderr that looks like a traceback or a Qt plugin failing to load;
+   and a report large enough to be read by a second process (the bundle's own executable) imports whole;
 4. the resources' data files are all there, and the applications menu entry the bundle writes starts it;
 5. the folder's size, against SIZE_LIMIT_MB.
 
@@ -247,6 +248,7 @@ def check_bundle(bundle: Bundle, temp: Path, display: str | None) -> Outcome:
     samples_db = temp / "samples.db"
     if check_import(outcome, bundle.command, samples_db, env):
         check_commands(outcome, bundle.command, samples_db, env, "sample seller", day=SAMPLE_DAY)
+    check_large_import(outcome, bundle.command, temp, env)
     if display is not None:
         check_window(
             outcome, bundle.window, temp / "empty.db", env, "window shown, empty database (demo seller loaded)"
@@ -363,6 +365,31 @@ def check_import(outcome: Outcome, executable: Path, db: Path, env: dict[str, st
     refused = {name: said for name, said in outcomes.items() if said != "imported"}
     return outcome.check(
         not refused and len(outcomes) == len(files), "every sample report imported", ", ".join(refused) or ""
+    )
+
+
+def check_large_import(outcome: Outcome, executable: Path, temp: Path, env: dict[str, str]) -> None:
+    """A report large enough to be read by a process of its own: the bundle's executable is that process."""
+    sys.path.insert(0, str(ROOT))
+    from app.importers.ahead import AHEAD_BYTES
+    from tests.report_files import made_up_orders
+
+    rows = AHEAD_BYTES // 150  # the made-up rows are about 175 bytes each
+    report = made_up_orders(rows).write(temp / "large-orders.txt")
+    result = run([str(executable), "import", "--json", "--db", str(temp / "large.db"), str(report)], env)
+    if not ran(outcome, "import of a large All Orders report", result):
+        return
+    size = report.stat().st_size
+    outcome.figure(f"import of {rows:,} orders ({size / 2**20:.0f} MB)", f"{result.seconds:.1f} s")
+    try:
+        imported = json.loads(result.stdout)["files"][0]
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        outcome.check(False, "import --json prints JSON", str(error))
+        return
+    outcome.check(
+        size >= AHEAD_BYTES and imported.get("outcome") == "imported" and imported.get("added") == rows,
+        "a large report is read by a process of its own and imported whole",
+        f"{imported.get('outcome')}: {imported.get('added')} of {rows:,} orders added; {imported.get('message')}",
     )
 
 

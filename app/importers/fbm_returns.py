@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from app.importers.common import ImportOptions, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
 from app.importers.values import amazon_order_id, day_month_name_year
-from app.money import NOT_DELIVERED
+from app.records import NOT_DELIVERED
 
 LABEL = "FBM returns report"
 SIGNATURE = ("order-id", "return-request-date", "return-request-status")

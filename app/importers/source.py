@@ -103,7 +103,7 @@ class ReportSource:
     compression: str  # "none" | "gzip" | "zip"
     member: str | None = None
     total_bytes: int = 0
-    _hasher: HashingReader | None = None
+    _hasher: HashingReader | _ReadElsewhere | None = None
 
     def open_binary(self, *, lines: bool = True) -> BinaryIO:
         """The decompressed bytes, refused past the size limit and, with `lines`, the line limits.
@@ -128,13 +128,21 @@ class ReportSource:
         """Bytes of the file on disk read so far by the latest `open_binary()` stream."""
         return self._hasher.bytes_read if self._hasher else 0
 
+    def read_elsewhere(self, bytes_read: int, digest: str | None = None) -> None:
+        """Another process reads this report (`app.importers.ahead`): how far it got, and at the end the
+        report's SHA-256, stand for this process's own stream's."""
+        self._hasher = _ReadElsewhere(bytes_read, digest)
+
     def sha256(self) -> str:
         """SHA-256 of the file as it lies on disk (of the member's bytes for a zip member).
 
         Taken from the latest stream when that read the whole file, so an import reads it only once.
         """
-        if self._hasher is not None and self._hasher.bytes_read == self.total_bytes:
-            return self._hasher.sha256.hexdigest()
+        hasher = self._hasher
+        if isinstance(hasher, _ReadElsewhere) and hasher.digest is not None:
+            return hasher.digest
+        if isinstance(hasher, HashingReader) and hasher.bytes_read == self.total_bytes:
+            return hasher.sha256.hexdigest()
         digest = hashlib.sha256()
         if self.compression == "zip":
             with zipfile.ZipFile(self.path) as archive, archive.open(self.member or "") as member:
@@ -145,6 +153,14 @@ class ReportSource:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
+
+
+class _ReadElsewhere:
+    """A `HashingReader`'s count and digest, as another process read them."""
+
+    def __init__(self, bytes_read: int, digest: str | None):
+        self.bytes_read = bytes_read
+        self.digest = digest
 
 
 class _ClosingMember(io.RawIOBase):

@@ -24,6 +24,7 @@ from tests.report_files import gzipped, import_log, made_up_orders, table_state,
 from tests.test_import_equivalence import imported, quirky_report
 
 ROOT = Path(__file__).resolve().parents[1]
+POSIX = pytest.mark.skipif(os.name != "posix", reason="a shell script stands in for the executable; kill is SIGKILL")
 
 
 class Readers:
@@ -126,6 +127,7 @@ def test_a_cancel_half_way_stores_nothing_and_ends_the_reading_process(tmp_path,
     assert len(readers.started) == 1 and readers.all_ended()
 
 
+@POSIX
 def test_a_reading_process_that_dies_refuses_the_report_and_stores_nothing(tmp_path, db, readers):
     path = made_up_orders(30000).write(tmp_path / "orders.txt")
     before = table_state(db)
@@ -149,6 +151,7 @@ def test_a_reading_process_that_cannot_start_leaves_the_report_read_here(tmp_pat
     assert readers.started == []
 
 
+@POSIX
 def test_the_bundles_executable_becomes_the_reading_process(tmp_path, monkeypatch, readers):
     """A bundle has no `python -m`: the reading process is its own executable with `--read-report-ahead`,
     which `app.entry` hands to the reader before anything else. A script standing in for the executable
@@ -166,18 +169,52 @@ def test_the_bundles_executable_becomes_the_reading_process(tmp_path, monkeypatc
     assert ahead_of_time["results"][0]["added"] == 2500
 
 
-def test_the_reading_process_reads_only_the_report_it_is_given(tmp_path):
+@POSIX
+@pytest.mark.parametrize(
+    "script", ["exit 1", "echo 'not the rows'", "echo 'Traceback: No module named app' >&2; exit 1"]
+)
+def test_a_reading_process_that_ends_at_its_start_leaves_the_report_read_here(
+    tmp_path, monkeypatch, readers, caplog, script
+):
+    """A broken install (the executable cannot be the reading process) must not refuse every large report."""
+    executable = tmp_path / "account-health-monitor"
+    executable.write_text(f"#!/bin/sh\n{script}\n")
+    executable.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(executable))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    path = made_up_orders(2500).write(tmp_path / "orders.txt")
+    read_here = imported(tmp_path / "here.db", [path])
+    assert len(readers.started) == 2 and readers.all_ended()
+    assert "the report is read in this process: its reading process ended at its start" in caplog.text
+    assert [result["added"] for result in read_here["results"]] == [2500, 0]
+    monkeypatch.setattr(sys, "frozen", False)
+    assert read_here == in_this_process(monkeypatch, tmp_path / "plain.db", [path])
+
+
+def test_a_gzip_report_is_sized_by_its_text_not_its_compressed_bytes(tmp_path, monkeypatch, readers):
+    path = gzipped(made_up_orders(3000).write(tmp_path / "orders.txt"), tmp_path / "orders.gz")
+    text = (tmp_path / "orders.txt").stat().st_size
+    assert path.stat().st_size < text // 4
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", text)
+    assert imported(tmp_path / "ahead.db", [path])["results"][0]["added"] == 3000
+    assert len(readers.started) == 2
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", text + 1)
+    imported(tmp_path / "here.db", [path])
+    assert len(readers.started) == 2  # one byte more than the text holds: read here
+
+
+def test_the_reading_process_sends_the_rows_of_the_report_it_is_given(tmp_path):
     """Given a request on its input, it reads that file and writes the rows, then the end, to its output."""
     path = made_up_orders(10).write(tmp_path / "orders.txt")
     request = ((str(path), path.name, "none", None, path.stat().st_size), "all_orders", "utf-8", ("MDY", "US", "US"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "app.importers.ahead"], input=pickle.dumps(request), capture_output=True, env=env
+        [sys.executable, "-P", "-m", "app.importers.ahead"], input=pickle.dumps(request), capture_output=True, env=env
     )
     assert done.returncode == 0, done.stderr
     messages = _messages(done.stdout)
-    assert [tag for tag, *_ in messages] == ["rows", "end"]
-    assert len(messages[0][2]) == 10 and messages[1][2] == _sha256(path)
+    assert [tag for tag, *_ in messages] == ["ready", "rows", "end"]
+    assert len(messages[1][2]) == 10 and messages[2][2] == _sha256(path)
 
 
 def test_the_importers_own_tests_pass_with_every_orders_report_read_ahead():

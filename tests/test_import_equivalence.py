@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.importers import orders
+from app.importers import ahead, orders
 from app.importers.common import ImportOptions, Memo, Parsed, amount_at, flat_rows, quantity_at
 from app.importers.flat import Header, cell
 from app.importers.orders import CANCELLED, CANCELLED_SPELLINGS, CHANNELS, LABEL, SIGNATURE
@@ -184,6 +184,7 @@ def compare(tmp_path: Path, seed: int) -> tuple[dict, dict]:
     fast = imported(tmp_path / "fast.db", reports)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(orders, "parse", reference_parse)
+        patch.setattr(ahead, "AHEAD_BYTES", 10**15)  # the plain reader is this process's
         plain = imported(tmp_path / "plain.db", reports)
     return fast, plain
 
@@ -212,6 +213,7 @@ def test_the_importer_stores_and_rejects_what_the_plain_reader_does(tmp_path, se
 def test_memos_that_fill_up_or_meet_long_texts_change_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(Memo, "LIMIT", 3)
     monkeypatch.setattr(Memo, "LONGEST", 4)
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", 10**15)  # the limits are this process's
     fast, plain = compare(tmp_path, seed=99)
     assert fast == plain
 

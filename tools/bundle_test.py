@@ -386,8 +386,10 @@ def check_large_import(outcome: Outcome, executable: Path, temp: Path, env: dict
     except (ValueError, KeyError, TypeError, IndexError) as error:
         outcome.check(False, "import --json prints JSON", str(error))
         return
+    read_here = "the report is read in this process" in result.stderr  # the warning `app.importers.ahead` logs
+    whole = (imported.get("outcome"), imported.get("added")) == ("imported", rows)
     outcome.check(
-        size >= AHEAD_BYTES and imported.get("outcome") == "imported" and imported.get("added") == rows,
+        size >= AHEAD_BYTES and not read_here and whole,
         "a large report is read by a process of its own and imported whole",
         f"{imported.get('outcome')}: {imported.get('added')} of {rows:,} orders added; {imported.get('message')}",
     )

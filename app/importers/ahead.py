@@ -7,17 +7,20 @@ only made the writer wait for it. A second process reads on the other core inste
 is read. What is stored, rejected or refused is that of reading in the importer's own process, since the
 same code reads the same bytes.
 
-Only reports worth a process's start are read this way (`AHEAD_BYTES`), and any report when the process
-cannot start is read in the importer's own process. The reading process holds no database connection and
-ends with the import, whatever ends it (a cancel, an error, the app quitting).
+Only reports worth a process's start are read this way (`AHEAD_BYTES`). When the process cannot start, or
+ends before it says it is ready (a broken install), the report is read in the importer's own process. The
+reading process holds no database connection and ends with the import, whatever ends it (a cancel, an
+error, the app quitting): it is killed, and its pipe breaking ends it if the importer itself dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,15 +36,34 @@ log = logging.getLogger(__name__)
 
 AHEAD_BYTES = 32 * 1024 * 1024  # about 140,000 rows: below this, starting the process costs what it saves
 SIZE_BYTES = 8  # each message is its pickle's length, then the pickle
+LARGEST_MESSAGE = 256 * 1024 * 1024  # a length past this is not one the reading process wrote
 BATCH_ROWS = 2_000  # rows per message: enough to make pickling cheap, few enough to keep both sides busy
 ROOT = Path(__file__).resolve().parents[2]
+# Windows: no console window for the reading process, and a Ctrl+C in the importer's console is not its.
+WINDOWS_FLAGS = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+
+
+class ReadingFailed(RuntimeError):
+    """The reading process met an error that is not the report's (a bug): raised as reading here raises it."""
 
 
 def parse_maybe_ahead(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions):
     """`parse`, read in a process of its own when the report is a large All Orders report."""
-    if kind is not ALL_ORDERS or source.total_bytes < AHEAD_BYTES:
+    if kind is not ALL_ORDERS or text_bytes(source) < AHEAD_BYTES:
         return parse(source, kind, encoding, options)
     return _read_ahead(source, kind, encoding, options)
+
+
+def text_bytes(source: ReportSource) -> int:
+    """The report's size once decompressed: a gzip file says it (modulo 4 GB) in its last four bytes."""
+    if source.compression != "gzip":
+        return source.total_bytes
+    try:
+        with open(source.path, "rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            return max(source.total_bytes, int.from_bytes(handle.read(4), "little"))
+    except OSError:
+        return source.total_bytes
 
 
 def _read_ahead(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions) -> Iterator:
@@ -52,7 +74,16 @@ def _read_ahead(source: ReportSource, kind: ReportKind, encoding: str, options: 
         log.warning("the report is read in this process: its reading process could not start (%s)", error)
         yield from parse(source, kind, encoding, options)
         return
-    yield from _rows_from(reader, source)
+    messages = None
+    try:
+        messages = _Messages(reader)
+        if not messages.ready():
+            log.warning("the report is read in this process: its reading process ended at its start (%s)", reader.said)
+            yield from parse(source, kind, encoding, options)
+            return
+        yield from _rows(messages, source)
+    finally:
+        _end(reader, messages)
 
 
 def _start(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions) -> subprocess.Popen:
@@ -63,40 +94,47 @@ def _start(source: ReportSource, kind: ReportKind, encoding: str, options: Impor
         (options.date_order, options.marketplace, options.file_marketplace),
     )
     frozen = getattr(sys, "frozen", False)
-    # A bundle has no `python -m`: its own executable becomes the reading process (`app.entry`).
-    # -P: the importer's working folder is not searched for modules.
+    # A bundle has no `python -m`: its own executable becomes the reading process (`app.entry`). -P: the
+    # importer's working folder is not searched for modules.
     command = [sys.executable, READ_AHEAD] if frozen else [sys.executable, "-P", "-m", __name__]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    env = dict(os.environ)
+    if (ROOT / "main.py").is_file():  # run from the sources: the package is found from here
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process
     try:
-        reader = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env)
+        reader = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            creationflags=WINDOWS_FLAGS,
+        )
     except OSError:
         errors.close()
         raise
-    reader.errors = errors
+    reader.errors, reader.said = errors, ""
     try:
         pickle.dump(request, reader.stdin)
-        reader.stdin.close()
-    except OSError:  # it ended at once: the first read below says why
+    except OSError:  # it ended at once: the first read says so
         pass
+    finally:
+        with contextlib.suppress(OSError):
+            reader.stdin.close()
     return reader
 
 
-def _rows_from(reader: subprocess.Popen, source: ReportSource) -> Iterator:
-    messages = _Messages(reader)
-    try:
-        while True:
-            tag, bytes_read, body = messages.next()
-            if tag == "rows":
-                source.read_elsewhere(bytes_read)
-                yield from body
-            elif tag == "end":
-                source.read_elsewhere(bytes_read, body)
-                return
-            else:
-                raise _error(tag, body)
-    finally:
-        _end(reader, messages)
+def _rows(messages: _Messages, source: ReportSource) -> Iterator:
+    while True:
+        tag, bytes_read, body = messages.next()
+        if tag == "rows":
+            source.read_elsewhere(bytes_read)
+            yield from body
+        elif tag == "end":
+            source.read_elsewhere(bytes_read, body)
+            return
+        else:
+            raise _error(tag, body)
 
 
 class _Messages:
@@ -117,19 +155,35 @@ class _Messages:
 
     def _take(self) -> None:
         pipe = self.reader.stdout
-        while True:
-            try:
+        ended: BaseException = EOFError("the pipe ended")
+        try:
+            while True:
                 size = int.from_bytes(_exactly(pipe, SIZE_BYTES), "little")
+                if size > LARGEST_MESSAGE:
+                    raise ValueError(f"a message of {size} bytes, past any the reading process writes")
                 self.queue.put(_exactly(pipe, size))
-            except (EOFError, OSError, ValueError) as error:
-                self.queue.put(error)
-                return
+        except BaseException as error:  # whatever it is, the importer must hear of it, never wait
+            ended = error
+        finally:
+            self.queue.put(ended)
+
+    def ready(self) -> bool:
+        """Whether the reading process started and said so (False: it ended first; `reader.said` says why)."""
+        try:
+            tag, *_ = self.next()
+        except sources.ReportError as error:
+            self.reader.said = str(error)
+            return False
+        return tag == "ready"
 
     def next(self) -> tuple:
         message = self.queue.get()
-        if isinstance(message, Exception):
+        if isinstance(message, BaseException):
             raise sources.ReportError(_stopped(self.reader, message)) from message
-        return pickle.loads(message)
+        try:
+            return pickle.loads(message)
+        except Exception as error:  # bytes that are not its message: the pipe is broken
+            raise sources.ReportError(_stopped(self.reader, error)) from error
 
     def stop(self) -> None:
         """After the process ended: let the thread put what it holds, and end."""
@@ -156,14 +210,16 @@ def _send(message: tuple, out) -> None:
 
 
 def _stopped(reader: subprocess.Popen, error: BaseException) -> str:
+    """What the seller reads; what the process wrote on its way out goes to the log only (it may quote
+    the report's cells)."""
     try:
         code = reader.wait(timeout=5)
     except subprocess.TimeoutExpired:
         code = None
     reader.errors.seek(0)
     said = reader.errors.read()[-2000:].decode("utf-8", "replace").strip()
-    last = said.splitlines()[-1] if said else f"{type(error).__name__}: {error}"
-    return f"the process reading the report stopped (exit code {code}): {last}"
+    log.warning("the process reading the report stopped (exit code %s, %r): %s", code, error, said)
+    return f"the process reading the report stopped (exit code {code})"
 
 
 def _error(tag: str, body: tuple) -> Exception:
@@ -171,17 +227,20 @@ def _error(tag: str, body: tuple) -> Exception:
     if tag == "decode":
         return UnicodeDecodeError(*body)
     name, message, line = body
+    if tag == "failed":
+        return ReadingFailed(f"{name}: {message}")
     kind = getattr(sources, name, sources.ReportError)
     if not (isinstance(kind, type) and issubclass(kind, sources.ReportError)):
         kind = sources.ReportError
     return kind(message, line)
 
 
-def _end(reader: subprocess.Popen, messages: _Messages) -> None:
+def _end(reader: subprocess.Popen, messages: _Messages | None) -> None:
     if reader.poll() is None:
         reader.kill()  # cancelled or failed half-way: what it read is not wanted
     reader.wait()
-    messages.stop()  # the pipe has ended: the thread sees it and stops
+    if messages is not None:
+        messages.stop()  # the pipe has ended: the thread sees it and stops
     for stream in (reader.stdout, reader.errors):
         stream.close()
 
@@ -195,6 +254,8 @@ def read(request: tuple, out) -> None:
     source = ReportSource(Path(path), name, compression, member=member, total_bytes=total)
     kind = next(kind for kind in KINDS if kind.key == key)
     options = ImportOptions(date_order=date_order, marketplace=marketplace, file_marketplace=file_marketplace)
+    _send(("ready", 0, None), out)
+    out.flush()
     batch: list = []
     try:
         for row in parse(source, kind, encoding, options):
@@ -203,19 +264,31 @@ def read(request: tuple, out) -> None:
                 _send(("rows", source.bytes_read, batch), out)
                 batch = []
     except UnicodeDecodeError as error:
-        message = ("decode", (error.encoding, error.object, error.start, error.end, error.reason))
+        ending = ("decode", 0, (error.encoding, error.object, error.start, error.end, error.reason))
     except sources.ReportError as error:
-        message = ("error", (type(error).__name__, str(error), error.line))
+        ending = ("error", 0, (type(error).__name__, str(error), error.line))
+    except Exception as error:  # a bug: said to the importer, which raises it as its own
+        ending = ("failed", 0, (type(error).__name__, str(error), None))
     else:
-        message = ("end", source.bytes_read, source.sha256())
+        ending = ("end", source.bytes_read, source.sha256())
     if batch:
         _send(("rows", source.bytes_read, batch), out)
-    _send(message if message[0] == "end" else (message[0], 0, message[1]), out)
+    _send(ending, out)
     out.flush()
 
 
 def main() -> int:
-    read(pickle.load(sys.stdin.buffer), sys.stdout.buffer)
+    # The importer ends this process (a kill) when it no longer wants its rows: a Ctrl+C or a logout reaching
+    # it as well must not end it first, or a cancelled import would read as a report that failed.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    # The rows go out on a copy of the output; anything else writing to the output (a library, a stray print)
+    # lands in the error stream instead of among them.
+    rows_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    read(pickle.load(sys.stdin.buffer), rows_out)
+    rows_out.close()
     return 0
 
 

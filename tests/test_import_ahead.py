@@ -151,16 +151,22 @@ def test_a_reading_process_that_cannot_start_leaves_the_report_read_here(tmp_pat
     assert readers.started == []
 
 
+def bundle_executable(folder: Path, monkeypatch, script: str) -> Path:
+    """A shell script standing in for a bundle's executable (`sys.frozen`), running `script`."""
+    executable = folder / "account-health-monitor"
+    executable.write_text(f"#!/bin/sh\n{script}\n")
+    executable.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(executable))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    return executable
+
+
 @POSIX
 def test_the_bundles_executable_becomes_the_reading_process(tmp_path, monkeypatch, readers):
     """A bundle has no `python -m`: the reading process is its own executable with `--read-report-ahead`,
     which `app.entry` hands to the reader before anything else. A script standing in for the executable
     runs `main.py` as the bundle runs `app.entry`."""
-    executable = tmp_path / "account-health-monitor"
-    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "main.py"}" "$@"\n')
-    executable.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(executable))
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    executable = bundle_executable(tmp_path, monkeypatch, f'exec "{sys.executable}" "{ROOT / "main.py"}" "$@"')
     path = made_up_orders(2500).write(tmp_path / "orders.txt")
     ahead_of_time = imported(tmp_path / "ahead.db", [path])
     assert [reader.args for reader in readers.started] == [[str(executable), "--read-report-ahead"]] * 2
@@ -177,11 +183,7 @@ def test_a_reading_process_that_ends_at_its_start_leaves_the_report_read_here(
     tmp_path, monkeypatch, readers, caplog, script
 ):
     """A broken install (the executable cannot be the reading process) must not refuse every large report."""
-    executable = tmp_path / "account-health-monitor"
-    executable.write_text(f"#!/bin/sh\n{script}\n")
-    executable.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(executable))
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    bundle_executable(tmp_path, monkeypatch, script)
     path = made_up_orders(2500).write(tmp_path / "orders.txt")
     read_here = imported(tmp_path / "here.db", [path])
     assert len(readers.started) == 2 and readers.all_ended()

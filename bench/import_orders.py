@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.demo import PRODUCTS  # noqa: E402
-from app.importers.ahead import AHEAD_BYTES  # noqa: E402 - from this size on, a second process reads the report - the demo seller's catalogue, with its non-ASCII names
+from app.demo import PRODUCTS  # noqa: E402 - the demo seller's catalogue, with its non-ASCII names
+from app.importers.ahead import AHEAD_BYTES  # noqa: E402 - from this size on, a second process reads the report
 from tests.report_files import ALL_ORDERS_HEADER as HEADER  # noqa: E402 - the real report's columns
 
 CITIES = (("AUSTIN", "TX", "78701"), ("BOSTON", "MA", "02108"), ("SEATTLE", "WA", "98101"), ("DENVER", "CO", "80202"))
@@ -147,10 +147,8 @@ with conn:
 READER_ONLY = r"""
 import os, sys
 sys.path.insert(0, sys.argv[2])
-from app.importers import ahead
-report = sys.argv[1]
-request = ((report, os.path.basename(report), "none", None, os.path.getsize(report)), "all_orders", "utf-8",
-           ("MDY", "US", "US"))
+from app.importers import ALL_ORDERS, ImportOptions, ahead, open_sources
+request = ahead.request_for(open_sources(sys.argv[1])[0], ALL_ORDERS, "utf-8", ImportOptions())
 with open(os.devnull, "wb") as nowhere:
     ahead.read(request, nowhere)
 """

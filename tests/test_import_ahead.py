@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app.importers import ahead
+from app.importers import ALL_ORDERS, ImportOptions, ahead, open_sources
 from app.imports import import_files
 from tests.report_files import gzipped, import_log, made_up_orders, table_state, zipped
 from tests.test_import_equivalence import imported, quirky_report
@@ -208,7 +208,7 @@ def test_a_gzip_report_is_sized_by_its_text_not_its_compressed_bytes(tmp_path, m
 def test_the_reading_process_sends_the_rows_of_the_report_it_is_given(tmp_path):
     """Given a request on its input, it reads that file and writes the rows, then the end, to its output."""
     path = made_up_orders(10).write(tmp_path / "orders.txt")
-    request = ((str(path), path.name, "none", None, path.stat().st_size), "all_orders", "utf-8", ("MDY", "US", "US"))
+    request = ahead.request_for(open_sources(path)[0], ALL_ORDERS, "utf-8", ImportOptions())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-P", "-m", "app.importers.ahead"], input=pickle.dumps(request), capture_output=True, env=env

@@ -1061,19 +1061,15 @@ class _SignalsToQuit:
         return self.asked
 
 
-_SIGNALS: list[_SignalsToQuit] = []
-
-
-def listen_for_signals() -> None:
+@functools.cache
+def listen_for_signals() -> _SignalsToQuit:
     """The start's first step: a signal from here on ends the app the careful way (see `_SignalsToQuit`)."""
-    if not _SIGNALS:
-        _SIGNALS.append(_SignalsToQuit())
+    return _SignalsToQuit()
 
 
 def quit_on_signals(app) -> bool:
     """`app` (a DesktopApp or the accounts' monitor) is what a signal ends; True when one came during the start."""
-    listen_for_signals()
-    return _SIGNALS[0].quit(app)
+    return listen_for_signals().quit(app)
 
 
 def screenshot(args: argparse.Namespace) -> int:

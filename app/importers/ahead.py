@@ -77,8 +77,8 @@ def _read_ahead(source: ReportSource, kind: ReportKind, encoding: str, options: 
     messages = None
     try:
         messages = _Messages(reader)
-        if not messages.ready():
-            log.warning("the report is read in this process: its reading process ended at its start (%s)", reader.said)
+        if not messages.ready():  # why is logged as it is found
+            log.warning("the report is read in this process: its reading process ended at its start")
             yield from parse(source, kind, encoding, options)
             return
         yield from _rows(messages, source)
@@ -86,13 +86,18 @@ def _read_ahead(source: ReportSource, kind: ReportKind, encoding: str, options: 
         _end(reader, messages)
 
 
-def _start(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions) -> subprocess.Popen:
-    request = (
+def request_for(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions) -> tuple:
+    """What the reading process is told to read (`read` takes it apart): plain values only."""
+    return (
         (str(source.path), source.name, source.compression, source.member, source.total_bytes),
         kind.key,
         encoding,
         (options.date_order, options.marketplace, options.file_marketplace),
     )
+
+
+def _start(source: ReportSource, kind: ReportKind, encoding: str, options: ImportOptions) -> subprocess.Popen:
+    request = request_for(source, kind, encoding, options)
     frozen = getattr(sys, "frozen", False)
     # A bundle has no `python -m`: its own executable becomes the reading process (`app.entry`). -P: the
     # importer's working folder is not searched for modules.
@@ -113,7 +118,7 @@ def _start(source: ReportSource, kind: ReportKind, encoding: str, options: Impor
     except OSError:
         errors.close()
         raise
-    reader.errors, reader.said = errors, ""
+    reader.errors = errors
     try:
         pickle.dump(request, reader.stdin)
     except OSError:  # it ended at once: the first read says so
@@ -168,11 +173,10 @@ class _Messages:
             self.queue.put(ended)
 
     def ready(self) -> bool:
-        """Whether the reading process started and said so (False: it ended first; `reader.said` says why)."""
+        """Whether the reading process started and said so (False: it ended first)."""
         try:
             tag, *_ = self.next()
-        except sources.ReportError as error:
-            self.reader.said = str(error)
+        except sources.ReportError:
             return False
         return tag == "ready"
 

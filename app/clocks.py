@@ -259,38 +259,57 @@ def _money_clocks(inputs: ClockInputs, at: float, settings: Settings) -> list[Cl
     return clocks
 
 
-def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, spread_days: int = 0) -> ClockInputs:
+def load_clock_inputs(
+    db: sqlite_utils.Database, at: float, settings: Settings, spread_days: int = 0, item: str | None = None
+) -> ClockInputs:
     """What may be on a clock at `at`. `spread_days`: feedback dated that many days either side of the
     zone's removal window is read too, so one read serves marketplaces whose days are other days than
-    this zone's (each keeps only its own: a feedback dated after its marketplace's today has no clock)."""
+    this zone's (each keeps only its own: a feedback dated after its marketplace's today has no clock).
+    `item`: only the record of that triage item (`item_clocks`)."""
     zone = settings.zone
     today = local_day(at, zone)
-    since = today - timedelta(days=int(settings.feedback_removal_days) + 1 + spread_days)
-    until = today + timedelta(days=spread_days)
-    messages = [message_from_values(row) for row in queries.unanswered_message_rows(db, int(at))]
+    reads = _ItemReads(item)
+    message_id = item.partition(":")[2] if reads.kind == "message" else None
+    messages = []
+    if reads.wants("message"):
+        messages = [message_from_values(row) for row in queries.unanswered_message_rows(db, int(at), message_id)]
     # The earliest day any marketplace may be on at `at`; a decision, or an appeal's 30 days, before it is over.
     earliest = today - timedelta(days=spread_days + 1)
     appeal_from = earliest - timedelta(days=APPEAL_S // DAY_S + 1)
-    claims = [
-        claim_from_row(row)
-        for row in queries.claims_that_may_be_on_a_clock(db, earliest.isoformat(), appeal_from.isoformat())
-    ]
-    feedback = [feedback_from_row(row) for row in queries.negative_feedback(db, since.isoformat(), until.isoformat())]
+    claims = []
+    if reads.wants("claim"):
+        rows = queries.claims_that_may_be_on_a_clock(db, earliest.isoformat(), appeal_from.isoformat())
+        claims = reads.keep([claim_from_row(row) for row in rows], lambda c: f"claim:{c.order_id}:{c.type}")
+    feedback = []
+    if reads.wants("feedback"):
+        since = today - timedelta(days=int(settings.feedback_removal_days) + 1 + spread_days)
+        until = today + timedelta(days=spread_days)
+        rows = queries.negative_feedback(db, since.isoformat(), until.isoformat())
+        feedback = reads.keep([feedback_from_row(row) for row in rows], lambda f: f"feedback:{f.order_id}")
     order_ids = [m.order_id for m in messages] + [c.order_id for c in claims] + [f.order_id for f in feedback]
     names: dict[str, list[str]] = {}
     for row in triage_store.order_items(db, [f.order_id for f in feedback]):
         if row["product_name"]:
             names.setdefault(row["order_id"], []).append(row["product_name"])
-    fba_from = int(at - (settings.fba_reimbursement_days + 1 + spread_days) * DAY_S)
-    fba_claims, _ = money.fba_returns(db, fba_from, int(at) + 1)
-    # A SAFE-T window opens at the return's delivery, which may come weeks after the request.
-    safet_from = today - timedelta(days=int(settings.safet_claim_days) + money.SAFET_DELIVERY_REACH_DAYS + spread_days)
+    fba_claims = []
+    if reads.wants("fba_reimbursement"):
+        fba_from = int(at - (settings.fba_reimbursement_days + 1 + spread_days) * DAY_S)
+        fba_claims = reads.keep(money.fba_returns(db, fba_from, int(at) + 1)[0], lambda c: c.key)
+    safet = []
+    if reads.wants("safet"):
+        # A SAFE-T window opens at the return's delivery, which may come weeks after the request.
+        reach = int(settings.safet_claim_days) + money.SAFET_DELIVERY_REACH_DAYS + spread_days
+        safet = reads.keep(money.safet_returns(db, today - timedelta(days=reach)), lambda r: r.key)
+    pending = []
+    if reads.wants("return"):
+        requests = [return_from_row(row) for row in queries.pending_returns(db)]
+        pending = reads.keep(requests, lambda r: f"return:{r.return_id}")
     return ClockInputs(
         fba_claims=fba_claims,
-        safet_returns=money.safet_returns(db, safet_from),
-        resolved_money=money.resolved_keys(db),
+        safet_returns=safet,
+        resolved_money=money.resolved_keys(db) if fba_claims or safet else set(),
         unanswered=messages,
-        pending_returns=[return_from_row(row) for row in queries.pending_returns(db)],
+        pending_returns=pending,
         claims=claims,
         negative_feedback=feedback,
         orders=load_orders(db, zone, order_ids),
@@ -298,6 +317,28 @@ def load_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings, 
     )
 
 
+class _ItemReads:
+    """Which records `load_clock_inputs` reads: all of them, or only those of one triage item (its key's
+    kind says which list it can be on, and the key which record of it)."""
+
+    def __init__(self, item: str | None):
+        self.item = item
+        self.kind = item.partition(":")[0] if item else None
+
+    def wants(self, kind: str) -> bool:
+        return self.item is None or self.kind == kind
+
+    def keep(self, records: list, key_of) -> list:
+        return records if self.item is None else [record for record in records if key_of(record) == self.item]
+
+
 def clocks_at(db: sqlite_utils.Database, at: float, settings: Settings | None = None) -> list[Clock]:
     settings = settings or load_settings(db)
     return open_clocks(load_clock_inputs(db, at, settings), at, settings)
+
+
+def item_clocks(db: sqlite_utils.Database, item: str, at: float, settings: Settings | None = None) -> list[Clock]:
+    """The clocks `clocks_at` gives whose record is the triage item `item` (a key such as `message:<id>`):
+    only that record is read, so resolving an item does not wait on every clock of years of records."""
+    settings = settings or load_settings(db)
+    return open_clocks(load_clock_inputs(db, at, settings, item=item), at, settings)

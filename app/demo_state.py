@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from storage.settings import delete_setting, read_settings, write_setting
+from storage.settings import delete_setting, read_setting, write_setting
 from storage.transaction import write_transaction
 
 DEMO_FLAG = "state.demo_active"
@@ -22,7 +22,7 @@ DATA_TABLES = (
 
 
 def is_active(db: sqlite_utils.Database) -> bool:
-    return bool(read_settings(db).get(DEMO_FLAG))
+    return bool(read_setting(db, DEMO_FLAG))
 
 
 def mark_active(db: sqlite_utils.Database) -> None:

@@ -13,8 +13,12 @@ any other connection (an import, the mailbox, the command line, the clock check)
     one read before their first read),
   - every table the worker's writes touched since is one the figures never read (`FIGURE_FREE_TABLES`),
   - the settings are equal and the day (`as_of`) is the same.
-Anything else recomputes them from scratch, so a write path nobody thought of is slow, never wrong. The
-clocks, the money panel and the triage list depend on the instant and are always recomputed.
+When the worker's writes touched buyer messages or replies too (a mark, its undo), the triggers on those
+tables also note the thread of each row changed, and the figures are patched rather than recomputed
+(`changed_threads`, `services.patched_figures`): the records they were computed from are kept with them,
+and only those threads are read again. Anything else recomputes them from scratch, so a write path nobody
+thought of is slow, never wrong. The clocks, the money panel and the triage list depend on the instant and
+are always recomputed.
 """
 
 from __future__ import annotations
@@ -48,7 +52,11 @@ FIGURE_FREE_TABLES = frozenset(
         "status_changes",
     }
 )
+# Tables whose rows name the buyer-message thread they belong to: a write to them is noted by thread too, so the
+# figures can be patched (`changed_threads`) rather than computed again.
+THREAD_TABLES = frozenset({"messages", "replies"})
 _TOUCHED = "figure_cache_touched"
+_THREADS = "figure_cache_threads"
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class Figures:
     series_by_marketplace: dict
     has_orders: bool
     demo: bool
+    # What they were computed from, when it can be patched (`services.FigureRecords`); None: it cannot.
+    records: object = None
 
 
 class FigureCache:
@@ -112,6 +122,24 @@ class FigureCache:
         begins, before it reads anything: the `data_version` read here is the one `keep` records, so a
         commit by another connection while the figures are computed is seen by the next recomputation."""
         self._seen = _data_version(db) if self.owns(db) else None
+        kept = self._current(db, settings, as_of)
+        return kept if kept is not None and self._touched(db) <= FIGURE_FREE_TABLES else None
+
+    def changed_threads(self, db, settings: Settings, as_of: date) -> tuple[Figures, set[str]] | None:
+        """The figures last kept and the buyer-message threads the worker's writes changed since, when those
+        threads' messages and replies are all that changed and the figures can be patched (after `reusable`
+        found them not reusable as they are, before `keep`)."""
+        kept = self._current(db, settings, as_of)
+        if kept is None or kept.records is None:
+            return None
+        touched = self._touched(db)
+        if not touched & THREAD_TABLES or not touched <= FIGURE_FREE_TABLES | THREAD_TABLES:
+            return None
+        threads = {row[0] for row in db.execute(f"SELECT DISTINCT thread_key FROM temp.{_THREADS}")}
+        return (kept, threads) if threads and None not in threads else None
+
+    def _current(self, db, settings: Settings, as_of: date) -> Figures | None:
+        """The figures kept, when no other connection committed since and they are of these settings and day."""
         kept = self._figures
         if kept is None or self._blind or not self.owns(db):
             return None
@@ -120,8 +148,11 @@ class FigureCache:
             return None
         if self._seen != self._version or kept.settings != settings or kept.as_of != as_of:
             return None
-        touched = {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
-        return kept if touched <= FIGURE_FREE_TABLES else None
+        return kept
+
+    @staticmethod
+    def _touched(db) -> set[str]:
+        return {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
 
     def keep(self, db, figures: Figures | None) -> None:
         """Remember `figures` as computed from what `db` held when `reusable` was asked (None: forget).
@@ -132,6 +163,7 @@ class FigureCache:
             self._figures = None
             return
         db.conn.execute(f"DELETE FROM temp.{_TOUCHED}")
+        db.conn.execute(f"DELETE FROM temp.{_THREADS}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
         self._figures, self._version = figures, self._seen
 
@@ -166,6 +198,7 @@ def _watch_writes(db) -> bool:
     table cannot have one (a virtual table)."""
     # No key, and no conflict clause in the triggers: an outer INSERT OR REPLACE would impose its own on them.
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (name TEXT)")
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_THREADS} (thread_key TEXT)")
     tables = [
         row[0]
         for row in db.execute("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -177,9 +210,18 @@ def _watch_writes(db) -> bool:
                 db.execute(
                     f'CREATE TEMP TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON main."{table}" '
                     f"BEGIN INSERT INTO {_TOUCHED} SELECT '{table}' "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE name = '{table}'); END"
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE name = '{table}'); "
+                    f"{_thread_notes(table, event)}END"
                 )
             except sqlite3.DatabaseError:
                 log.warning("changes to %s cannot be watched: the figures are recomputed every time", table)
                 return False
     return True
+
+
+def _thread_notes(table: str, event: str) -> str:
+    """The trigger's statements noting the thread of each row changed (rows before and after an update)."""
+    if table not in THREAD_TABLES:
+        return ""
+    rows = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}[event]
+    return "".join(f"INSERT INTO {_THREADS} VALUES ({row}.thread_key); " for row in rows)

@@ -544,6 +544,24 @@ def daily_series(snapshot: SellerSnapshot, first: date, last: date) -> list[dict
     ]
 
 
+def with_lrr_series(
+    series: list[dict], snapshot: SellerSnapshot, removed: list, added: list, first: date, last: date
+) -> list[dict]:
+    """`daily_series` of `snapshot`, whose contacts `removed` (drawn in `series`) were replaced by `added`
+    and nothing else changed: each day's late and on-time counts moved by those contacts alone."""
+    late, on_time = DayCounter(first, last), DayCounter(first, last)
+    day_of = snapshot.local_days()
+    for contacts, sign in ((removed, -1), (added, 1)):
+        for contact in contacts:
+            _count_contact(contact, day_of(contact.received_at), snapshot.zone, late, on_time, sign)
+    points = []
+    for point, more_late, more_on_time in zip(series, late.values(), on_time.values(), strict=True):
+        late_count, on_time_count = point["lrr_late"] + more_late, point["lrr_on_time"] + more_on_time
+        lrr = rate(late_count, late_count + on_time_count)
+        points.append(point | {"lrr": lrr, "lrr_late": late_count, "lrr_on_time": on_time_count})
+    return points
+
+
 def _odr_series(snapshot: SellerSnapshot, first: date, last: date, lag: int) -> dict[str, list]:
     """Per day: orders, defective orders and components in that day's window, per channel and in all."""
     reach = lag + WINDOW_DAYS - 1
@@ -619,18 +637,24 @@ def _lrr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, 
     late, on_time = DayCounter(first, last), DayCounter(first, last)
     zone = snapshot.zone
     for contact, received in zip(snapshot.contacts, received_days(snapshot), strict=True):
-        resolution = contact.resolution(zone)
-        if resolution is None:
-            continue
-        final, from_day = resolution
-        counter = late if final == "late" else on_time
-        counter.add(max(received, from_day), received + timedelta(days=29))
+        _count_contact(contact, received, zone, late, on_time)
     late_values, on_time_values = late.values(), on_time.values()
     return {
         "lrr": [rate(a, a + b) for a, b in zip(late_values, on_time_values, strict=True)],
         "lrr_late": late_values,
         "lrr_on_time": on_time_values,
     }
+
+
+def _count_contact(
+    contact: rules.Contact, received: date, zone, late: DayCounter, on_time: DayCounter, amount: int = 1
+) -> None:
+    """Count a contact on the days its final status is in the 30-day LRR window of (`amount` -1: take it out)."""
+    resolution = contact.resolution(zone)
+    if resolution is not None:
+        final, from_day = resolution
+        counter = late if final == "late" else on_time
+        counter.add(max(received, from_day), received + timedelta(days=29), amount)
 
 
 def _nfr_series(snapshot: SellerSnapshot, first: date, last: date) -> dict[str, list]:

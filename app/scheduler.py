@@ -215,8 +215,9 @@ class MonitorScheduler:
                 settings = load_settings(db)
                 as_of = services.today(settings, lambda: at)
                 if self.figures.reusable(db, settings, as_of) is None:
-                    state = services.state_as_of(db, as_of, at, settings=settings)
-                    self.figures.keep(db, _figures_of(state))
+                    records: list = []
+                    state = services.state_as_of(db, as_of, at, settings=settings, records=records)
+                    self.figures.keep(db, _figures_of(state, records))
         except Exception:  # only a head start: the first recomputation computes them and says what failed
             log.exception("preparing the figures failed")
             self.figures.forget()
@@ -369,23 +370,30 @@ class MonitorScheduler:
 
     def _refresh(self, db, at: float) -> services.MonitorState:
         """The figures, series and clocks as of `at` (saved for the next start)."""
-        state = self.state_at(db, at)
+        records: list = []
+        state = self.state_at(db, at, records)
         try:
             services.save_last_state(db, state)
         except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
             log.exception("the figures could not be kept for the next start")
-        self.figures.keep(db, _figures_of(state))
+        self.figures.keep(db, _figures_of(state, records))
         return state
 
-    def state_at(self, db, at: float) -> services.MonitorState:
+    def state_at(self, db, at: float, records: list | None = None) -> services.MonitorState:
         """`services.refresh` at `at`, with the cards and charts of the last recomputation when nothing they
-        are computed from changed since (`app.figure_cache`); the clocks and money are always computed."""
+        are computed from changed since, or patched when only a few buyer-message threads did
+        (`app.figure_cache`); the clocks and money are always computed. `records`: as `services.state_as_of`'s."""
         settings = services.load_settings(db)
         as_of = services.today(settings, lambda: at)
         kept = self.figures.reusable(db, settings, as_of)
+        changed = None if kept is not None else self.figures.changed_threads(db, settings, as_of)
         self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
+        if changed is not None:
+            kept = _patched(db, *changed)
         if kept is None:
-            return services.refresh(db, lambda: at)
+            return services.refresh(db, lambda: at, records=records)
+        if records is not None and kept.records is not None:
+            records.append(kept.records)
         return services.state_as_of(db, as_of, at, settings=settings, clocks=True, kept=kept)
 
     @staticmethod
@@ -793,7 +801,7 @@ class _WindowOnly:
         self.sink.deliver(replace(alert, window_only=True))
 
 
-def _figures_of(state: services.MonitorState) -> Figures:
+def _figures_of(state: services.MonitorState, records: list) -> Figures:
     return Figures(
         settings=state.settings,
         as_of=state.as_of,
@@ -802,4 +810,15 @@ def _figures_of(state: services.MonitorState) -> Figures:
         series_by_marketplace=state.series_by_marketplace,
         has_orders=state.has_orders,
         demo=state.demo,
+        records=records[0] if records else None,
     )
+
+
+def _patched(db, kept: Figures, threads: set[str]) -> Figures | None:
+    """The kept figures with the buyer-message threads the worker's writes changed counted again, or None
+    when they cannot be patched (`services.patched_figures`)."""
+    patched = services.patched_figures(db, kept.records, kept.series, threads, kept.as_of, kept.settings)
+    if patched is None:
+        return None
+    metrics, series, records = patched
+    return replace(kept, metrics=metrics, series=series, records=records)

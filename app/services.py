@@ -24,21 +24,38 @@ from app.clocks import (
     SAFET_FILING,
     Clock,
     clocks_at,
+    item_clocks,
     load_clock_inputs,
 )
 from app.clocks import open_clocks as clocks_open_at
 from app.marketplace_filter import inputs_by_marketplace, item_marketplaces
-from app.metrics import combine_series, daily_series, marketplace_block, metrics_as_of, over_marketplaces
+from app.metrics import (
+    combine_series,
+    daily_series,
+    marketplace_block,
+    metrics_as_of,
+    over_marketplaces,
+    with_lrr_series,
+)
 from app.money import MoneySummary, month_summary
 from app.reconcile import reconcile
 from app.rules import first_day_ending_at_or_after
 from app.settings import Settings, load_settings
-from app.snapshot import SellerSnapshot, data_through, load_snapshot, narrowed, snapshot_marketplaces
-from app.timeutil import end_of_day, local_day, to_iso
+from app.snapshot import (
+    LRR_MAX_DAYS,
+    SellerSnapshot,
+    contacts_of,
+    data_through,
+    load_snapshot,
+    message_from_values,
+    narrowed,
+    snapshot_marketplaces,
+)
+from app.timeutil import day_start, end_of_day, local_day, to_iso
 from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
-from storage.queries import Market, only_home_marketplace
-from storage.settings import read_settings, write_setting
+from storage.queries import Market, message_rows_of_threads, only_home_marketplace
+from storage.settings import read_setting, write_setting
 from storage.transaction import database_path, write_transaction
 
 SERIES_DAYS = 180
@@ -251,12 +268,16 @@ def load_last_state(db: sqlite_utils.Database) -> MonitorState | None:
 
 
 def refresh(
-    db: sqlite_utils.Database, now: Callable[[], float] = time.time, series_days: int = SERIES_DAYS
+    db: sqlite_utils.Database,
+    now: Callable[[], float] = time.time,
+    series_days: int = SERIES_DAYS,
+    records: list | None = None,
 ) -> MonitorState:
-    """The figures as of today, the daily series for the charts and the clocks open right now."""
+    """The figures as of today, the daily series for the charts and the clocks open right now. `records`: as
+    `state_as_of`'s."""
     settings = load_settings(db)
     at = now()
-    return state_as_of(db, today(settings, lambda: at), at, series_days, settings, clocks=True)
+    return state_as_of(db, today(settings, lambda: at), at, series_days, settings, clocks=True, records=records)
 
 
 def state_as_of(
@@ -267,13 +288,16 @@ def state_as_of(
     settings: Settings | None = None,
     clocks: bool = False,
     kept=None,
+    records: list | None = None,
 ) -> MonitorState:
     """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
     with `clocks`, the clocks open at `at` too (the window's live state). `kept`: the cards and charts of an
-    earlier state of the same records, settings and day (`app.figure_cache.Figures`), taken as they are."""
+    earlier state of the same records, settings and day (`app.figure_cache.Figures`), taken as they are.
+    `records`: a list the `FigureRecords` the figures were computed from are added to, when they can be
+    patched later (`patched_figures`)."""
     settings = settings or load_settings(db)
     if kept is None:
-        metrics, series, own = _figures_and_series(db, as_of, series_days, settings)
+        metrics, series, own = _figures_and_series(db, as_of, series_days, settings, records)
         has_orders = db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1
         demo = demo_state.is_active(db)
     else:
@@ -296,7 +320,7 @@ def state_as_of(
 
 
 def _figures_and_series(
-    db: sqlite_utils.Database, as_of: date, series_days: int, settings: Settings
+    db: sqlite_utils.Database, as_of: date, series_days: int, settings: Settings, records: list | None = None
 ) -> tuple[dict, list[dict], dict[str, list[dict]]]:
     """`compute_metrics` and `window_series` of `as_of`, each marketplace's records read once for both: the
     series' snapshot ends on `as_of`, and the figures take their own day's records out of it."""
@@ -311,7 +335,55 @@ def _figures_and_series(
     metrics = with_amazons_figures(db, figures_of(db, snapshots, as_of, settings), as_of, settings)
     own = {code: daily_series(snapshot, first, as_of) for code, snapshot in snapshots.items()} if len(codes) > 1 else {}
     series = combine_series(own) if own else daily_series(snapshots[codes[0]], first, as_of)
+    if records is not None and len(codes) == 1 and first <= as_of and not settings.csba_periods:
+        records.append(FigureRecords(codes[0], snapshots[codes[0]], first))
     return metrics, series, own
+
+
+@dataclass(frozen=True)
+class FigureRecords:
+    """The records one marketplace's cards and charts were computed from (its snapshot, from the series' first
+    day), kept so that a write to a few buyer-message threads is counted by reading those threads alone.
+
+    Only for a seller in one marketplace without Customer Service by Amazon periods: their snapshot reads the
+    messages without their orders, so a thread's messages and replies are all its contacts depend on."""
+
+    code: str
+    snapshot: SellerSnapshot
+    first: date
+
+
+# More threads than this changed at once (a bulk write): reading them all again is no faster than the rest.
+PATCHED_THREADS_MAX = 200
+
+
+def patched_figures(
+    db: sqlite_utils.Database,
+    kept: FigureRecords,
+    series: list[dict],
+    threads: set[str],
+    as_of: date,
+    settings: Settings,
+) -> tuple[dict, list[dict], FigureRecords] | None:
+    """The figures and series of `as_of` after writes that changed only the buyer messages and replies of
+    `threads`, from the records they were computed from (`kept`, of `as_of`) and `series`, drawn from them:
+    those threads' contacts read again and LRR counted again, the rest as it was. None when the write may
+    have changed more than that (a marketplace appeared) or too many threads changed."""
+    if len(threads) > PATCHED_THREADS_MAX or snapshot_marketplaces(db, as_of, as_of, settings) != [kept.code]:
+        return None
+    snapshot = kept.snapshot
+    zone = snapshot.zone
+    start = day_start(snapshot.first_day - timedelta(days=LRR_MAX_DAYS - 1), zone)
+    rows = message_rows_of_threads(db, threads, start, end_of_day(snapshot.last_day, zone))
+    fresh = contacts_of(db, [message_from_values(row) for row in rows], snapshot.orders, snapshot.settings)
+    kept_contacts, stale = [], []
+    for contact in snapshot.contacts:
+        (stale if contact.message.thread_key in threads else kept_contacts).append(contact)
+    # A message received (or no longer there) may move the day the messages are known to run to.
+    snapshot = replace(snapshot, contacts=kept_contacts + fresh, data_through=data_through(db, zone, snapshot.last_day))
+    metrics = with_amazons_figures(db, figures_of(db, {kept.code: snapshot}, as_of, settings), as_of, settings)
+    series = with_lrr_series(series, snapshot, stale, fresh, kept.first, as_of)
+    return metrics, series, replace(kept, snapshot=snapshot)
 
 
 # --- Triage -----------------------------------------------------------------------------------------------------
@@ -441,7 +513,7 @@ def resolve_item(
     kind, order_id = _item_subject(db, key)
     when = int(time.time() if at is None else at)
     settings = load_settings(db)
-    running = [clock for clock in clocks_at(db, when, settings) if _clock_key(clock) == key]
+    running = [clock for clock in item_clocks(db, key, when, settings) if _clock_key(clock) == key]
     row = {"item_key": key, "order_id": order_id, "item_kind": kind, "action": action, "note": note}
     with write_transaction(db):
         triage_store.insert_resolution(db, row | {"resolved_at": when})
@@ -605,7 +677,7 @@ def triage_reminder_due(db: sqlite_utils.Database, now: float, settings: Setting
     settings = settings or load_settings(db)
     sessions = triage_store.sessions(db)
     last_completed = sessions[-1]["completed_at"] if sessions else None
-    reminded = read_settings(db).get(REMINDED_AT)
+    reminded = read_setting(db, REMINDED_AT)
     return triage.reminder_due(now, settings.zone, settings.triage_reminder, last_completed, reminded)
 
 

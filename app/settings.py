@@ -502,7 +502,7 @@ def setting_value(settings: Settings, key: str) -> Any:
 
 
 def load_settings(db: sqlite_utils.Database) -> Settings:
-    stored = read_settings(db)
+    stored = read_settings(db, SETTINGS, ZONE_PREFIX)
     values = {key: stored.get(key, setting.default) for key, setting in SETTINGS.items()}
     # A marketplace stored as GB before the monitor said UK is the same home marketplace.
     values["marketplace"] = canonical(str(values["marketplace"]))

@@ -422,6 +422,21 @@ def message_rows_between(
     return _record_rows(db, "messages", MESSAGE_FIELDS, where, [start, end], market, with_order, order_by)
 
 
+def message_rows_of_threads(db: sqlite_utils.Database, thread_keys: Iterable[str], start: int, end: int) -> list[tuple]:
+    """MESSAGE_FIELDS of the messages of `thread_keys` received in [start, end): what `message_rows_between`
+    gives of those threads (without their orders, over every marketplace)."""
+    columns = ", ".join(f"t.{name}" for name in MESSAGE_FIELDS)
+    rows: list[tuple] = []
+    for chunk in chunks(sorted(set(thread_keys))):
+        marks = ", ".join("?" * len(chunk))
+        rows += db.execute(
+            f"SELECT {columns} FROM messages t WHERE t.thread_key IN ({marks}) "
+            "AND t.received_at >= ? AND t.received_at < ? ORDER BY t.received_at",
+            [*chunk, start, end],
+        ).fetchall()
+    return rows
+
+
 def return_rows_between(
     db: sqlite_utils.Database, first_day: str, last_day: str, market: Market | None = None
 ) -> list[tuple]:
@@ -453,13 +468,14 @@ def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
-def unanswered_message_rows(db: sqlite_utils.Database, at: int) -> list[tuple]:
+def unanswered_message_rows(db: sqlite_utils.Database, at: int, message_id: str | None = None) -> list[tuple]:
     """MESSAGE_FIELDS of the messages received by `at` with no real reply in their thread by then (candidates
-    for reply clocks), oldest first."""
+    for reply clocks), oldest first; `message_id`: only that message."""
     columns = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+    only = "" if message_id is None else "AND m.message_id = :message_id"
     return db.execute(
         f"""SELECT {columns} FROM messages m
-               WHERE m.received_at <= :at
+               WHERE m.received_at <= :at {only}
                  AND (m.no_response_needed_at IS NULL OR m.no_response_needed_at > :at)
                  AND NOT EXISTS (
                      SELECT 1 FROM replies r
@@ -467,7 +483,7 @@ def unanswered_message_rows(db: sqlite_utils.Database, at: int) -> list[tuple]:
                        AND r.sent_at >= m.received_at AND r.sent_at <= :at
                        AND (r.order_id IS NULL OR m.order_id IS NULL OR r.order_id = m.order_id))
                ORDER BY m.received_at""",
-        {"at": at},
+        {"at": at, "message_id": message_id},
     ).fetchall()
 
 

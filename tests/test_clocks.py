@@ -286,3 +286,47 @@ def test_claims_left_unread_would_have_had_no_clock(db, monkeypatch):
     assert {A_TO_Z_RESPONSE, CHARGEBACK_RESPONSE, A_TO_Z_APPEAL} <= kinds
     late = queries.claims_that_may_be_on_a_clock(db, "2027-02-01", "2026-12-31")
     assert 0 < len(late) < len(every_claim(db)) / 2
+
+
+# --- one item's clocks -----------------------------------------------------------------------------------------
+
+
+def _every_item_clocks_equal_the_full_lists(database, instants) -> set[str]:
+    """`item_clocks` of every triage item and every clock's item equals `clocks_at` kept to that item."""
+    from app import services
+    from app.clocks import item_clocks
+
+    kinds = set()
+    for when in instants:
+        every = clocks_at(database, when)
+        listed = services.load_triage(database, when).items
+        keys = {services._clock_key(clock) for clock in every} | {item.key for item in listed}
+        keys |= {"message:<nobody@example.com>", "claim:000-0000000-0000000:a-to-z", "status:lrr"}
+        for key in sorted(keys):
+            expected = [clock for clock in every if services._clock_key(clock) == key]
+            assert item_clocks(database, key, when) == expected, (key, when)
+            kinds |= {clock.kind for clock in expected}
+    return kinds
+
+
+def test_one_items_clocks_are_its_clocks_among_all(demo_path):
+    """Resolving an item reads only its record's clocks: the same clocks, of every kind, at any instant."""
+    from storage import open_db
+    from tests.ui_support import SAMPLE_NOW
+
+    database = open_db(demo_path)
+    try:
+        instants = [SAMPLE_NOW + hours * HOUR for hours in (-30, -2, 0, 3, 20, 50, 24 * 20, 24 * 40)]
+        kinds = _every_item_clocks_equal_the_full_lists(database, instants)
+    finally:
+        database.close()
+    every_kind = {"buyer_reply", "return_response", "a_to_z_response", "a_to_z_appeal", "chargeback_response"}
+    every_kind |= {"feedback_removal", "fba_reimbursement_claim", "safet_filing"}
+    assert every_kind <= kinds, kinds
+
+
+def test_one_items_clocks_in_the_sample_seller(sample_db):
+    from tests.ui_support import SAMPLE_NOW
+
+    kinds = _every_item_clocks_equal_the_full_lists(sample_db, [SAMPLE_NOW - 5 * DAY, SAMPLE_NOW, SAMPLE_NOW + DAY])
+    assert kinds, "the sample seller has clocks open"

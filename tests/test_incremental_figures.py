@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from metrics import END, generate
 
 SEEDS = range(3)
+PATCH_SEEDS = range(3, 6)
 STEPS = 25
 ZONES = ("America/New_York", "Europe/London")
 
@@ -58,12 +59,12 @@ def from_scratch(path: Path, at: float) -> tuple:
 class Seller:
     """The seller's database, the worker (run on this thread), and the writes the window can ask for."""
 
-    def __init__(self, path: Path, rng: random.Random):
+    def __init__(self, path: Path, rng: random.Random, marketplaces: int = 3):
         self.path, self.rng = path, rng
         # The evening of the last generated day: clocks open, the end of DST a week back.
         self.clock = FixedClock(end_of_day(END, ZoneInfo("America/New_York")) - 5 * 3600)
         db = open_db(path)
-        generate(db, 400, 200, seed=rng.randrange(10**6), marketplaces=3)
+        generate(db, 400, 200, seed=rng.randrange(10**6), marketplaces=marketplaces)
         with write_transaction(db):
             save_setting(db, "timezone", ZONES[0])
             self._recent_messages(db)
@@ -80,6 +81,16 @@ class Seller:
             return kept
 
         self.worker.figures.reusable = counting
+        self.patched = 0
+        patched_figures = services.patched_figures
+
+        def counting_patches(*args):
+            made = patched_figures(*args)
+            self.patched += made is not None
+            return made
+
+        self._patches = patch.object(services, "patched_figures", counting_patches)
+        self._patches.start()
         self.marks: list = []
         self.imported = 0
 
@@ -95,6 +106,7 @@ class Seller:
             )
 
     def close(self) -> None:
+        self._patches.stop()
         self.worker.figures.close()
 
     def write(self, what: str, action, *args) -> None:
@@ -124,6 +136,44 @@ class Seller:
         action = self.rng.choice((marks.mark_replied, marks.mark_no_response_needed))
         self.write("mark", _keep_mark(self.marks, action), message, self.clock())
         return f"{action.__name__} {message}"
+
+    def thread_edit(self) -> str:
+        """A write to buyer messages and replies other than a mark, on the worker's connection: a message in
+        an existing thread, a reply (automatic or about another order), a reply taken away, a message moved
+        to another thread."""
+        threads = [row[0] for row in self.read("SELECT DISTINCT thread_key FROM messages ORDER BY thread_key")]
+        thread, other = self.rng.choice(threads), self.rng.choice(threads)
+        when = int(self.clock()) - self.rng.randint(0, 40) * 3600
+        edits = {
+            "message": (
+                "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+                "SELECT ?, thread_key, order_id, ?, 'buyer', 'Returns' FROM messages WHERE thread_key = ? LIMIT 1",
+                [f"<edit{when}{thread}@amazon.com>", when, thread],
+            ),
+            "reply": (
+                "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    f"<edit{when}{thread}@seller>",
+                    thread,
+                    self.rng.choice([None, "other-order"]),
+                    when,
+                    self.rng.randint(0, 1),
+                ],
+            ),
+            "no reply": (
+                "DELETE FROM replies WHERE rowid = (SELECT min(rowid) FROM replies WHERE thread_key = ?)",
+                [thread],
+            ),
+            "moved": (
+                "UPDATE messages SET thread_key = ? WHERE rowid = (SELECT max(rowid) FROM messages "
+                "WHERE thread_key = ?)",
+                [other, thread],
+            ),
+        }
+        what = self.rng.choice(sorted(edits))
+        self.write("edit", _execute, *edits[what])
+        return f"{what} in {thread}"
 
     def undo(self) -> str:
         if not self.marks:
@@ -212,6 +262,11 @@ def _keep_mark(kept: list, action):
     return mark
 
 
+def _execute(db, sql, params):
+    with write_transaction(db):
+        db.execute(sql, params)
+
+
 def _save_matrix_entry(db, entry, hours):
     services.save_matrix_entry(
         db, entry.category, entry.action, entry.who, hours, entry.amount, entry.case, template=entry.template
@@ -226,6 +281,7 @@ def _save_zone(db, zone):
 STEP_KINDS = (
     "mark",
     "mark",
+    "thread_edit",
     "undo",
     "resolve",
     "resolve",
@@ -241,10 +297,11 @@ STEP_KINDS = (
 )
 
 
-def run_seed(tmp_path: Path, seed: int, steps: int = STEPS) -> int:
-    """Every step's state and list against a recomputation from scratch; returns how many steps reused."""
+def run_seed(tmp_path: Path, seed: int, steps: int = STEPS, marketplaces: int = 3) -> Seller:
+    """Every step's state and list against a recomputation from scratch; returns the seller (closed), who
+    counted the steps that reused or patched the figures."""
     rng = random.Random(seed)
-    seller = Seller(tmp_path / f"seller-{seed}.db", rng)
+    seller = Seller(tmp_path / f"seller-{seed}.db", rng, marketplaces)
     done: list[str] = []
     try:
         seller.recompute()
@@ -260,8 +317,8 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS) -> int:
             with patch.object(triage._Builder, "listed", lambda *args: True):
                 _, every_record_built = from_scratch(seller.path, state.computed_at)
             assert same(expected_listing, every_record_built), where
-        print(f"seed {seed}: {seller.reused} of {steps} steps reused the figures")
-        return seller.reused
+        print(f"seed {seed}: of {steps} steps, {seller.reused} reused the figures and {seller.patched} patched them")
+        return seller
     finally:
         seller.close()
 
@@ -269,6 +326,14 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS) -> int:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reused_figures_equal_a_recomputation_from_scratch(tmp_path, seed):
     run_seed(tmp_path, seed)
+
+
+@pytest.mark.parametrize("seed", PATCH_SEEDS)
+def test_patched_figures_equal_a_recomputation_from_scratch(tmp_path, seed):
+    """A seller in one marketplace: marks, undos and other writes to buyer messages patch the figures (LRR
+    counted again for the threads written to), among every other write, each step held to a recomputation."""
+    seller = run_seed(tmp_path, seed, steps=2 * STEPS, marketplaces=1)
+    assert seller.patched >= 3, "the steps patched the figures"
 
 
 def test_the_figures_are_reused_after_triage_decisions(tmp_path):

@@ -10,8 +10,9 @@ Amazon's rules, and the only path is the buyer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -28,7 +29,7 @@ from app.snapshot import (
     message_from_values,
     return_from_row,
 )
-from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
+from app.timeutil import DAY_S, HOUR_S, day_start, end_of_day, local_day, to_iso
 from storage import queries
 from storage import triage as triage_store
 
@@ -330,6 +331,87 @@ class _ItemReads:
 
     def keep(self, records: list, key_of) -> list:
         return records if self.item is None else [record for record in records if key_of(record) == self.item]
+
+
+@dataclass(frozen=True)
+class KeptClockInputs:
+    """What `load_clock_inputs` read at an instant of the day `today`, with `until`: the first instant at
+    which a read, with nothing written in between, could find something else. A later instant of the same day
+    before `until` has the same clock inputs, and only the clocks are counted again (`open_clocks`): the
+    worker's recomputations after the seller's writes reuse them (`app.scheduler`)."""
+
+    inputs: ClockInputs
+    settings: Settings
+    today: date
+    until: float
+
+    def usable_at(self, at: float, settings: Settings) -> bool:
+        return settings == self.settings and local_day(at, settings.zone) == self.today and at < self.until
+
+
+def read_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) -> KeptClockInputs:
+    inputs = load_clock_inputs(db, at, settings)
+    return KeptClockInputs(inputs, settings, local_day(at, settings.zone), _read_until(db, at, settings))
+
+
+def _read_until(db: sqlite_utils.Database, at: float, settings: Settings) -> float:
+    """The first instant after `at` at which `load_clock_inputs` may read other rows of the same records: a
+    message received, marked *no response needed* or answered, or an FBA return entering or leaving the
+    claim window read, after `at`; or the next day (the other reads are by day). A reply or message only
+    ever moves it earlier: an instant too early makes a read, never a wrong clock."""
+    now = int(at)
+    window = (settings.fba_reimbursement_days + 1) * DAY_S
+    found = [
+        _first(db, "SELECT min(received_at) FROM messages WHERE received_at > ?", now),
+        _first(db, "SELECT min(no_response_needed_at) FROM messages WHERE no_response_needed_at > ?", now),
+        _first(db, "SELECT min(sent_at) FROM replies WHERE sent_at > ?", now),
+        _first(db, "SELECT min(returned_at) FROM fba_returns WHERE returned_at > ?", now),
+    ]
+    oldest = _first(db, "SELECT min(returned_at) FROM fba_returns WHERE returned_at >= ?", int(at - window) - 1)
+    found.append(None if oldest is None else oldest + window)  # it leaves the window read from then on
+    return min(
+        [end_of_day(local_day(at, settings.zone), settings.zone), *(value for value in found if value is not None)]
+    )
+
+
+def _first(db: sqlite_utils.Database, sql: str, *params) -> int | None:
+    return db.execute(sql, params).fetchone()[0]
+
+
+def with_threads_read(
+    db: sqlite_utils.Database, kept: KeptClockInputs, threads: set[str], at: float
+) -> KeptClockInputs:
+    """`kept`, used at `at`, after writes that changed only the buyer messages and replies of `threads`: those
+    threads' unanswered messages read again at `at`, the others as they were."""
+    rows = queries.unanswered_message_rows(db, int(at), threads=threads)
+    fresh = [message_from_values(row) for row in rows]
+    unanswered = [message for message in kept.inputs.unanswered if message.thread_key not in threads] + fresh
+    orders = kept.inputs.orders | load_orders(db, kept.settings.zone, [message.order_id for message in fresh])
+    inputs = replace(kept.inputs, unanswered=unanswered, orders=orders)
+    return replace(kept, inputs=inputs, until=min(kept.until, _threads_read_until(db, threads, at)))
+
+
+def with_resolved_money(db: sqlite_utils.Database, kept: KeptClockInputs) -> KeptClockInputs:
+    """`kept` with the money items the seller resolved read again: resolving one ends its clock, and the
+    triage decisions do not stop the inputs' reuse."""
+    inputs = kept.inputs
+    resolved = money.resolved_keys(db) if inputs.fba_claims or inputs.safet_returns else set()
+    return replace(kept, inputs=replace(inputs, resolved_money=resolved))
+
+
+def _threads_read_until(db: sqlite_utils.Database, threads: set[str], at: float) -> float:
+    """`_read_until`'s instants among the messages and replies of `threads` (written since it was found)."""
+    found = []
+    for chunk in queries.chunks(sorted(threads)):
+        marks = ", ".join("?" * len(chunk))
+        for sql in (
+            f"SELECT min(received_at) FROM messages WHERE thread_key IN ({marks}) AND received_at > ?",
+            f"SELECT min(no_response_needed_at) FROM messages WHERE thread_key IN ({marks}) "
+            "AND no_response_needed_at > ?",
+            f"SELECT min(sent_at) FROM replies WHERE thread_key IN ({marks}) AND sent_at > ?",
+        ):
+            found.append(_first(db, sql, *chunk, int(at)))
+    return min((value for value in found if value is not None), default=math.inf)
 
 
 def clocks_at(db: sqlite_utils.Database, at: float, settings: Settings | None = None) -> list[Clock]:

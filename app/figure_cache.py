@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from app.clocks import KeptClockInputs
 from app.settings import Settings
 from storage import open_db
 
@@ -55,6 +56,8 @@ FIGURE_FREE_TABLES = frozenset(
 # Tables whose rows name the buyer-message thread they belong to: a write to them is noted by thread too, so the
 # figures can be patched (`changed_threads`) rather than computed again.
 THREAD_TABLES = frozenset({"messages", "replies"})
+# More threads than this changed at once (a bulk write): reading them all again is no faster than the rest.
+THREADS_MAX = 200
 _TOUCHED = "figure_cache_touched"
 _THREADS = "figure_cache_threads"
 
@@ -86,6 +89,7 @@ class FigureCache:
         self._db = None
         self._owner: int | None = None
         self._figures: Figures | None = None
+        self._clocks: KeptClockInputs | None = None
         self._version: int | None = None  # other connections' commits the kept figures include
         self._seen: int | None = None  # the same, read as the running recomputation began
         self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
@@ -133,43 +137,71 @@ class FigureCache:
         if kept is None or kept.records is None:
             return None
         touched = self._touched(db)
-        if not touched & THREAD_TABLES or not touched <= FIGURE_FREE_TABLES | THREAD_TABLES:
+        if not touched & THREAD_TABLES:
+            return None
+        threads = self._threads_changed(db, touched)
+        return (kept, threads) if threads is not None else None
+
+    def kept_clocks(self, db) -> tuple[KeptClockInputs, set[str]] | None:
+        """The clock inputs last kept and the buyer-message threads the worker's writes changed since, when
+        nothing else they were read from changed (after `reusable`, before `keep`); whether they can be used
+        at an instant is theirs to say (`KeptClockInputs.usable_at`). The money items resolved are read
+        again every time (`clocks.with_resolved_money`), so a resolution does not stop their use."""
+        kept = self._clocks
+        if kept is None or not self._unchanged_elsewhere(db):
+            return None
+        threads = self._threads_changed(db, self._touched(db))
+        return (kept, threads) if threads is not None else None
+
+    def _threads_changed(self, db, touched: set[str]) -> set[str] | None:
+        """The threads the worker's writes changed, when the rest of what they touched is figure-free (None:
+        something else changed, or too many threads, or a row without a thread)."""
+        if not touched <= FIGURE_FREE_TABLES | THREAD_TABLES:
             return None
         threads = {row[0] for row in db.execute(f"SELECT DISTINCT thread_key FROM temp.{_THREADS}")}
-        return (kept, threads) if threads and None not in threads else None
+        if None in threads or len(threads) > THREADS_MAX:
+            return None
+        return threads
 
     def _current(self, db, settings: Settings, as_of: date) -> Figures | None:
         """The figures kept, when no other connection committed since and they are of these settings and day."""
         kept = self._figures
-        if kept is None or self._blind or not self.owns(db):
+        if kept is None or not self._unchanged_elsewhere(db):
             return None
-        if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
-            self._watch()
-            return None
-        if self._seen != self._version or kept.settings != settings or kept.as_of != as_of:
+        if kept.settings != settings or kept.as_of != as_of:
             return None
         return kept
+
+    def _unchanged_elsewhere(self, db) -> bool:
+        """Whether every write since the last `keep` went through this connection's triggers: no other
+        connection committed and no table was made since."""
+        if self._blind or not self.owns(db):
+            return False
+        if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
+            self._watch()
+            return False
+        return self._seen == self._version
 
     @staticmethod
     def _touched(db) -> set[str]:
         return {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
 
-    def keep(self, db, figures: Figures | None) -> None:
-        """Remember `figures` as computed from what `db` held when `reusable` was asked (None: forget).
-        Called after the recomputation's own writes (the saved state, the status changes), which are its
-        results. Not the `data_version` of now: it would take in what another connection committed while
+    def keep(self, db, figures: Figures | None, clocks: KeptClockInputs | None = None) -> None:
+        """Remember `figures` and `clocks` as computed from what `db` held when `reusable` was asked (None:
+        forget). Called after the recomputation's own writes (the saved state, the status changes), which are
+        its results. Not the `data_version` of now: it would take in what another connection committed while
         the figures were computed, and they would be reused without it for the rest of the day."""
         if not self.owns(db) or db.conn.in_transaction or self._seen is None:
-            self._figures = None
+            self.forget()
             return
         db.conn.execute(f"DELETE FROM temp.{_TOUCHED}")
         db.conn.execute(f"DELETE FROM temp.{_THREADS}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
-        self._figures, self._version = figures, self._seen
+        self._figures, self._clocks, self._version = figures, clocks, self._seen
 
     def forget(self) -> None:
-        """Keep no figures (a computation failed half-way)."""
-        self._figures = None
+        """Keep no figures or clock inputs (a computation failed half-way)."""
+        self._figures = self._clocks = None
 
     def settle(self, db) -> None:
         """End what a write left open on the worker's connection the way closing a connection of its own
@@ -179,7 +211,8 @@ class FigureCache:
 
     def close(self) -> None:
         """Close the worker's connection (on the worker's thread, as the app stops)."""
-        db, self._db, self._figures = self._db, None, None
+        db, self._db = self._db, None
+        self.forget()
         self._owner = None
         if db is not None:
             db.close()

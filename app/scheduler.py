@@ -57,6 +57,8 @@ from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import alerts, demo_state, mailsync, services
+from app import clocks as clock_rules
+from app.clocks import KeptClockInputs
 from app.figure_cache import FigureCache, Figures
 from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
 from app.imports import FileResult, Progress, import_files
@@ -65,6 +67,7 @@ from app.summary import METRIC_NAMES
 from app.triage import TriageList
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import StorageError, open_db
+from storage.queries import only_home_marketplace
 
 log = logging.getLogger(__name__)
 
@@ -371,30 +374,37 @@ class MonitorScheduler:
     def _refresh(self, db, at: float) -> services.MonitorState:
         """The figures, series and clocks as of `at` (saved for the next start)."""
         records: list = []
-        state = self.state_at(db, at, records)
+        clocks: list = []
+        state = self.state_at(db, at, records, clocks)
         try:
             services.save_last_state(db, state)
         except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
             log.exception("the figures could not be kept for the next start")
-        self.figures.keep(db, _figures_of(state, records))
+        self.figures.keep(db, _figures_of(state, records), clocks[0] if clocks else None)
         return state
 
-    def state_at(self, db, at: float, records: list | None = None) -> services.MonitorState:
+    def state_at(self, db, at: float, records: list | None = None, clocks: list | None = None) -> services.MonitorState:
         """`services.refresh` at `at`, with the cards and charts of the last recomputation when nothing they
-        are computed from changed since, or patched when only a few buyer-message threads did
-        (`app.figure_cache`); the clocks and money are always computed. `records`: as `services.state_as_of`'s."""
+        are computed from changed since, or patched when only a few buyer-message threads did; the clocks
+        counted from the clock inputs last read when those still hold (`app.figure_cache`). `records`,
+        `clocks`: lists the figures' records and the clock inputs are added to, to be kept."""
         settings = services.load_settings(db)
         as_of = services.today(settings, lambda: at)
         kept = self.figures.reusable(db, settings, as_of)
         changed = None if kept is not None else self.figures.changed_threads(db, settings, as_of)
+        kept_clocks = self.figures.kept_clocks(db)
         self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
         if changed is not None:
             kept = _patched(db, *changed)
-        if kept is None:
-            return services.refresh(db, lambda: at, records=records)
-        if records is not None and kept.records is not None:
+        if kept is not None and records is not None and kept.records is not None:
             records.append(kept.records)
-        return services.state_as_of(db, as_of, at, settings=settings, clocks=True, kept=kept)
+        inputs = _clock_inputs(db, at, settings, kept_clocks)
+        if inputs is not None and clocks is not None:
+            clocks.append(inputs)
+        open_now = clock_rules.open_clocks(inputs.inputs, at, settings) if inputs is not None else True
+        if kept is None:
+            return services.refresh(db, lambda: at, records=records, clocks=open_now)
+        return services.state_as_of(db, as_of, at, settings=settings, clocks=open_now, kept=kept)
 
     @staticmethod
     def _list_triage(db, state: services.MonitorState, at: float):
@@ -812,6 +822,20 @@ def _figures_of(state: services.MonitorState, records: list) -> Figures:
         demo=state.demo,
         records=records[0] if records else None,
     )
+
+
+def _clock_inputs(db, at: float, settings: Settings, kept: tuple | None) -> KeptClockInputs | None:
+    """The clock inputs at `at`: those kept (`FigureCache.kept_clocks`) when they still hold, with the threads
+    written to since read again, or read anew; None for a seller in several marketplaces (each marketplace's
+    clocks are read in its own days: `services.open_clocks`)."""
+    if not only_home_marketplace(db, settings.marketplace):
+        return None
+    if kept is None or not kept[0].usable_at(at, settings):
+        return clock_rules.read_clock_inputs(db, at, settings)
+    inputs, threads = kept
+    if threads:
+        inputs = clock_rules.with_threads_read(db, inputs, threads, at)
+    return clock_rules.with_resolved_money(db, inputs)
 
 
 def _patched(db, kept: Figures, threads: set[str]) -> Figures | None:

@@ -272,12 +272,13 @@ def refresh(
     now: Callable[[], float] = time.time,
     series_days: int = SERIES_DAYS,
     records: list | None = None,
+    clocks: bool | list[Clock] = True,
 ) -> MonitorState:
-    """The figures as of today, the daily series for the charts and the clocks open right now. `records`: as
-    `state_as_of`'s."""
+    """The figures as of today, the daily series for the charts and the clocks open right now. `records`,
+    `clocks`: as `state_as_of`'s."""
     settings = load_settings(db)
     at = now()
-    return state_as_of(db, today(settings, lambda: at), at, series_days, settings, clocks=True, records=records)
+    return state_as_of(db, today(settings, lambda: at), at, series_days, settings, clocks=clocks, records=records)
 
 
 def state_as_of(
@@ -286,12 +287,13 @@ def state_as_of(
     at: float,
     series_days: int = SERIES_DAYS,
     settings: Settings | None = None,
-    clocks: bool = False,
+    clocks: bool | list[Clock] = False,
     kept=None,
     records: list | None = None,
 ) -> MonitorState:
     """The figures and the series as they stood at the end of `as_of` (the seller's look at a past day);
-    with `clocks`, the clocks open at `at` too (the window's live state). `kept`: the cards and charts of an
+    with `clocks`, the clocks open at `at` too (the window's live state; a list: those clocks, counted by the
+    caller). `kept`: the cards and charts of an
     earlier state of the same records, settings and day (`app.figure_cache.Figures`), taken as they are.
     `records`: a list the `FigureRecords` the figures were computed from are added to, when they can be
     patched later (`patched_figures`)."""
@@ -309,7 +311,7 @@ def state_as_of(
         timezone=settings.timezone,
         metrics=metrics,
         series=series,
-        clocks=open_clocks(db, at, settings) if clocks else [],
+        clocks=clocks if isinstance(clocks, list) else open_clocks(db, at, settings) if clocks else [],
         has_orders=has_orders,
         demo=demo,
         settings=settings,
@@ -353,10 +355,6 @@ class FigureRecords:
     first: date
 
 
-# More threads than this changed at once (a bulk write): reading them all again is no faster than the rest.
-PATCHED_THREADS_MAX = 200
-
-
 def patched_figures(
     db: sqlite_utils.Database,
     kept: FigureRecords,
@@ -368,8 +366,8 @@ def patched_figures(
     """The figures and series of `as_of` after writes that changed only the buyer messages and replies of
     `threads`, from the records they were computed from (`kept`, of `as_of`) and `series`, drawn from them:
     those threads' contacts read again and LRR counted again, the rest as it was. None when the write may
-    have changed more than that (a marketplace appeared) or too many threads changed."""
-    if len(threads) > PATCHED_THREADS_MAX or snapshot_marketplaces(db, as_of, as_of, settings) != [kept.code]:
+    have changed more than that (a marketplace appeared)."""
+    if snapshot_marketplaces(db, as_of, as_of, settings) != [kept.code]:
         return None
     snapshot = kept.snapshot
     zone = snapshot.zone

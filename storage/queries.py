@@ -468,11 +468,24 @@ def order_rows_by_id(db: sqlite_utils.Database, order_ids: Iterable[str]) -> lis
     return rows
 
 
-def unanswered_message_rows(db: sqlite_utils.Database, at: int, message_id: str | None = None) -> list[tuple]:
+def unanswered_message_rows(
+    db: sqlite_utils.Database, at: int, message_id: str | None = None, threads: Iterable[str] | None = None
+) -> list[tuple]:
     """MESSAGE_FIELDS of the messages received by `at` with no real reply in their thread by then (candidates
-    for reply clocks), oldest first; `message_id`: only that message."""
-    columns = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+    for reply clocks), oldest first; `message_id`: only that message; `threads`: only those threads'."""
+    if threads is not None:
+        rows: list[tuple] = []
+        for chunk in chunks(sorted(set(threads))):
+            marks = ", ".join(f":t{index}" for index in range(len(chunk)))
+            params = {f"t{index}": key for index, key in enumerate(chunk)}
+            rows += _unanswered(db, at, f"AND m.thread_key IN ({marks})", params)
+        return rows
     only = "" if message_id is None else "AND m.message_id = :message_id"
+    return _unanswered(db, at, only, {"message_id": message_id})
+
+
+def _unanswered(db: sqlite_utils.Database, at: int, only: str, params: dict) -> list[tuple]:
+    columns = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
     return db.execute(
         f"""SELECT {columns} FROM messages m
                WHERE m.received_at <= :at {only}
@@ -483,7 +496,7 @@ def unanswered_message_rows(db: sqlite_utils.Database, at: int, message_id: str 
                        AND r.sent_at >= m.received_at AND r.sent_at <= :at
                        AND (r.order_id IS NULL OR m.order_id IS NULL OR r.order_id = m.order_id))
                ORDER BY m.received_at""",
-        {"at": at, "message_id": message_id},
+        {"at": at, **params},
     ).fetchall()
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app import clocks as clock_rules
 from app import marks, services, triage
 from app.alerts import RecordingSink
 from app.scheduler import MonitorScheduler
@@ -89,8 +90,17 @@ class Seller:
             self.patched += made is not None
             return made
 
-        self._patches = patch.object(services, "patched_figures", counting_patches)
+        self.reused_clocks = 0
+        with_resolved_money = clock_rules.with_resolved_money
+
+        def counting_reuse(*args):  # called only when the kept clock inputs are used again
+            self.reused_clocks += 1
+            return with_resolved_money(*args)
+
+        self._patches = patch.multiple(services, patched_figures=counting_patches)
         self._patches.start()
+        self._reads = patch.object(clock_rules, "with_resolved_money", counting_reuse)
+        self._reads.start()
         self.marks: list = []
         self.imported = 0
 
@@ -107,6 +117,7 @@ class Seller:
 
     def close(self) -> None:
         self._patches.stop()
+        self._reads.stop()
         self.worker.figures.close()
 
     def write(self, what: str, action, *args) -> None:
@@ -262,6 +273,14 @@ def _keep_mark(kept: list, action):
     return mark
 
 
+def db_row(path: Path, sql: str, *args) -> tuple:
+    db = open_db(path)
+    try:
+        return db.execute(sql, args).fetchone()
+    finally:
+        db.close()
+
+
 def _execute(db, sql, params):
     with write_transaction(db):
         db.execute(sql, params)
@@ -317,7 +336,10 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS, marketplaces: int = 
             with patch.object(triage._Builder, "listed", lambda *args: True):
                 _, every_record_built = from_scratch(seller.path, state.computed_at)
             assert same(expected_listing, every_record_built), where
-        print(f"seed {seed}: of {steps} steps, {seller.reused} reused the figures and {seller.patched} patched them")
+        print(
+            f"seed {seed}: of {steps} steps, {seller.reused} reused the figures, {seller.patched} patched them, "
+            f"{seller.reused_clocks} reused the clock inputs"
+        )
         return seller
     finally:
         seller.close()
@@ -334,6 +356,7 @@ def test_patched_figures_equal_a_recomputation_from_scratch(tmp_path, seed):
     counted again for the threads written to), among every other write, each step held to a recomputation."""
     seller = run_seed(tmp_path, seed, steps=2 * STEPS, marketplaces=1)
     assert seller.patched >= 3, "the steps patched the figures"
+    assert seller.reused_clocks >= 10, "the steps reused the clock inputs"
 
 
 def test_the_figures_are_reused_after_triage_decisions(tmp_path):
@@ -439,3 +462,76 @@ def test_the_list_built_from_listed_records_only_is_the_list_of_every_record_ove
             at += 7 * 86400
     finally:
         db.close()
+
+
+def test_kept_clock_inputs_follow_the_clock_across_rows_dated_ahead(demo_path):
+    """Rows dated after the instant the clock inputs were read (mail from a computer whose clock runs ahead, a
+    mark made while the clock was set back) count from their own instant on: between reads, the clocks the
+    worker counts from the inputs it kept equal those of a computation from scratch, minute by minute."""
+    from app.clocks import clocks_at
+
+    db = open_db(demo_path)
+    start = SAMPLE_NOW
+    waiting = [clock for clock in clocks_at(db, start) if clock.kind == "buyer_reply"]
+    assert len(waiting) >= 3, "the demo seller has buyer messages waiting"
+    query = "SELECT message_id, thread_key, order_id FROM messages WHERE message_id = ?"
+    answered, marked = (db.execute(query, [clock.item_id]).fetchone() for clock in waiting[:2])
+    with write_transaction(db):
+        db.execute(  # the seller's reply, dated 40 minutes ahead
+            "INSERT INTO replies (message_id, thread_key, order_id, sent_at, automatic) VALUES (?, ?, ?, ?, 0)",
+            ["<ahead@seller>", answered[1], answered[2], int(start) + 40 * 60],
+        )
+        db.execute(  # marked no response needed, 100 minutes ahead
+            "UPDATE messages SET no_response_needed_at = ? WHERE message_id = ?", [int(start) + 100 * 60, marked[0]]
+        )
+        db.execute(  # a buyer message received 70 minutes ahead
+            "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+            "VALUES ('<ahead@amazon.com>', 'ahead', NULL, ?, 'buyer', 'Shipping')",
+            [int(start) + 70 * 60],
+        )
+    db.close()
+    clock = FixedClock(start)
+    listener = RecordingListener()
+    worker = MonitorScheduler(demo_path, listener, RecordingSink(), now=clock)
+    worker.figures.adopt()
+    later = db_row(demo_path, query, waiting[2].item_id)
+    reply_ahead = (
+        "INSERT INTO replies (message_id, thread_key, order_id, sent_at, automatic) VALUES (?, ?, ?, ?, 0)",
+        ["<ahead-too@seller>", later[1], later[2], int(start) + 170 * 60],
+    )
+    try:
+        for minutes in range(0, 200, 10):
+            clock.at = start + minutes * 60
+            if minutes == 150:  # the worker's own write of a reply dated 20 minutes ahead: a thread patched
+                worker._run_write("reply", _execute, reply_ahead)
+            else:
+                worker.recompute()
+            expected, _ = from_scratch(demo_path, clock.at)
+            assert listener.states[-1].clocks == expected.clocks, f"{minutes} min on"
+            assert same(listener.states[-1], expected), f"{minutes} min on"
+    finally:
+        worker.figures.close()
+    lists = {tuple(clock.item_id for clock in state.clocks) for state in listener.states}
+    assert len(lists) == 5, "each row dated ahead changed the clocks when its instant came"
+
+
+def test_resolving_a_money_item_ends_its_clock_from_the_kept_clock_inputs(demo_path):
+    """A claim filed in Seller Central (its money item resolved) stops its clock at once, though the worker
+    counts the clocks from the inputs it kept: the resolutions are read again every time."""
+    clock = FixedClock(SAMPLE_NOW)
+    listener = RecordingListener()
+    worker = MonitorScheduler(demo_path, listener, RecordingSink(), now=clock)
+    worker.figures.adopt()
+    try:
+        worker.recompute()
+        money = [c for c in listener.states[-1].clocks if c.kind in ("fba_reimbursement_claim", "safet_filing")]
+        assert money, "the demo seller has money to claim"
+        for running in money:
+            key = services._clock_key(running)
+            clock.at += 60
+            worker._run_write("resolve", services.resolve_item, (key, "Claim filed", "", clock.at))
+            state = listener.states[-1]
+            assert running not in state.clocks, key
+            assert same(state, from_scratch(demo_path, clock.at)[0]), key
+    finally:
+        worker.figures.close()

@@ -351,11 +351,12 @@ class KeptClockInputs:
 
 def read_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) -> KeptClockInputs:
     inputs = load_clock_inputs(db, at, settings)
-    return KeptClockInputs(inputs, settings, local_day(at, settings.zone), _read_until(db, at, settings))
+    return KeptClockInputs(inputs, settings, local_day(at, settings.zone), read_until(db, at, settings))
 
 
-def _read_until(db: sqlite_utils.Database, at: float, settings: Settings) -> float:
-    """The first instant after `at` at which `load_clock_inputs` may read other rows of the same records: a
+def read_until(db: sqlite_utils.Database, at: float, settings: Settings) -> float:
+    """The first instant after `at` at which `load_clock_inputs` (or the triage list's read of its records,
+    bounded by the same instants) may read other rows of the same records: a
     message received, marked *no response needed* or answered, or an FBA return entering or leaving the
     claim window read, after `at`; or the next day (the other reads are by day). A reply or message only
     ever moves it earlier: an instant too early makes a read, never a wrong clock."""
@@ -388,7 +389,7 @@ def with_threads_read(
     unanswered = [message for message in kept.inputs.unanswered if message.thread_key not in threads] + fresh
     orders = kept.inputs.orders | load_orders(db, kept.settings.zone, [message.order_id for message in fresh])
     inputs = replace(kept.inputs, unanswered=unanswered, orders=orders)
-    return replace(kept, inputs=inputs, until=min(kept.until, _threads_read_until(db, threads, at)))
+    return replace(kept, inputs=inputs, until=min(kept.until, threads_read_until(db, threads, at)))
 
 
 def with_resolved_money(db: sqlite_utils.Database, kept: KeptClockInputs) -> KeptClockInputs:
@@ -399,8 +400,8 @@ def with_resolved_money(db: sqlite_utils.Database, kept: KeptClockInputs) -> Kep
     return replace(kept, inputs=replace(inputs, resolved_money=resolved))
 
 
-def _threads_read_until(db: sqlite_utils.Database, threads: set[str], at: float) -> float:
-    """`_read_until`'s instants among the messages and replies of `threads` (written since it was found)."""
+def threads_read_until(db: sqlite_utils.Database, threads: set[str], at: float) -> float:
+    """`read_until`'s instants among the messages and replies of `threads` (written since it was found)."""
     found = []
     for chunk in queries.chunks(sorted(threads)):
         marks = ", ".join("?" * len(chunk))

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from app.clocks import KeptClockInputs
 from app.settings import Settings
+from app.triage_inputs import KeptTriageRecords
 from storage import open_db
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class FigureCache:
         self._owner: int | None = None
         self._figures: Figures | None = None
         self._clocks: KeptClockInputs | None = None
+        self._triage: KeptTriageRecords | None = None
         self._version: int | None = None  # other connections' commits the kept figures include
         self._seen: int | None = None  # the same, read as the running recomputation began
         self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
@@ -153,6 +155,19 @@ class FigureCache:
         threads = self._threads_changed(db, self._touched(db))
         return (kept, threads) if threads is not None else None
 
+    def kept_triage(self, db) -> tuple[KeptTriageRecords, set[str]] | None:
+        """The triage list's records last kept and the threads written to since, as `kept_clocks` (the
+        decisions, status changes and clocks they go with are read again every time)."""
+        kept = self._triage
+        if kept is None or not self._unchanged_elsewhere(db):
+            return None
+        threads = self._threads_changed(db, self._touched(db))
+        return (kept, threads) if threads is not None else None
+
+    def keep_triage(self, db, records: KeptTriageRecords | None) -> None:
+        """Remember the records of the triage list just made (after `keep`, on the same connection)."""
+        self._triage = records if self.owns(db) and self._seen is not None else None
+
     def _threads_changed(self, db, touched: set[str]) -> set[str] | None:
         """The threads the worker's writes changed, when the rest of what they touched is figure-free (None:
         something else changed, or too many threads, or a row without a thread)."""
@@ -198,10 +213,11 @@ class FigureCache:
         db.conn.execute(f"DELETE FROM temp.{_THREADS}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
         self._figures, self._clocks, self._version = figures, clocks, self._seen
+        self._triage = None  # kept again after the list (`keep_triage`)
 
     def forget(self) -> None:
         """Keep no figures or clock inputs (a computation failed half-way)."""
-        self._figures = self._clocks = None
+        self._figures = self._clocks = self._triage = None
 
     def settle(self, db) -> None:
         """End what a write left open on the worker's connection the way closing a connection of its own

@@ -203,9 +203,10 @@ def buyer_first_name(subject: str | None) -> str | None:
 
 
 def buyer_first_names(messages: Iterable) -> dict[str, str]:
-    """Order ID -> the buyer's first name, from the subjects of the order's buyer messages (the latest wins)."""
+    """Order ID -> the buyer's first name, from the subjects of the order's buyer messages (the latest wins;
+    of two received the same second, the one whose id sorts last, whatever order they were read in)."""
     names: dict[str, str] = {}
-    for message in sorted(messages, key=lambda m: m.received_at):
+    for message in sorted(messages, key=lambda m: (m.received_at, m.message_id)):
         name = buyer_first_name(message.subject) if message.order_id else None
         if name:
             names[message.order_id] = name

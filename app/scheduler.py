@@ -65,6 +65,7 @@ from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
 from app.triage import TriageList
+from app.triage_inputs import TriageReads
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import StorageError, open_db
 from storage.queries import only_home_marketplace
@@ -180,6 +181,7 @@ class MonitorScheduler:
         self._worker = OneWorker()
         self._prepared = False  # `prepare` ran: the worker has work before the timetable starts
         self.figures = FigureCache(self.db_path)  # the worker's connection and its last figures
+        self._triage_offered = None  # the triage records kept, found usable as the figures were (worker only)
         self._checker = OneWorker("clock-check")
         self._scheduler = BackgroundScheduler(
             executors={"default": self._worker, CHECK_EXECUTOR: self._checker},
@@ -393,6 +395,7 @@ class MonitorScheduler:
         kept = self.figures.reusable(db, settings, as_of)
         changed = None if kept is not None else self.figures.changed_threads(db, settings, as_of)
         kept_clocks = self.figures.kept_clocks(db)
+        self._triage_offered = self.figures.kept_triage(db)
         self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
         if changed is not None:
             kept = _patched(db, *changed)
@@ -406,13 +409,17 @@ class MonitorScheduler:
             return services.refresh(db, lambda: at, records=records, clocks=open_now)
         return services.state_as_of(db, as_of, at, settings=settings, clocks=open_now, kept=kept)
 
-    @staticmethod
-    def _list_triage(db, state: services.MonitorState, at: float):
-        """The triage list, or the error that kept it from being listed (the figures still count)."""
+    def _list_triage(self, db, state: services.MonitorState, at: float):
+        """The triage list, or the error that kept it from being listed (the figures still count). Its records
+        are kept for the next list (`FigureCache.keep_triage`)."""
+        reads = TriageReads(self._triage_offered)
+        self._triage_offered = None
         try:
-            return services.load_triage(db, at, settings=state.settings, clocks=state.clocks)
+            listing = services.load_triage(db, at, settings=state.settings, clocks=state.clocks, reads=reads)
         except Exception as error:
             return error
+        self.figures.keep_triage(db, reads.kept)
+        return listing
 
     def _alert_after_refresh(self, db, state: services.MonitorState, at: float) -> None:
         figures = {key: state.metrics[key] for key in METRIC_NAMES}

@@ -52,7 +52,7 @@ from app.snapshot import (
     snapshot_marketplaces,
 )
 from app.timeutil import day_start, end_of_day, local_day, to_iso
-from app.triage_inputs import load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
+from app.triage_inputs import TriageReads, load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
 from storage.queries import Market, message_rows_of_threads, only_home_marketplace
 from storage.settings import read_setting, write_setting
@@ -407,6 +407,7 @@ def load_triage(
     settings: Settings | None = None,
     clocks: list[Clock] | None = None,
     marketplace: str | None = None,
+    reads: TriageReads | None = None,
 ) -> triage.TriageList:
     """The triage list as of the instant `at`: every item still open whatever its age (a clock running or
     overdue, an undecided claim, a removable feedback), every item a completed triage showed and nobody
@@ -415,9 +416,11 @@ def load_triage(
 
     Items resolved in the current session stay listed, marked resolved, until `complete_session`; items
     reopened since the last completed triage are listed again. `clocks`: the clocks open at `at` when the
-    caller has them already (a recomputation does), so they are not computed twice. `marketplace`: only
-    that marketplace's items, in its days. Each item names its marketplace when the seller's records are not
-    all the home marketplace's (a status change names none: it is about a figure over every marketplace).
+    caller has them already (a recomputation does), so they are not computed twice. `reads`: the records
+    of the last list, when the caller kept them (the worker does), and where those of this one are kept.
+    `marketplace`: only that marketplace's items, in its days. Each item names its marketplace when the
+    seller's records are not all the home marketplace's (a status change names none: it is about a figure
+    over every marketplace).
     """
     settings = settings or load_settings(db)
     home = settings.marketplace
@@ -425,7 +428,7 @@ def load_triage(
         clocks = open_clocks(db, at, settings, only=marketplace)
         listing = _triage_list(db, at, since, settings.for_marketplace(marketplace), clocks)
     else:
-        listing = _triage_list(db, at, since, settings, clocks)
+        listing = _triage_list(db, at, since, settings, clocks, reads)
     one_marketplace = only_home_marketplace(db, home)
     if one_marketplace and not marketplace:
         return listing
@@ -437,7 +440,12 @@ def load_triage(
 
 
 def _triage_list(
-    db: sqlite_utils.Database, at: float, since: date | None, settings: Settings, clocks: list[Clock] | None
+    db: sqlite_utils.Database,
+    at: float,
+    since: date | None,
+    settings: Settings,
+    clocks: list[Clock] | None,
+    reads: TriageReads | None = None,
 ) -> triage.TriageList:
     zone = settings.zone
     # The day `at` ends (metrics.md's as_of): the end of 8 Nov is 9 Nov 00:00, still 8 Nov.
@@ -459,7 +467,10 @@ def _triage_list(
     clocks = open_clocks(db, at, settings) if clocks is None else clocks
     carried = [key for key in shown if key not in resolutions]
     reach = min(triage.load_from(first, late_from, keep), _open_reach(db, as_of, settings, clocks, carried))
-    inputs = load_triage_inputs(db, at, settings, reach, last, clocks)
+    if reads is None:
+        inputs = load_triage_inputs(db, at, settings, reach, last, clocks)
+    else:
+        inputs = reads.inputs(db, at, settings, reach, last, clocks)
     items = triage.triage_items(
         inputs, at, settings, first, last, seen=seen, keep=keep, late_from=late_from, shown=shown
     )

@@ -8,13 +8,14 @@ read for their channel, item value and product names; the open clocks come from 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import sqlite_utils
 
 from app import money
 from app.alerts import status_history
-from app.clocks import Clock, clocks_at
+from app.clocks import Clock, clocks_at, read_until, threads_read_until
 from app.settings import Settings
 from app.snapshot import (
     claim_from_row,
@@ -50,20 +51,50 @@ def load_triage_inputs(
 ) -> TriageInputs:
     """The records dated `first_day`..`last_day` that may be triage items, and what they refer to.
     `clocks`: the open clocks at `at` when the caller already has them."""
+    kept = read_triage_records(db, at, settings, first_day, last_day)
+    return with_decisions(db, kept, at, clocks if clocks is not None else clocks_at(db, at, settings))
+
+
+@dataclass(frozen=True)
+class KeptTriageRecords:
+    """What `read_triage_records` read for the days `first_day`..`last_day` at an instant of the day `today`,
+    with `until`: the first instant at which a read, with nothing written in between, could find other rows
+    (`clocks.read_until`). The worker's triage lists reuse them (with the seller's decisions, the status
+    changes and the clocks read again every time) after the seller's decisions and marks."""
+
+    inputs: TriageInputs
+    flagged_threads: tuple[str, ...]  # the thread of each of `inputs.flagged_replies`
+    settings: Settings
+    first_day: date
+    last_day: date
+    today: date
+    until: float
+
+    def usable(self, at: float, settings: Settings, first_day: date, last_day: date) -> bool:
+        same_days = (first_day, last_day) == (self.first_day, self.last_day)
+        return (
+            same_days and settings == self.settings and local_day(at, settings.zone) == self.today and at < self.until
+        )
+
+
+def _bounds(first_day: date, last_day: date, at: float, settings: Settings) -> tuple[int, int]:
     zone = settings.zone
-    start, end = day_start(first_day, zone), min(end_of_day(last_day, zone), int(at) + 1)
+    return day_start(first_day, zone), min(end_of_day(last_day, zone), int(at) + 1)
+
+
+def read_triage_records(
+    db: sqlite_utils.Database, at: float, settings: Settings, first_day: date, last_day: date
+) -> KeptTriageRecords:
+    """The records of `load_triage_inputs`, without the seller's decisions, the status changes and the clocks."""
+    zone = settings.zone
+    start, end = _bounds(first_day, last_day, at, settings)
     first, last = first_day.isoformat(), last_day.isoformat()
     feedback = [feedback_from_row(row) for row in store.unfavourable_feedback_between(db, first, last)]
     claims = [claim_from_row(row) for row in store.claims_filed_between(db, first, last)]
     returns = [return_from_row(row) for row in queries.returns_between(db, first, last)]
     messages = [message_from_values(row) for row in queries.message_rows_between(db, start, end, with_order=False)]
     fba_returns = [_fba_return(row) for row in store.fba_returns_between(db, start, end)]
-    flagged_replies = _flagged_replies(db, start, end)
-    changes = [
-        StatusChange(row["at"], row["metric"], row["old_status"], row["new_status"], row["rate"])
-        for row in status_history(db)
-        if start <= row["at"] < end
-    ]
+    flagged_replies, flagged_threads = _flagged_replies(db, start, end)
     order_ids = [f.order_id for f in feedback] + [c.order_id for c in claims] + [r.order_id for r in returns]
     order_ids += [m.order_id for m in messages] + [r.order_id for r in fba_returns]
     order_ids += [r.order_id for r in flagged_replies if r.order_id]
@@ -79,7 +110,7 @@ def load_triage_inputs(
     more_values, more_names = _order_items(db, [order_id for order_id in order_ids if order_id not in values])
     values |= more_values
     names |= more_names  # a claim's template names its product
-    return TriageInputs(
+    inputs = TriageInputs(
         fba_claims=fba_claims,
         safet_returns=safet_returns,
         order_claims=order_claims,
@@ -88,15 +119,84 @@ def load_triage_inputs(
         returns=returns,
         contacts=contacts_of(db, messages, orders, settings),
         fba_returns=fba_returns,
-        status_changes=changes,
         orders=orders,
         item_values=values,
         product_names=names,
-        clocks=clocks if clocks is not None else clocks_at(db, at, settings),
+        flagged_replies=flagged_replies,
+    )
+    until = read_until(db, at, settings)
+    return KeptTriageRecords(
+        inputs, flagged_threads, settings, first_day, last_day, local_day(at, settings.zone), until
+    )
+
+
+def with_threads_read(
+    db: sqlite_utils.Database, kept: KeptTriageRecords, threads: set[str], at: float
+) -> KeptTriageRecords:
+    """`kept`, used at `at`, after writes that changed only the buyer messages and replies of `threads`: those
+    threads' messages (as contacts) and flagged replies read again, with the orders they name."""
+    settings, inputs = kept.settings, kept.inputs
+    start, end = _bounds(kept.first_day, kept.last_day, at, settings)
+    messages = [message_from_values(row) for row in queries.message_rows_of_threads(db, threads, start, end)]
+    flagged, flagged_threads = _flagged_replies(db, start, end, threads)
+    order_ids = [m.order_id for m in messages] + [r.order_id for r in flagged if r.order_id]
+    orders = inputs.orders | load_orders(db, settings.zone, [i for i in order_ids if i not in inputs.orders])
+    values, names = _order_items(db, [i for i in order_ids if i not in inputs.orders])
+    contacts = [contact for contact in inputs.contacts if contact.message.thread_key not in threads]
+    kept_flagged = [
+        (r, t) for r, t in zip(inputs.flagged_replies, kept.flagged_threads, strict=True) if t not in threads
+    ]
+    inputs = replace(
+        inputs,
+        contacts=contacts + contacts_of(db, messages, orders, settings),
+        flagged_replies=[r for r, _ in kept_flagged] + flagged,
+        orders=orders,
+        item_values=inputs.item_values | values,
+        product_names=inputs.product_names | names,
+    )
+    flagged_threads = tuple(t for _, t in kept_flagged) + tuple(flagged_threads)
+    until = min(kept.until, threads_read_until(db, threads, at))
+    return replace(kept, inputs=inputs, flagged_threads=flagged_threads, until=until)
+
+
+class TriageReads:
+    """The worker's triage records from one list to the next: `offered`, those kept with the threads written
+    to since (None: none to use); `kept`, after a list, the records it read or used (`app.figure_cache`)."""
+
+    def __init__(self, offered: tuple[KeptTriageRecords, set[str]] | None):
+        self.offered = offered
+        self.kept: KeptTriageRecords | None = None
+
+    def inputs(
+        self, db: sqlite_utils.Database, at: float, settings: Settings, first_day: date, last_day: date, clocks
+    ) -> TriageInputs:
+        """`load_triage_inputs`, from the records offered when they hold for these days at `at`."""
+        records = None
+        if self.offered is not None and self.offered[0].usable(at, settings, first_day, last_day):
+            records, threads = self.offered
+            if threads:
+                records = with_threads_read(db, records, threads, at)
+        if records is None:
+            records = read_triage_records(db, at, settings, first_day, last_day)
+        self.kept = records
+        return with_decisions(db, records, at, clocks)
+
+
+def with_decisions(db: sqlite_utils.Database, kept: KeptTriageRecords, at: float, clocks: list[Clock]) -> TriageInputs:
+    """The records with what changes without them: the seller's decisions, the status changes, the clocks."""
+    start, end = _bounds(kept.first_day, kept.last_day, at, kept.settings)
+    changes = [
+        StatusChange(row["at"], row["metric"], row["old_status"], row["new_status"], row["rate"])
+        for row in status_history(db)
+        if start <= row["at"] < end
+    ]
+    return replace(
+        kept.inputs,
+        status_changes=changes,
+        clocks=clocks,
         resolutions=load_resolutions(db),
         overrides={k: v for k, v in store.category_overrides(db).items() if v in CATEGORIES},
         matrix=load_matrix(db),
-        flagged_replies=flagged_replies,
     )
 
 
@@ -150,22 +250,30 @@ def resolution_from_row(row: dict) -> Resolution:
     )
 
 
-def _flagged_replies(db: sqlite_utils.Database, start: int, end: int) -> list[FlaggedReply]:
+def _flagged_replies(
+    db: sqlite_utils.Database, start: int, end: int, threads: set[str] | None = None
+) -> tuple[list[FlaggedReply], list[str]]:
     """The seller's replies sent in [start, end) that broke a guideline, each with its order: the reply's own
-    subject names it, or else the latest buyer message of its thread before it does."""
+    subject names it, or else the latest buyer message of its thread before it does; and the thread of each.
+    `threads`: only those threads' replies."""
+    keys = sorted(threads) if threads is not None else []
+    only = f" AND r.thread_key IN ({', '.join('?' * len(keys))})" if threads is not None else ""
     rows = db.query(
-        "SELECT r.message_id, r.sent_at, r.breaches, COALESCE(r.order_id, ("
+        "SELECT r.message_id, r.thread_key, r.sent_at, r.breaches, COALESCE(r.order_id, ("
         "  SELECT m.order_id FROM messages m WHERE m.thread_key = r.thread_key AND m.order_id IS NOT NULL"
         "  AND m.received_at <= r.sent_at ORDER BY m.received_at DESC LIMIT 1)) AS order_id "
-        "FROM replies r WHERE r.sent_at >= ? AND r.sent_at < ? AND r.breaches IS NOT NULL AND r.breaches != '[]' "
+        "FROM replies r WHERE r.sent_at >= ? AND r.sent_at < ? AND r.breaches IS NOT NULL "
+        f"AND r.breaches != '[]'{only} "
         "ORDER BY r.sent_at",
-        [start, end],
+        [start, end, *keys],
     )
-    flagged = (
-        FlaggedReply(row["message_id"], row["order_id"], row["sent_at"], tuple(reply_breaches(row["breaches"])))
-        for row in rows
-    )
-    return [reply for reply in flagged if reply.breaches]
+    replies, reply_threads = [], []
+    for row in rows:
+        reply = FlaggedReply(row["message_id"], row["order_id"], row["sent_at"], tuple(reply_breaches(row["breaches"])))
+        if reply.breaches:
+            replies.append(reply)
+            reply_threads.append(row["thread_key"])
+    return replies, reply_threads
 
 
 def _fba_return(row: dict) -> FbaReturn:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import clocks as clock_rules
-from app import marks, services, triage
+from app import marks, services, triage, triage_inputs
 from app.alerts import RecordingSink
 from app.scheduler import MonitorScheduler
 from app.settings import save_setting
@@ -100,6 +100,16 @@ class Seller:
         self._patches = patch.multiple(services, patched_figures=counting_patches)
         self._patches.start()
         self._reads = patch.object(clock_rules, "with_resolved_money", counting_reuse)
+        self.reused_triage = 0
+        usable = triage_inputs.KeptTriageRecords.usable
+
+        def counting_triage_reuse(*args):  # asked only of the triage records the worker kept
+            found = usable(*args)
+            self.reused_triage += found
+            return found
+
+        self._triage_reads = patch.object(triage_inputs.KeptTriageRecords, "usable", counting_triage_reuse)
+        self._triage_reads.start()
         self._reads.start()
         self.marks: list = []
         self.imported = 0
@@ -118,6 +128,7 @@ class Seller:
     def close(self) -> None:
         self._patches.stop()
         self._reads.stop()
+        self._triage_reads.stop()
         self.worker.figures.close()
 
     def write(self, what: str, action, *args) -> None:
@@ -161,15 +172,16 @@ class Seller:
                 "SELECT ?, thread_key, order_id, ?, 'buyer', 'Returns' FROM messages WHERE thread_key = ? LIMIT 1",
                 [f"<edit{when}{thread}@amazon.com>", when, thread],
             ),
-            "reply": (
-                "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic) "
-                "VALUES (?, ?, ?, ?, ?)",
+            "reply": (  # some break a Communication Guideline: the triage list shows them
+                "INSERT OR IGNORE INTO replies (message_id, thread_key, order_id, sent_at, automatic, breaches) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     f"<edit{when}{thread}@seller>",
                     thread,
                     self.rng.choice([None, "other-order"]),
                     when,
                     self.rng.randint(0, 1),
+                    self.rng.choice([None, '[{"rule": "external_link", "phrase": "www.example.com"}]']),
                 ],
             ),
             "no reply": (
@@ -338,7 +350,7 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS, marketplaces: int = 
             assert same(expected_listing, every_record_built), where
         print(
             f"seed {seed}: of {steps} steps, {seller.reused} reused the figures, {seller.patched} patched them, "
-            f"{seller.reused_clocks} reused the clock inputs"
+            f"{seller.reused_clocks} reused the clock inputs, {seller.reused_triage} the triage records"
         )
         return seller
     finally:
@@ -357,6 +369,7 @@ def test_patched_figures_equal_a_recomputation_from_scratch(tmp_path, seed):
     seller = run_seed(tmp_path, seed, steps=2 * STEPS, marketplaces=1)
     assert seller.patched >= 3, "the steps patched the figures"
     assert seller.reused_clocks >= 10, "the steps reused the clock inputs"
+    assert seller.reused_triage >= 10, "the steps reused the triage list's records"
 
 
 def test_the_figures_are_reused_after_triage_decisions(tmp_path):
@@ -467,7 +480,8 @@ def test_the_list_built_from_listed_records_only_is_the_list_of_every_record_ove
 def test_kept_clock_inputs_follow_the_clock_across_rows_dated_ahead(demo_path):
     """Rows dated after the instant the clock inputs were read (mail from a computer whose clock runs ahead, a
     mark made while the clock was set back) count from their own instant on: between reads, the clocks the
-    worker counts from the inputs it kept equal those of a computation from scratch, minute by minute."""
+    worker counts from the inputs it kept, and the triage list it makes from the records it kept, equal
+    those of a computation from scratch, minute by minute."""
     from app.clocks import clocks_at
 
     db = open_db(demo_path)
@@ -506,9 +520,10 @@ def test_kept_clock_inputs_follow_the_clock_across_rows_dated_ahead(demo_path):
                 worker._run_write("reply", _execute, reply_ahead)
             else:
                 worker.recompute()
-            expected, _ = from_scratch(demo_path, clock.at)
+            expected, expected_listing = from_scratch(demo_path, clock.at)
             assert listener.states[-1].clocks == expected.clocks, f"{minutes} min on"
             assert same(listener.states[-1], expected), f"{minutes} min on"
+            assert same(listener.triage[-1], expected_listing), f"{minutes} min on"
     finally:
         worker.figures.close()
     lists = {tuple(clock.item_id for clock in state.clocks) for state in listener.states}

@@ -17,8 +17,11 @@ When the worker's writes touched buyer messages or replies too (a mark, its undo
 tables also note the thread of each row changed, and the figures are patched rather than recomputed
 (`changed_threads`, `services.patched_figures`): the records they were computed from are kept with them,
 and only those threads are read again. Anything else recomputes them from scratch, so a write path nobody
-thought of is slow, never wrong. The clocks, the money panel and the triage list depend on the instant and
-are always recomputed.
+thought of is slow, never wrong.
+
+The clocks and the triage list depend on the instant and are always counted again, but from what was read
+for them last (`kept_clocks`, `kept_triage`) while it holds: under the same conditions, and until the first
+instant a read could find other rows (`clocks.read_until`), with the threads written to read again.
 """
 
 from __future__ import annotations

@@ -519,6 +519,8 @@ class TriageInputs:
     fba_claims: list[money.FbaClaim] = field(default_factory=list)  # FBA returns Amazon may owe money for
     safet_returns: list[money.SafetReturn] = field(default_factory=list)  # refunded FBM returns, SAFE-T claims
     flagged_replies: list[FlaggedReply] = field(default_factory=list)
+    # Order ID -> the buyer's first name, from `contacts` (None: found from them when the list is made).
+    buyer_names: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -833,7 +835,9 @@ class _Builder:
         self.clocks: dict[tuple[str, str], list[Clock]] = {}
         for clock in inputs.clocks:
             self.clocks.setdefault((clock.kind, clock.item_id), []).append(clock)
-        self.buyer_names = reply_templates.buyer_first_names(contact.message for contact in inputs.contacts)
+        self.buyer_names = inputs.buyer_names
+        if self.buyer_names is None:
+            self.buyer_names = reply_templates.buyer_first_names(contact.message for contact in inputs.contacts)
 
     def in_window(self, day: date) -> bool:
         # No lower bound: the records were read from the earliest day the list needs, and what is older

@@ -16,6 +16,7 @@ import sqlite_utils
 from app import money
 from app.alerts import status_history
 from app.clocks import Clock, clocks_at, read_until, threads_read_until
+from app.reply_templates import buyer_first_names
 from app.settings import Settings
 from app.snapshot import (
     claim_from_row,
@@ -110,14 +111,16 @@ def read_triage_records(
     more_values, more_names = _order_items(db, [order_id for order_id in order_ids if order_id not in values])
     values |= more_values
     names |= more_names  # a claim's template names its product
+    contacts = contacts_of(db, messages, orders, settings)
     inputs = TriageInputs(
+        buyer_names=buyer_first_names(contact.message for contact in contacts),
         fba_claims=fba_claims,
         safet_returns=safet_returns,
         order_claims=order_claims,
         feedback=feedback,
         claims=claims,
         returns=returns,
-        contacts=contacts_of(db, messages, orders, settings),
+        contacts=contacts,
         fba_returns=fba_returns,
         orders=orders,
         item_values=values,
@@ -143,12 +146,14 @@ def with_threads_read(
     orders = inputs.orders | load_orders(db, settings.zone, [i for i in order_ids if i not in inputs.orders])
     values, names = _order_items(db, [i for i in order_ids if i not in inputs.orders])
     contacts = [contact for contact in inputs.contacts if contact.message.thread_key not in threads]
+    contacts += contacts_of(db, messages, orders, settings)
     kept_flagged = [
         (r, t) for r, t in zip(inputs.flagged_replies, kept.flagged_threads, strict=True) if t not in threads
     ]
     inputs = replace(
         inputs,
-        contacts=contacts + contacts_of(db, messages, orders, settings),
+        contacts=contacts,
+        buyer_names=buyer_first_names(contact.message for contact in contacts),
         flagged_replies=[r for r, _ in kept_flagged] + flagged,
         orders=orders,
         item_values=inputs.item_values | values,
@@ -172,10 +177,12 @@ class TriageReads:
     ) -> TriageInputs:
         """`load_triage_inputs`, from the records offered when they hold for these days at `at`."""
         records = None
-        if self.offered is not None and self.offered[0].usable(at, settings, first_day, last_day):
-            records, threads = self.offered
+        offered, self.offered = self.offered, None  # not held while records are read anew
+        if offered is not None and offered[0].usable(at, settings, first_day, last_day):
+            records, threads = offered
             if threads:
                 records = with_threads_read(db, records, threads, at)
+        offered = None
         if records is None:
             records = read_triage_records(db, at, settings, first_day, last_day)
         self.kept = records

@@ -9,7 +9,8 @@ job starting) until the state *and* the triage list have been handed to the wind
   - a category: a triage item's category changed;
   - a 3-row import: an All Orders report of three new orders;
   - the baseline: a full recomputation (nothing kept), measured in the same run.
-Target (a mark, a resolve or a few-row import): < 0.2 s. Best of `--rounds`, the machine being shared.
+Target (a mark, a resolve or a few-row import): < 0.2 s for the state (cards, charts, clocks) and for the
+triage list, each given its verdict. Best of `--rounds`, the machine being shared.
 
     python bench/incremental.py [--orders 1000000] [--db PATH] [--rounds 2]
 """
@@ -133,12 +134,17 @@ def run(path: Path, scratch: Path, rounds: int) -> int:
                 results.setdefault(name, []).append(timed(watch, job))
     finally:
         worker.figures.close()
-    print(f"{'figure':32} {'state ready':>12} {'triage ready':>13}   target {TARGET_S:.1f} s")
+    print(f"{'figure':32} {'state ready':>17} {'triage ready':>18}   target {TARGET_S:.1f} s for both")
     for name, times in results.items():
         state_s, triage_s = min(t[0] for t in times), min(t[1] for t in times)
-        verdict = "" if name.startswith("full") else ("PASS" if triage_s < TARGET_S else "FAIL")
-        print(f"{name:32} {state_s:10.3f} s {triage_s:11.3f} s   {verdict}")
+        print(f"{name:32} {state_s:8.3f} s {_verdict(name, state_s)} {triage_s:9.3f} s {_verdict(name, triage_s)}")
     return 0
+
+
+def _verdict(name: str, seconds: float) -> str:
+    if name.startswith("full"):
+        return "    "
+    return "PASS" if seconds < TARGET_S else "FAIL"
 
 
 if __name__ == "__main__":

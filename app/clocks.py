@@ -344,14 +344,16 @@ class KeptClockInputs:
     settings: Settings
     today: date
     until: float
+    read_at: float  # an earlier instant (the clock set back) may have fewer rows: it is read anew
 
     def usable_at(self, at: float, settings: Settings) -> bool:
-        return settings == self.settings and local_day(at, settings.zone) == self.today and at < self.until
+        same_day = settings == self.settings and local_day(at, settings.zone) == self.today
+        return same_day and int(self.read_at) <= int(at) and at < self.until
 
 
 def read_clock_inputs(db: sqlite_utils.Database, at: float, settings: Settings) -> KeptClockInputs:
     inputs = load_clock_inputs(db, at, settings)
-    return KeptClockInputs(inputs, settings, local_day(at, settings.zone), read_until(db, at, settings))
+    return KeptClockInputs(inputs, settings, local_day(at, settings.zone), read_until(db, at, settings), at)
 
 
 def read_until(db: sqlite_utils.Database, at: float, settings: Settings) -> float:
@@ -421,7 +423,8 @@ def clocks_at(db: sqlite_utils.Database, at: float, settings: Settings | None = 
 
 
 def item_clocks(db: sqlite_utils.Database, item: str, at: float, settings: Settings | None = None) -> list[Clock]:
-    """The clocks `clocks_at` gives whose record is the triage item `item` (a key such as `message:<id>`):
-    only that record is read, so resolving an item does not wait on every clock of years of records."""
+    """The clocks `clocks_at` gives whose record is the triage item `item` (a key such as `message:<id>`): a
+    buyer message is read alone, and of the other kinds only the list the item's kind can be on (a few claims,
+    feedback, returns), so resolving an item does not wait on every clock of years of records."""
     settings = settings or load_settings(db)
     return open_clocks(load_clock_inputs(db, at, settings, item=item), at, settings)

@@ -99,6 +99,7 @@ class FigureCache:
         self._seen: int | None = None  # the same, read as the running recomputation began
         self._blind = False  # a table without triggers: its writes would go unseen, so nothing is reused
         self._schema: int | None = None  # the schema the triggers were made for
+        self._remade = False  # a table was made since the last `keep`
 
     def adopt(self) -> None:
         """Make the calling thread (the worker) the one whose connection is kept."""
@@ -193,10 +194,11 @@ class FigureCache:
     def _unchanged_elsewhere(self, db) -> bool:
         """Whether every write since the last `keep` went through this connection's triggers: no other
         connection committed and no table was made since."""
-        if self._blind or not self.owns(db):
+        if self._blind or not self.owns(db) or self._remade:
             return False
         if _schema_version(db) != self._schema:  # a table made or made again has no trigger yet
             self._watch()
+            self._remade = True  # its writes went unseen: nothing kept is used until kept again
             return False
         return self._seen == self._version
 
@@ -216,6 +218,7 @@ class FigureCache:
         db.conn.execute(f"DELETE FROM temp.{_THREADS}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
         self._figures, self._clocks, self._version = figures, clocks, self._seen
+        self._remade = False
         self._triage = None  # kept again after the list (`keep_triage`)
 
     def forget(self) -> None:

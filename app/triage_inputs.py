@@ -70,12 +70,12 @@ class KeptTriageRecords:
     last_day: date
     today: date
     until: float
+    read_at: float  # an earlier instant (the clock set back) may have fewer rows: it is read anew
 
     def usable(self, at: float, settings: Settings, first_day: date, last_day: date) -> bool:
         same_days = (first_day, last_day) == (self.first_day, self.last_day)
-        return (
-            same_days and settings == self.settings and local_day(at, settings.zone) == self.today and at < self.until
-        )
+        same_day = same_days and settings == self.settings and local_day(at, settings.zone) == self.today
+        return same_day and int(self.read_at) <= int(at) and at < self.until
 
 
 def _bounds(first_day: date, last_day: date, at: float, settings: Settings) -> tuple[int, int]:
@@ -129,7 +129,7 @@ def read_triage_records(
     )
     until = read_until(db, at, settings)
     return KeptTriageRecords(
-        inputs, flagged_threads, settings, first_day, last_day, local_day(at, settings.zone), until
+        inputs, flagged_threads, settings, first_day, last_day, local_day(at, settings.zone), until, at
     )
 
 

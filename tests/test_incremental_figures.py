@@ -390,6 +390,7 @@ def test_the_figures_are_reused_after_triage_decisions(tmp_path):
 
 def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
     """A write to a table the triggers were not made for would go unseen: a schema change re-makes them."""
+    from app.clocks import read_clock_inputs
     from app.figure_cache import FigureCache, Figures
     from app.settings import load_settings
 
@@ -398,12 +399,20 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
     try:
         with cache.connection() as db:
             settings = load_settings(db)
-            kept = Figures(settings, END, {}, [], {}, False, False)
+            kept = Figures(settings, END, {}, [], {}, False, False, records=object())
             assert cache.reusable(db, settings, END) is None  # nothing kept yet
-            cache.keep(db, kept)
+            cache.keep(db, kept, read_clock_inputs(db, SAMPLE_NOW, settings))
             assert cache.reusable(db, settings, END) is kept
+            with write_transaction(db):  # a thread written to: patchable, were nothing else changed
+                db.execute(
+                    "INSERT INTO messages (message_id, thread_key, received_at, kind) VALUES ('<m>', 't', 1, 'buyer')"
+                )
             db.execute("CREATE TABLE later (x)")
             assert cache.reusable(db, settings, END) is None  # the schema changed
+            # Nor patched, nor the clock inputs used, in the same recomputation once the triggers are made
+            # again: writes before them may have gone unseen.
+            assert cache.changed_threads(db, settings, END) is None
+            assert cache.kept_clocks(db) is None
             cache.keep(db, kept)
             with write_transaction(db):
                 db.execute("INSERT INTO later VALUES (1)")
@@ -548,5 +557,52 @@ def test_resolving_a_money_item_ends_its_clock_from_the_kept_clock_inputs(demo_p
             state = listener.states[-1]
             assert running not in state.clocks, key
             assert same(state, from_scratch(demo_path, clock.at)[0]), key
+    finally:
+        worker.figures.close()
+
+
+def test_the_clock_set_back_reads_the_records_anew(demo_path):
+    """The computer's clock set back within the day: a reply sent (its broken guideline listed) and a message
+    received after the earlier instant do not count yet, so the clock inputs and triage records read at the
+    later instant are not used at the earlier one."""
+    from app.clocks import clocks_at
+
+    start = SAMPLE_NOW
+    db = open_db(demo_path)
+    waiting = next(clock for clock in clocks_at(db, start) if clock.kind == "buyer_reply")
+    query = "SELECT message_id, thread_key, order_id, received_at FROM messages WHERE message_id = ?"
+    message = db.execute(query, [waiting.item_id]).fetchone()
+    with write_transaction(db):  # a buyer message received after the earlier instant: not listed there yet
+        db.execute(
+            "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+            "VALUES ('<new@amazon.com>', 'new', NULL, ?, 'buyer', 'Shipping')",
+            [int(start) - 900],
+        )
+    db.close()
+    sent = int(start) - 600
+    assert message[3] < sent - 1800, "the message came before the instants compared"
+    clock = FixedClock(start)
+    listener = RecordingListener()
+    worker = MonitorScheduler(demo_path, listener, RecordingSink(), now=clock)
+    worker.figures.adopt()
+    reply = (  # with a link the guidelines forbid: listed for triage once sent
+        "INSERT INTO replies (message_id, thread_key, order_id, sent_at, automatic, breaches) "
+        "VALUES (?, ?, ?, ?, 0, ?)",
+        ["<sent@seller>", message[1], message[2], sent, '[{"rule": "external_link", "phrase": "www.example.com"}]'],
+    )
+    try:
+        worker.recompute()
+        worker._run_write("reply", _execute, reply)
+        assert waiting.item_id not in {c.item_id for c in listener.states[-1].clocks}, "the reply ends its clock"
+        assert "<sent@seller>" in repr(listener.triage[-1]), "the broken guideline is listed"
+        clock.at = start - 1800  # before the reply was sent
+        worker.recompute()
+        expected, expected_listing = from_scratch(demo_path, clock.at)
+        assert waiting.item_id in {c.item_id for c in expected.clocks}, "unanswered at the earlier instant"
+        assert "<new@amazon.com>" not in {c.item_id for c in expected.clocks}, "not received yet"
+        assert "<sent@seller>" not in repr(expected_listing), "not sent yet"
+        assert listener.states[-1].clocks == expected.clocks
+        assert same(listener.states[-1], expected)
+        assert same(listener.triage[-1], expected_listing)
     finally:
         worker.figures.close()

@@ -51,7 +51,7 @@ from app.snapshot import (
     narrowed,
     snapshot_marketplaces,
 )
-from app.timeutil import day_start, end_of_day, local_day, to_iso
+from app.timeutil import day_start, earliest_local_day, end_of_day, local_day, to_iso
 from app.triage_inputs import TriageReads, load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
 from storage import triage as triage_store
 from storage.queries import Market, message_rows_of_threads, only_home_marketplace
@@ -491,7 +491,8 @@ def _open_reach(db: sqlite_utils.Database, as_of: date, settings: Settings, cloc
     """The oldest day an open or carried item is dated: the records must be read from there, or an old
     overdue clock or an undecided claim would never reach the list."""
     zone = settings.zone
-    days = [local_day(clock.started_at, zone) for clock in clocks]
+    earliest_clock = earliest_local_day([clock.started_at for clock in clocks], zone)
+    days = [earliest_clock] if earliest_clock else []
     undecided = triage_store.earliest_undecided_claim(db, as_of.isoformat())
     if undecided:
         days.append(date.fromisoformat(undecided))

@@ -28,6 +28,31 @@ def local_day(instant: int | float, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(instant, tz=zone).date()
 
 
+# Offsets lie within UTC-12 ... UTC+14: an instant this far from a local midnight is on that midnight's side
+# of it whatever the zone's clock did between them. Nearer, a clock set back across midnight (St. John's,
+# 2010) or a skipped day (Samoa, 2011) means only the instant's own local day tells.
+CLEAR_OF_MIDNIGHT_S = 2 * DAY_S
+
+
+def on_or_after_day(instant: int | float, day: date, start: int, zone: ZoneInfo) -> bool:
+    """`local_day(instant, zone) >= day`, given `start = day_start(day, zone)`: converts only the instants
+    near that midnight, years of records are mostly far from it."""
+    if instant >= start + CLEAR_OF_MIDNIGHT_S:
+        return True
+    if instant < start - CLEAR_OF_MIDNIGHT_S:
+        return False
+    return local_day(instant, zone) >= day
+
+
+def earliest_local_day(instants: list[int] | list[float], zone: ZoneInfo) -> date | None:
+    """The earliest local day of the instants (None for none): only those near the earliest instant can be
+    dated earlier than it."""
+    if not instants:
+        return None
+    first = min(instants)
+    return min(local_day(instant, zone) for instant in instants if instant < first + CLEAR_OF_MIDNIGHT_S)
+
+
 def parse_day(text: str) -> date:
     return date.fromisoformat(text)
 

@@ -74,9 +74,10 @@ from app.model import FBA, Claim, Feedback, Order, ReturnRequest
 from app.reasons import reason_in_sentence
 from app.settings import Settings
 from app.summary import METRIC_NAMES, STATUS_WORDS, percent
-from app.timeutil import DAY_S, HOUR_S, day_start, local_day, to_iso
+from app.timeutil import DAY_S, HOUR_S, day_start, local_day, on_or_after_day, to_iso
 
 FIRST_WINDOW_DAYS = 7
+MESSAGE_CLOCKS = ("buyer_reply", "csba_inquiry")
 LATE_ARRIVAL_DAYS = 30
 KEEP_REACH_DAYS = 90
 
@@ -809,14 +810,25 @@ class _Listing:
     def lists(self, key: str, day: date, resolved: bool, still_open: bool, qualifies: bool) -> bool:
         """Whether an item of these facts (not after `at`) is listed: the seller works on it (kept), it is
         still open or carried over, or it is new and qualifies."""
+        decided = self.decided(key, resolved, still_open)
+        if decided is not None:
+            return decided
+        return qualifies and day >= self.recent_from and key not in self.seen
+
+    def decided(self, key: str, resolved: bool, still_open: bool) -> bool | None:
+        """`lists` where its day does not matter (None: it does)."""
         if key in self.keep:
             return True
         if resolved:
             return False  # settled in a completed triage: the resolution says what became of its clock
         if key in self.shown or still_open:  # shown and not resolved: carried over
             return True
-        recent = day >= self.first_day or (self.late_from is not None and day >= self.late_from)
-        return qualifies and recent and key not in self.seen
+        return None
+
+    @property
+    def recent_from(self) -> date:
+        """The first day of a new item: the window's, or the late arrivals' first day when earlier."""
+        return self.first_day if self.late_from is None else min(self.first_day, self.late_from)
 
 
 class _Builder:
@@ -832,6 +844,11 @@ class _Builder:
         self.first = first
         self.last = last
         self.as_of = rules.first_day_ending_at_or_after(at, self.zone)
+        # The same bounds with their instants: most records carry one, and converting each to its day is slow.
+        self.after_window = min(last, self.as_of) + timedelta(days=1)
+        self.after_window_start = day_start(self.after_window, self.zone)
+        self.recent_from_start = day_start(listing.recent_from, self.zone)
+        self._day_starts: dict[date, int] = {}
         self.clocks: dict[tuple[str, str], list[Clock]] = {}
         for clock in inputs.clocks:
             self.clocks.setdefault((clock.kind, clock.item_id), []).append(clock)
@@ -844,14 +861,31 @@ class _Builder:
         # than the window is listed only when still open or carried over (`triage_items`).
         return day <= self.last and day <= self.as_of
 
+    def day_start(self, day: date) -> int:
+        """`timeutil.day_start`, once per day: years of records share a few hundred days."""
+        found = self._day_starts.get(day)
+        if found is None:
+            found = self._day_starts[day] = day_start(day, self.zone)
+        return found
+
+    def in_window_at(self, instant: int) -> bool:
+        """`in_window` of the instant's local day."""
+        return not on_or_after_day(instant, self.after_window, self.after_window_start, self.zone)
+
+    def recent_at(self, instant: int) -> bool:
+        """Whether the instant's local day is one of new items' (`_Listing.recent_from` on)."""
+        return on_or_after_day(instant, self.listing.recent_from, self.recent_from_start, self.zone)
+
     def listed(self, key: str, at: int, still_open: bool, qualifies: bool = True) -> bool:
         """Whether `triage_items` will list the item: the many records it drops (with years of history, most
         of those read are neither open nor new) are not built at all. Only for items built as `item` makes
         them, nothing changed after."""
         if at > self.at:
             return False
-        day = local_day(at, self.zone)
-        return self.listing.lists(key, day, key in self.inputs.resolutions, still_open, qualifies)
+        decided = self.listing.decided(key, key in self.inputs.resolutions, still_open)
+        if decided is not None:
+            return decided
+        return qualifies and self.recent_at(at) and key not in self.listing.seen
 
     def clock(self, kinds: tuple[str, ...], item_id: str) -> Clock | None:
         found = [c for kind in kinds for c in self.clocks.get((kind, item_id), [])]
@@ -934,19 +968,18 @@ class _Builder:
         for fb in self.inputs.feedback:
             if fb.rating > 3 or not self.in_window(fb.day):
                 continue
+            closes = fb.day + timedelta(days=int(self.settings.feedback_removal_days))
+            gone = self._feedback_gone(fb)
+            removable = self.as_of < closes and gone is None  # given a removal ground
+            key, at = f"feedback:{fb.order_id}", self.day_start(fb.day)
+            if not removable and not self.listed(key, at, False):
+                continue  # decided without looking for a removal ground, slow on years of feedback
             names = self.inputs.product_names.get(fb.order_id, [])
             channel = self.channel(fb.order_id)
             ground = removal.removal_ground(fb.comments, channel, names, self.settings.marketplace)
-            closes = fb.day + timedelta(days=int(self.settings.feedback_removal_days))
-            gone = self._feedback_gone(fb)
-            info = {
-                "eligible": ground is not None and self.as_of < closes and gone is None,
-                "ground": ground,
-                "window_closes": closes.isoformat(),
-            }
+            info = {"eligible": ground is not None and removable, "ground": ground, "window_closes": closes.isoformat()}
             clock = self.clock(("feedback_removal",), fb.order_id) if info["eligible"] else None
-            at = day_start(fb.day, self.zone)
-            if not self.listed(f"feedback:{fb.order_id}", at, info["eligible"] or clock is not None):
+            if removable and not self.listed(key, at, info["eligible"] or clock is not None):
                 continue
             if fb.negative:
                 effect = f"excluded: {gone}" if gone else "counts"
@@ -1012,10 +1045,16 @@ class _Builder:
         for claim in self.inputs.claims:
             if not self.in_window(claim.filed_on):
                 continue
+            is_claim = claim.type == "a-to-z"
+            key, at = f"claim:{claim.order_id}:{claim.type}", self.day_start(claim.filed_on)
+            clock_kinds = ("a_to_z_response", "a_to_z_appeal") if is_claim else ("chargeback_response",)
+            clock = self.clock(clock_kinds, f"{claim.order_id}/{claim.type}")
+            status = _claim_status(claim, self.as_of)
+            if not self.listed(key, at, status == "open" or clock is not None):
+                continue
             order = self.inputs.orders.get(claim.order_id)
             event = rules.claim_event(claim, order)
             effect = self._order_effect(claim.order_id, _claim_effect(event, claim, self.as_of))
-            is_claim = claim.type == "a-to-z"
             kind = A_TO_Z_CLAIM if is_claim else CHARGEBACK
             fba_failure = (
                 is_claim
@@ -1027,22 +1066,21 @@ class _Builder:
             name = "A-to-z claim" if is_claim else "Chargeback"
             why = reason_in_sentence(claim.reason)
             reason = f" ({why})" if why else ""
-            what = f"{name} filed{reason}{money}; {_claim_status(claim, self.as_of)}."
-            clock_kinds = ("a_to_z_response", "a_to_z_appeal") if is_claim else ("chargeback_response",)
+            what = f"{name} filed{reason}{money}; {status}."
             items.append(
                 self.item(
-                    f"claim:{claim.order_id}:{claim.type}",
+                    key,
                     kind,
                     claim.order_id,
-                    day_start(claim.filed_on, self.zone),
+                    at,
                     what,
                     kind,
                     effect,
                     ("ODR",),
-                    self.clock(clock_kinds, f"{claim.order_id}/{claim.type}"),
+                    clock,
                     case=FBA_FULFILMENT_CASE if fba_failure else DEFAULT_CASE,
                     details={"status": claim.status, "reason": claim.reason, "amount": claim.amount},
-                    still_open=_claim_status(claim, self.as_of) == "open",
+                    still_open=status == "open",
                 )
             )
         return items
@@ -1057,20 +1095,24 @@ class _Builder:
             status = request.status.strip()
             pending = request.pending and (request.responded_at is None or request.responded_at > self.at)
             rejected = status.lower().startswith("rejected")
+            key, at = f"return:{request.return_id}", self.day_start(request.request_day)
+            clock = self.clock(("return_response",), request.return_id) if pending else None
+            if not self.listed(key, at, clock is not None, pending or rejected):
+                continue
             why = reason_in_sentence(request.reason)
             reason = f" ({why})" if why else ""
             state = "still waiting for your answer" if pending else f"{status.lower()}"
             items.append(
                 self.item(
-                    f"return:{request.return_id}",
+                    key,
                     RETURN_REQUEST,
                     request.order_id,
-                    day_start(request.request_day, self.zone),
+                    at,
                     f"Return request{reason}: {state}.",
                     RETURN_REQUEST,
                     "not an ODR defect",
                     ("RDR",),
-                    self.clock(("return_response",), request.return_id) if pending else None,
+                    clock,
                     qualifies=pending or rejected,
                     details={"status": status, "reason": request.reason, "return_id": request.return_id},
                 )
@@ -1083,16 +1125,16 @@ class _Builder:
         items = []
         for contact in self.inputs.contacts:
             message = contact.message
-            if contact.excluded or not self.in_window(local_day(message.received_at, self.zone)):
-                continue
-            if message.received_at > self.at:
+            if contact.excluded or message.received_at > self.at or not self.in_window_at(message.received_at):
                 continue
             is_open = contact.open_at(self.at)
-            late = contact.status_at(self.at) == "late"
-            clock = self.clock(("buyer_reply", "csba_inquiry"), message.message_id) if is_open else None
+            clock = self.clock(MESSAGE_CLOCKS, message.message_id) if is_open else None
             key = f"message:{message.message_id}"
-            if not self.listed(key, message.received_at, clock is not None, is_open or late):
+            # Whether it was answered late matters to the list only for a recent message: most are not.
+            late_and_new = self.recent_at(message.received_at) and contact.status_at(self.at) == "late"
+            if not self.listed(key, message.received_at, clock is not None, is_open or late_and_new):
                 continue
+            late = contact.status_at(self.at) == "late"
             who = "Customer Service by Amazon" if message.kind == "csba" else "Buyer"
             about = message.topic or "a question"
             if is_open:
@@ -1128,7 +1170,7 @@ class _Builder:
         items = []
         for returned in self.inputs.fba_returns:
             category = fba_return_category(returned.reason)
-            if category is None or not self.in_window(local_day(returned.returned_at, self.zone)):
+            if category is None or not self.in_window_at(returned.returned_at):
                 continue
             comment = (returned.customer_comments or "").strip()
             product = returned.product_name or returned.sku or "an item"
@@ -1154,7 +1196,7 @@ class _Builder:
     def replies(self) -> list[tuple[TriageItem, bool]]:
         items = []
         for reply in self.inputs.flagged_replies:
-            if not self.in_window(local_day(reply.sent_at, self.zone)):
+            if not self.in_window_at(reply.sent_at):
                 continue
             rules_broken = {breach["rule"] for breach in reply.breaches}
             broke = "a guideline" if len(rules_broken) == 1 else f"{len(rules_broken)} guidelines"
@@ -1179,7 +1221,7 @@ class _Builder:
     def fba_reimbursements(self) -> list[tuple[TriageItem, bool]]:
         items = []
         for claim in self.inputs.fba_claims:
-            if not self.in_window(local_day(claim.returned_at, self.zone)):
+            if not self.in_window_at(claim.returned_at):
                 continue
             closes = claim.window_closes(self.settings)
             stake = money.amount_text(claim.amount, claim.currency) or "the item's price (import its order)"
@@ -1250,7 +1292,7 @@ class _Builder:
                 request.key,
                 SAFET_CLAIM,
                 request.order_id,
-                day_start(request.request_day, self.zone),
+                self.day_start(request.request_day),
                 what,
                 SAFET_CLAIM,
                 "not an ODR defect",
@@ -1311,7 +1353,7 @@ class _Builder:
     def status_changes(self) -> list[tuple[TriageItem, bool]]:
         items = []
         for change in self.inputs.status_changes:
-            if change.old_status is None or not self.in_window(local_day(change.at, self.zone)):
+            if change.old_status is None or not self.in_window_at(change.at):
                 continue
             name = METRIC_NAMES.get(change.metric, change.metric)
             old = STATUS_WORDS.get(change.old_status, change.old_status)

@@ -4,11 +4,18 @@ the one-pass daily series against the same figures computed one day at a time.""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from app import services, timeutil
 from app.metrics import daily_series
+from app.model import Message
+from app.rules import Contact
+from app.settings import Settings
 from app.snapshot import load_snapshot
+from app.timeutil import DAY_S, day_start, earliest_local_day, on_or_after_day
+from app.triage import StatusChange, TriageInputs, triage_items
 from tests.builders import Seller, at, figures_on
 
 LA = "America/Los_Angeles"
@@ -205,3 +212,65 @@ def test_daily_series_equals_day_by_day_computation(db, zone):
     for key in ("defective_orders", "live_defective_orders", "live_a_to_z_claims", "live_chargebacks", "lrr_late"):
         assert len({point[key] for point in series}) >= 3, key
     assert max(point["live_defective_orders"] for point in series) >= 3
+
+
+# --- local days near odd midnights ----------------------------------------------------------------------------
+
+# Days whose midnight a zone's clock crossed oddly: set back across it (St. John's 2010, Casey 2010), sprung
+# forward over it (Toronto 1919), a whole day skipped (Samoa 2011), and an ordinary change for comparison.
+ODD_MIDNIGHTS = [
+    ("America/St_Johns", date(2010, 11, 7)),
+    ("Antarctica/Casey", date(2010, 3, 5)),
+    ("America/Toronto", date(1919, 3, 31)),
+    ("Pacific/Apia", date(2011, 12, 31)),
+    ("Pacific/Apia", date(2011, 12, 30)),
+    (LA, date(2026, 11, 1)),
+]
+
+
+@pytest.mark.parametrize(("zone", "day"), ODD_MIDNIGHTS)
+def test_an_instant_s_side_of_a_midnight_is_its_local_day_s(zone, day):
+    tz = ZoneInfo(zone)
+    start = day_start(day, tz)
+    instants = range(start - 3 * DAY_S, start + 3 * DAY_S, 600)
+    wrong = [i for i in instants if on_or_after_day(i, day, start, tz) != (timeutil.local_day(i, tz) >= day)]
+    assert wrong == []
+    # The earliest day of a few instants, whichever of them comes first.
+    for offset in range(0, 3 * DAY_S, 1800):
+        group = [start - DAY_S + offset, start + offset // 3, start + 2 * DAY_S]
+        assert earliest_local_day(group, tz) == min(timeutil.local_day(i, tz) for i in group)
+
+
+@pytest.mark.parametrize(("zone", "day"), ODD_MIDNIGHTS)
+@pytest.mark.parametrize("edge", ["start", "end"])
+def test_the_triage_window_holds_the_records_of_its_local_days_near_odd_midnights(zone, day, edge):
+    """Messages and status changes every ten minutes around the midnight, a window starting or ending
+    there: listed are exactly those whose local day is in the window."""
+    tz = ZoneInfo(zone)
+    start = day_start(day, tz)
+    instants = list(range(start - 2 * DAY_S, start + 2 * DAY_S, 600))
+    contacts = [Contact(Message(f"m{x}", f"t{x}", None, x), answered_at=x + 2 * DAY_S) for x in instants]
+    changes = [StatusChange(at=x, metric="odr", old_status="good", new_status="at_risk") for x in instants]
+    inputs = TriageInputs(contacts=contacts, status_changes=changes)
+    # A window starting on the day, or ending on the day before it.
+    first, last = (
+        (day, day + timedelta(days=3)) if edge == "start" else (day - timedelta(days=3), day - timedelta(days=1))
+    )
+    moment = start + 5 * DAY_S
+    listed = {item.key for item in triage_items(inputs, moment, Settings(timezone=zone), first, last)}
+    in_window = [x for x in instants if first <= timeutil.local_day(x, tz) <= last]
+    assert listed == {f"message:m{x}" for x in in_window} | {f"status:odr:{x}" for x in in_window}
+
+
+def test_a_message_is_new_by_its_local_day_when_the_clock_fell_back_across_midnight(db):
+    """In St. John's the clock went from 00:01 back to 23:01 on 7 Nov 2010: the half hour after that
+    midnight's first pass is still 6 November, before a first window starting on the 7th."""
+    seller = Seller(db)
+    seller.setting("timezone", "America/St_Johns")
+    seller.message("2010-11-07 03:00", thread="sixth", message_id="sixth")  # 23:30 NST, 6 Nov
+    seller.reply("2010-11-09 03:00", thread="sixth")  # answered late
+    seller.message("2010-11-07 04:30", thread="seventh", message_id="seventh")  # 01:00 NST, 7 Nov
+    seller.reply("2010-11-09 05:00", thread="seventh")
+    listing = services.load_triage(db, at("2010-11-13 15:00"))
+    assert listing.window_start == date(2010, 11, 7)
+    assert {item.key for item in listing.items} == {"message:seventh"}

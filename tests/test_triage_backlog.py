@@ -111,6 +111,24 @@ def test_after_a_completed_triage_open_items_carry_over_with_their_days(db, back
     assert f"claim:{o['appeal']}:a-to-z" in keys(services.load_triage(db, NOW + 20 * DAY))
 
 
+def test_a_shown_item_on_no_clock_is_carried_over_until_resolved(db):
+    """A message answered late and a rejected return are on no clock: once a completed triage showed them,
+    they stay listed, weeks old, until the seller resolves them."""
+    seller = Seller(db)
+    order = seller.order("2027-02-20 10:00")
+    seller.message("2027-02-25 10:00", thread="late", order_id=order, message_id="late")
+    seller.reply("2027-02-27 10:00", thread="late")  # two days on: late
+    seller.return_request(order, "2027-02-24", status="Rejected", reason="CR-DEFECTIVE")
+    shown = {"message:late", "return:RMA0"}
+    assert shown <= keys(services.load_triage(db, NOW))
+    services.complete_session(db, NOW + 60)
+    later = services.load_triage(db, NOW + 30 * DAY)
+    assert shown <= keys(later) and all(item(later, key).carried_since == NOW + 60 for key in shown)
+    services.resolve_item(db, "message:late", "Apologised", at=NOW + 30 * DAY)
+    services.complete_session(db, NOW + 30 * DAY + 60)
+    assert keys(services.load_triage(db, NOW + 31 * DAY)) & shown == {"return:RMA0"}
+
+
 def test_resolving_closes_the_matching_clock(db, backlog):
     o = backlog
     closable = open_keys(o) - {f"claim:{o['appeal']}:a-to-z"}

@@ -181,8 +181,13 @@ def clock_alerts(
         (threshold_label(hours), float(hours)) for hours in sorted(set(thresholds_hours), reverse=True) if hours > 0
     ]
     steps.append((OVERDUE, 0.0))
+    # A step is crossed `hours` before the deadline: only a deadline in this span can have one in the lookback
+    # (most of thousands of open clocks are overdue for longer).
+    first_due, last_due = at - lookback_s, at + steps[0][1] * HOUR_S
     found = []
     for clock in clocks:
+        if not first_due < clock.due_at <= last_due:
+            continue
         due = [(label, hours) for label, hours in steps if _step_due(clock, hours, at, lookback_s)]
         if not due:
             continue
@@ -203,6 +208,7 @@ def next_alert_at(clocks: Iterable[Clock], at: float, thresholds_hours: Sequence
     upcoming = [
         crossing
         for clock in clocks
+        if clock.due_at > at  # every crossing is at or before the deadline
         for hours in hours_before
         if (crossing := clock.due_at - hours * HOUR_S) > at and _step_due(clock, hours, crossing, 0.5)
     ]

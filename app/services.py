@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
+from operator import attrgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -212,6 +213,7 @@ class MonitorState:
 
 LAST_STATE_KEY = "state.last_figures"
 CLOCK_FIELDS = tuple(Clock.__dataclass_fields__)
+_clock_row = attrgetter(*CLOCK_FIELDS)
 
 
 def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
@@ -225,7 +227,7 @@ def save_last_state(db: sqlite_utils.Database, state: MonitorState) -> None:
         "series": state.series,
         "series_by_marketplace": state.series_by_marketplace,
         # Rows, not objects: a seller with years of unanswered history has thousands of clocks.
-        "clocks": [[getattr(clock, name) for name in CLOCK_FIELDS] for clock in state.clocks],
+        "clocks": [_clock_row(clock) for clock in state.clocks],
         "has_orders": state.has_orders,
         "demo": state.demo,
         "settings": asdict(state.settings),
@@ -497,7 +499,9 @@ def _open_reach(db: sqlite_utils.Database, as_of: date, settings: Settings, cloc
     if undecided:
         days.append(date.fromisoformat(undecided))
     # An appeal clock starts at the decision, its claim's item is dated by the filing: read from the record.
-    stored_days, instants = triage_store.earliest_of_keys(db, [*carried, *(_clock_key(clock) for clock in clocks)])
+    # A message's clock starts at the instant its item is dated by, already counted above.
+    on_record = [_clock_key(clock) for clock in clocks if clock.kind not in triage.MESSAGE_CLOCKS]
+    stored_days, instants = triage_store.earliest_of_keys(db, [*carried, *on_record])
     days += [date.fromisoformat(day) for day in stored_days]
     days += [local_day(instant, zone) for instant in instants]
     return min(days, default=as_of)

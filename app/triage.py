@@ -62,10 +62,13 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from app import guidelines, money, removal, reply_templates, rules
@@ -74,10 +77,11 @@ from app.model import FBA, Claim, Feedback, Order, ReturnRequest
 from app.reasons import reason_in_sentence
 from app.settings import Settings
 from app.summary import METRIC_NAMES, STATUS_WORDS, percent
-from app.timeutil import DAY_S, HOUR_S, day_start, local_day, on_or_after_day, to_iso
+from app.timeutil import CLEAR_OF_MIDNIGHT_S, DAY_S, HOUR_S, day_start, local_day, on_or_after_day, to_iso
 
 FIRST_WINDOW_DAYS = 7
 MESSAGE_CLOCKS = ("buyer_reply", "csba_inquiry")
+RETURN_CLOCKS = ("return_response",)
 LATE_ARRIVAL_DAYS = 30
 KEEP_REACH_DAYS = 90
 
@@ -499,6 +503,76 @@ class Resolution:
         }
 
 
+@dataclass(frozen=True)
+class RecordIndex:
+    """One kind of record by id and in the order of its instants (or days), so the list goes over only the
+    records it may list: those on a clock, those the seller works on or had carried over, and the recent ones.
+    With years of history these are a fraction of the records read. An index serves only the very list it
+    was made from (`records`); there is none when two records share an id."""
+
+    records: list
+    by_id: dict
+    keys: list  # each record's instant or day, ascending
+    ordered: list  # the records in that order
+    id_of: Callable = field(repr=False, compare=False)
+    key_of: Callable = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, records: list, id_of: Callable, key_of: Callable) -> RecordIndex | None:
+        by_id = {id_of(record): record for record in records}
+        if len(by_id) < len(records):
+            return None
+        ordered = sorted(records, key=key_of)
+        return cls(records, by_id, [key_of(record) for record in ordered], ordered, id_of, key_of)
+
+    def serves(self, records: list) -> bool:
+        return self.records is records
+
+    def from_key(self, key) -> list:
+        """The records whose instant or day is `key` or later."""
+        return self.ordered[bisect_left(self.keys, key) :]
+
+    def replaced(self, records: list, removed: list, added: list) -> RecordIndex | None:
+        """The index of `records`: this one's records less `removed`, with `added`."""
+        by_id, keys, ordered = dict(self.by_id), list(self.keys), list(self.ordered)
+        for record in removed:
+            del by_id[self.id_of(record)]
+            at = bisect_left(keys, self.key_of(record))
+            while ordered[at] is not record:
+                at += 1
+            del keys[at], ordered[at]
+        for record in added:
+            if by_id.setdefault(self.id_of(record), record) is not record:
+                return None
+            key = self.key_of(record)
+            at = bisect_left(keys, key)
+            keys.insert(at, key)
+            ordered.insert(at, record)
+        return replace(self, records=records, by_id=by_id, keys=keys, ordered=ordered)
+
+
+def contact_index(contacts: list[rules.Contact]) -> RecordIndex | None:
+    return RecordIndex.of(contacts, attrgetter("message.message_id"), attrgetter("message.received_at"))
+
+
+def feedback_index(feedback: list[Feedback]) -> RecordIndex | None:
+    return RecordIndex.of(feedback, attrgetter("order_id"), attrgetter("day"))
+
+
+def return_index(returns: list[ReturnRequest]) -> RecordIndex | None:
+    return RecordIndex.of(returns, attrgetter("return_id"), attrgetter("request_day"))
+
+
+class ItemMemo:
+    """The items a list built, for the next list made from the same records (`_Builder.item`): `context`,
+    the zone and the escalation matrix they were built with; `items`, key -> (what the item was built
+    from, the item)."""
+
+    def __init__(self):
+        self.context: tuple | None = None
+        self.items: dict[str, tuple[tuple, TriageItem]] = {}
+
+
 @dataclass
 class TriageInputs:
     """Everything the list is computed from, read from the database by `app.triage_inputs`."""
@@ -522,6 +596,12 @@ class TriageInputs:
     flagged_replies: list[FlaggedReply] = field(default_factory=list)
     # Order ID -> the buyer's first name, from `contacts` (None: found from them when the list is made).
     buyer_names: dict[str, str] | None = None
+    # The feedback's, the contacts' and the return requests' indexes (None: every record is gone over).
+    feedback_index: RecordIndex | None = None
+    contact_index: RecordIndex | None = None
+    return_index: RecordIndex | None = None
+    # The items the last list made from these records built (None: every item is built).
+    items_built: ItemMemo | None = None
 
 
 @dataclass(frozen=True)
@@ -748,6 +828,7 @@ def triage_items(
     candidates = builder.feedback() + builder.claims() + builder.returns() + builder.messages()
     candidates += builder.fba_returns() + builder.status_changes()
     candidates += builder.replies() + builder.fba_reimbursements() + builder.safet_claims()
+    builder.keep_built()
     listed = []
     for item, qualifies in candidates:
         if item.at > at:
@@ -850,11 +931,23 @@ class _Builder:
         self.recent_from_start = day_start(listing.recent_from, self.zone)
         self._day_starts: dict[date, int] = {}
         self.clocks: dict[tuple[str, str], list[Clock]] = {}
+        self.clocked: dict[str, list[str]] = {}  # kind -> the ids of the items on a clock of that kind
         for clock in inputs.clocks:
             self.clocks.setdefault((clock.kind, clock.item_id), []).append(clock)
+            self.clocked.setdefault(clock.kind, []).append(clock.item_id)
         self.buyer_names = inputs.buyer_names
         if self.buyer_names is None:
             self.buyer_names = reply_templates.buyer_first_names(contact.message for contact in inputs.contacts)
+        memo = inputs.items_built
+        same_context = memo is not None and memo.context == (self.zone, inputs.matrix)
+        self.built_before = memo.items if same_context else {}
+        self.built: dict[str, tuple[tuple, TriageItem]] = {}
+
+    def keep_built(self) -> None:
+        """Leaves the items built for the next list from the same records."""
+        memo = self.inputs.items_built
+        if memo is not None:
+            memo.context, memo.items = (self.zone, self.inputs.matrix), self.built
 
     def in_window(self, day: date) -> bool:
         # No lower bound: the records were read from the earliest day the list needs, and what is older
@@ -887,9 +980,27 @@ class _Builder:
             return decided
         return qualifies and self.recent_at(at) and key not in self.listing.seen
 
+    def candidates(self, records: list, index: RecordIndex | None, prefix: str, kinds: tuple[str, ...], recent) -> list:
+        """The records whose items `listed` may list, in any order (the list is sorted after): those on a clock
+        of `kinds`, those kept or shown (their key is `prefix` and the id), those dated `recent` or later;
+        every record when there is no index of them. `recent` must be no later than the first instant or day
+        `recent_at` takes: what is left out is neither kept, shown nor on a clock, and older than new items."""
+        if index is None or not index.serves(records):
+            return records
+        by_id = index.by_id
+        ids = [item_id for kind in kinds for item_id in self.clocked.get(kind, ())]
+        ids += [key[len(prefix) :] for key in (*self.listing.keep, *self.listing.shown) if key.startswith(prefix)]
+        found = {id(record): record for record in index.from_key(recent)}
+        found.update((id(by_id[item_id]), by_id[item_id]) for item_id in ids if item_id in by_id)
+        return list(found.values())
+
     def clock(self, kinds: tuple[str, ...], item_id: str) -> Clock | None:
-        found = [c for kind in kinds for c in self.clocks.get((kind, item_id), [])]
-        return min(found, key=lambda c: c.due_at) if found else None
+        soonest = None
+        for kind in kinds:
+            for clock in self.clocks.get((kind, item_id), ()):
+                if soonest is None or clock.due_at < soonest.due_at:
+                    soonest = clock
+        return soonest
 
     def channel(self, order_id: str | None) -> str | None:
         order = self.inputs.orders.get(order_id) if order_id else None
@@ -912,6 +1023,27 @@ class _Builder:
         details: dict | None = None,
         still_open: bool = False,
     ) -> tuple[TriageItem, bool]:
+        """The item of these facts, with whether it qualifies on its own merits: the one the last list built
+        when every fact, and everything looked up for it, is the same (ten thousand open clocks are mostly the
+        same items a mark later)."""
+        inputs = self.inputs
+        looked_up = (
+            inputs.overrides.get(key),
+            inputs.resolutions.get(key),
+            inputs.item_values.get(order_id),
+            inputs.product_names.get(order_id),
+            self.buyer_names.get(order_id),
+            inputs.orders.get(order_id),
+        )
+        facts = (kind, order_id, at, what, derived, odr_effect, affects, clock, removal_info, case, details, still_open)
+        made = (facts, looked_up)
+        before = self.built_before.get(key)
+        item = before[1] if before is not None and before[0] == made else self._new_item(key, facts)
+        self.built[key] = (made, item)
+        return item, qualifies
+
+    def _new_item(self, key: str, facts: tuple) -> TriageItem:
+        kind, order_id, at, what, derived, odr_effect, affects, clock, removal_info, case, details, still_open = facts
         category = self.inputs.overrides.get(key, derived)
         if category not in CATEGORIES:
             category = derived
@@ -940,7 +1072,7 @@ class _Builder:
             reply_templates.short_product(self.inputs.product_names.get(order_id)) if order_id else None,
             self.buyer_names.get(order_id) if order_id else None,
         )
-        item = TriageItem(
+        return TriageItem(
             key=key,
             kind=kind,
             order_id=order_id,
@@ -959,16 +1091,18 @@ class _Builder:
             details=details or {},
             still_open=still_open or clock is not None,
         )
-        return item, qualifies
 
     # --- feedback ---
 
     def feedback(self) -> list[tuple[TriageItem, bool]]:
         items = []
-        for fb in self.inputs.feedback:
+        removal_days = timedelta(days=int(self.settings.feedback_removal_days))
+        # Feedback still in its removal window may be listed whatever its age and state.
+        recent = min(self.listing.recent_from - timedelta(days=2), self.as_of - removal_days)
+        for fb in self.candidates(self.inputs.feedback, self.inputs.feedback_index, "feedback:", (), recent):
             if fb.rating > 3 or not self.in_window(fb.day):
                 continue
-            closes = fb.day + timedelta(days=int(self.settings.feedback_removal_days))
+            closes = fb.day + removal_days
             gone = self._feedback_gone(fb)
             removable = self.as_of < closes and gone is None  # given a removal ground
             key, at = f"feedback:{fb.order_id}", self.day_start(fb.day)
@@ -1089,14 +1223,16 @@ class _Builder:
 
     def returns(self) -> list[tuple[TriageItem, bool]]:
         items = []
-        for request in self.inputs.returns:
+        recent = self.listing.recent_from - timedelta(days=2)  # a day's midnight may fall in the next (Samoa)
+        requests = self.candidates(self.inputs.returns, self.inputs.return_index, "return:", RETURN_CLOCKS, recent)
+        for request in requests:
             if not self.in_window(request.request_day):
                 continue
             status = request.status.strip()
             pending = request.pending and (request.responded_at is None or request.responded_at > self.at)
             rejected = status.lower().startswith("rejected")
             key, at = f"return:{request.return_id}", self.day_start(request.request_day)
-            clock = self.clock(("return_response",), request.return_id) if pending else None
+            clock = self.clock(RETURN_CLOCKS, request.return_id) if pending else None
             if not self.listed(key, at, clock is not None, pending or rejected):
                 continue
             why = reason_in_sentence(request.reason)
@@ -1123,7 +1259,9 @@ class _Builder:
 
     def messages(self) -> list[tuple[TriageItem, bool]]:
         items = []
-        for contact in self.inputs.contacts:
+        recent = self.recent_from_start - CLEAR_OF_MIDNIGHT_S
+        contacts = self.candidates(self.inputs.contacts, self.inputs.contact_index, "message:", MESSAGE_CLOCKS, recent)
+        for contact in contacts:
             message = contact.message
             if contact.excluded or message.received_at > self.at or not self.in_window_at(message.received_at):
                 continue

@@ -32,11 +32,15 @@ from app.triage import (
     CATEGORIES,
     FbaReturn,
     FlaggedReply,
+    ItemMemo,
     MatrixEntry,
     Resolution,
     StatusChange,
     TriageInputs,
+    contact_index,
     default_matrix,
+    feedback_index,
+    return_index,
 )
 from storage import queries
 from storage import triage as store
@@ -114,6 +118,10 @@ def read_triage_records(
     contacts = contacts_of(db, messages, orders, settings)
     inputs = TriageInputs(
         buyer_names=buyer_first_names(contact.message for contact in contacts),
+        feedback_index=feedback_index(feedback),
+        contact_index=contact_index(contacts),
+        return_index=return_index(returns),
+        items_built=ItemMemo(),
         fba_claims=fba_claims,
         safet_returns=safet_returns,
         order_claims=order_claims,
@@ -145,15 +153,24 @@ def with_threads_read(
     order_ids = [m.order_id for m in messages] + [r.order_id for r in flagged if r.order_id]
     orders = inputs.orders | load_orders(db, settings.zone, [i for i in order_ids if i not in inputs.orders])
     values, names = _order_items(db, [i for i in order_ids if i not in inputs.orders])
-    contacts = [contact for contact in inputs.contacts if contact.message.thread_key not in threads]
-    contacts += contacts_of(db, messages, orders, settings)
+    contacts, removed = [], []
+    for contact in inputs.contacts:
+        (removed if contact.message.thread_key in threads else contacts).append(contact)
+    added = contacts_of(db, messages, orders, settings)
+    contacts += added
+    index = inputs.contact_index
+    if index is not None and index.serves(inputs.contacts):
+        index = index.replaced(contacts, removed, added)
+    else:
+        index = contact_index(contacts)
     kept_flagged = [
         (r, t) for r, t in zip(inputs.flagged_replies, kept.flagged_threads, strict=True) if t not in threads
     ]
     inputs = replace(
         inputs,
         contacts=contacts,
-        buyer_names=buyer_first_names(contact.message for contact in contacts),
+        contact_index=index,
+        buyer_names=_names_again(inputs.buyer_names, contacts, removed + added),
         flagged_replies=[r for r, _ in kept_flagged] + flagged,
         orders=orders,
         item_values=inputs.item_values | values,
@@ -162,6 +179,16 @@ def with_threads_read(
     flagged_threads = tuple(t for _, t in kept_flagged) + tuple(flagged_threads)
     until = min(kept.until, threads_read_until(db, threads, at))
     return replace(kept, inputs=inputs, flagged_threads=flagged_threads, until=until)
+
+
+def _names_again(names: dict[str, str] | None, contacts: list, changed: list) -> dict[str, str]:
+    """The buyers' first names of `contacts`, given `names` from the contacts before those `changed` (taken
+    away or added): only the orders of those are named again, from all their messages."""
+    orders = {contact.message.order_id for contact in changed}
+    if names is None:
+        return buyer_first_names(contact.message for contact in contacts)
+    again = buyer_first_names(contact.message for contact in contacts if contact.message.order_id in orders)
+    return {order_id: name for order_id, name in names.items() if order_id not in orders} | again
 
 
 class TriageReads:

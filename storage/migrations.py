@@ -476,6 +476,16 @@ def _v8_playbook(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+# Rows stored with a marketplace of their own, found by an index: whether a seller sells in one marketplace
+# is asked at every recomputation, and was a scan of each table.
+ROWS_WITH_A_MARKETPLACE = ("feedback", "fbm_returns", "fba_returns", "claims", "messages")
+
+
+def _v10_marketplace_indexes(db: sqlite_utils.Database) -> None:
+    for table in ROWS_WITH_A_MARKETPLACE:
+        db.execute(f"CREATE INDEX idx_{table}_marketplace ON {table}(marketplace) WHERE marketplace IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1_initial),
     ("delivered alerts and metric status history", _v2_alerts),
@@ -486,6 +496,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("reports pulled from Amazon's Selling Partner API, per kind and marketplace", _v7_amazon_reports),
     ("reply guideline checks, SAFE-T claim columns, reply templates", _v8_playbook),
     ("countable orders per quarter hour of purchase, for counting days fast", order_counts.create),
+    ("the rows stored with a marketplace of their own, by index", _v10_marketplace_indexes),
 ]
 
 

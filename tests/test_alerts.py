@@ -7,6 +7,7 @@ the default thresholds cross at 08:05 (6 h) and 12:05 (2 h).
 
 from __future__ import annotations
 
+import random
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ from app.alerts import (
     Alert,
     AlertSink,
     RecordingSink,
+    _step_due,
     alert_status_changes,
     clock_alerts,
     defect_alerts,
@@ -22,6 +24,7 @@ from app.alerts import (
     known_defects,
     last_statuses,
     new_defects,
+    next_alert_at,
     record_delivered,
     save_statuses,
     status_alerts,
@@ -481,3 +484,32 @@ def test_a_version_1_database_upgrades_to_2_keeping_its_data(db_path):
         assert upgraded["alerts"].count == 1
     finally:
         upgraded.close()
+
+
+def test_clocks_far_from_a_step_are_passed_over_without_changing_the_alerts():
+    """Thousands of open clocks, most long overdue or far from their first step: the alerts and the next
+    check are those of every clock's every step looked at."""
+    rng = random.Random(11)
+    kinds = (BUYER_REPLY, A_TO_Z_RESPONSE, A_TO_Z_APPEAL, FEEDBACK_REMOVAL)
+    for _ in range(60):
+        now = 1_800_000_000 + rng.randrange(DAY)
+        thresholds = rng.sample([0.5, 1, 2, 6, 12, 30], rng.randint(0, 3))
+        clocks = []
+        for n in range(40):
+            due = now + rng.randint(-3 * DAY, 3 * DAY)
+            clocks.append(Clock(rng.choice(kinds), f"o{n}", due - rng.randint(1, 3 * DAY), due, f"i{n}", "", "FBM"))
+        lookback = rng.choice([DAY, 600, 4 * 3600])
+        steps = [float(hours) for hours in sorted(set(thresholds), reverse=True) if hours > 0] + [0.0]
+        # And deadlines a second either side of each step's first and last instant in the lookback.
+        edges = [now + hours * 3600 + shift for hours in steps for shift in (-lookback, 0)]
+        for n, due in enumerate(int(edge) + second for edge in edges for second in (-1, 0, 1)):
+            clocks.append(Clock(rng.choice(kinds), f"e{n}", due - rng.randint(1, 3 * DAY), due, f"e{n}", "", "FBM"))
+        expected = {clock.item_id for clock in clocks if any(_step_due(clock, hours, now, lookback) for hours in steps)}
+        assert {alert.item_id for alert in clock_alerts(clocks, now, thresholds, lookback)} == expected
+        crossings = [
+            clock.due_at - hours * 3600
+            for clock in clocks
+            for hours in steps
+            if clock.due_at - hours * 3600 > now and _step_due(clock, hours, clock.due_at - hours * 3600, 0.5)
+        ]
+        assert next_alert_at(clocks, now, thresholds) == min(crossings, default=None)

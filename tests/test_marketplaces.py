@@ -18,7 +18,8 @@ from app.imports import import_files
 from app.metrics import FIGURE_KEYS
 from app.settings import load_settings, save_setting
 from storage import open_db
-from storage.migrations import MIGRATIONS
+from storage.migrations import MIGRATIONS, ROWS_WITH_A_MARKETPLACE
+from storage.queries import only_home_marketplace
 from tests.builders import Seller
 from tests.report_files import ORDER_COLUMNS, Flat
 
@@ -459,3 +460,46 @@ def test_the_charts_say_which_marketplace_they_draw(qtbot, uk_de, width):
             assert title.item.boundingRect().width() <= chart.width(), title.text
         view.chart_choice.buttons[ALL_MARKETPLACES].click()
         qtbot.wait(50)
+
+
+# A row of each table that may name a marketplace of its own, with every column it cannot go without.
+ROW_OF = {
+    "feedback": {"order_id": "o", "feedback_date": "2026-11-01", "rating": 1, "struck_through": 0},
+    "fbm_returns": {
+        "return_id": "r",
+        "order_id": "o",
+        "request_date": "2026-11-01",
+        "status": "Pending",
+        "negative_return_feedback": 0,
+        "incorrectly_closed": 0,
+    },
+    "fba_returns": {"return_key": "k", "order_id": "o", "returned_at": 1},
+    "claims": {
+        "order_id": "o",
+        "type": "a-to-z",
+        "filed_on": "2026-11-01",
+        "status": "open",
+        "reason": "x",
+        "buy_shipping_protected": 0,
+    },
+    "messages": {"message_id": "m", "thread_key": "t", "received_at": 1, "kind": "buyer"},
+}
+
+
+@pytest.mark.parametrize("table", ROWS_WITH_A_MARKETPLACE)
+def test_a_row_of_another_marketplace_is_found_by_its_index(db, table):
+    """Whether the seller sells in one marketplace, asked at every recomputation: a row of an unknown order
+    in another marketplace (before or after the home one in the alphabet) says no, a row of the home
+    marketplace or of none says yes; found by two ranges of the table's marketplace index, not a scan."""
+    db[table].insert(ROW_OF[table] | {"marketplace": None})
+    assert only_home_marketplace(db, "US")
+    db.execute(f"UPDATE {table} SET marketplace = 'US'")
+    assert only_home_marketplace(db, "US")
+    for other in ("CA", "UK"):
+        db.execute(f"UPDATE {table} SET marketplace = ?", [other])
+        assert not only_home_marketplace(db, "US")
+        assert only_home_marketplace(db, other)
+    plan = db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE marketplace < 'US' OR marketplace > 'US'")
+    details = [row[3] for row in plan.fetchall()]
+    assert not any(detail.startswith("SCAN") for detail in details), details
+    assert any(f"idx_{table}_marketplace" in detail for detail in details), details

@@ -3,6 +3,7 @@ the one-pass daily series against the same figures computed one day at a time.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,12 +11,12 @@ import pytest
 
 from app import services, timeutil
 from app.metrics import daily_series
-from app.model import Message
+from app.model import Message, ReturnRequest
 from app.rules import Contact
 from app.settings import Settings
 from app.snapshot import load_snapshot
 from app.timeutil import DAY_S, day_start, earliest_local_day, on_or_after_day
-from app.triage import StatusChange, TriageInputs, triage_items
+from app.triage import StatusChange, TriageInputs, contact_index, return_index, triage_items
 from tests.builders import Seller, at, figures_on
 
 LA = "America/Los_Angeles"
@@ -243,15 +244,23 @@ def test_an_instant_s_side_of_a_midnight_is_its_local_day_s(zone, day):
 
 @pytest.mark.parametrize(("zone", "day"), ODD_MIDNIGHTS)
 @pytest.mark.parametrize("edge", ["start", "end"])
-def test_the_triage_window_holds_the_records_of_its_local_days_near_odd_midnights(zone, day, edge):
-    """Messages and status changes every ten minutes around the midnight, a window starting or ending
-    there: listed are exactly those whose local day is in the window."""
+@pytest.mark.parametrize("indexed", [False, True], ids=["every record", "indexed"])
+def test_the_triage_window_holds_the_records_of_its_local_days_near_odd_midnights(zone, day, edge, indexed):
+    """Messages and status changes every ten minutes around the midnight, rejected return requests on the
+    days around it, a window starting or ending there: listed are exactly those whose local day is in the
+    window, whether the list goes over every record or only those its indexes pick (the recent ones)."""
     tz = ZoneInfo(zone)
     start = day_start(day, tz)
     instants = list(range(start - 2 * DAY_S, start + 2 * DAY_S, 600))
     contacts = [Contact(Message(f"m{x}", f"t{x}", None, x), answered_at=x + 2 * DAY_S) for x in instants]
     changes = [StatusChange(at=x, metric="odr", old_status="good", new_status="at_risk") for x in instants]
-    inputs = TriageInputs(contacts=contacts, status_changes=changes)
+    # Days the zone's clock did not skip: a record is never dated on one (Samoa had no 30 December 2011).
+    days = [day + timedelta(days=n) for n in range(-4, 5)]
+    days = [d for d in days if timeutil.local_day(day_start(d, tz), tz) == d]
+    returns = [ReturnRequest(f"r{d}", f"o{d}", d, "Rejected") for d in days]
+    inputs = TriageInputs(contacts=contacts, status_changes=changes, returns=returns)
+    if indexed:
+        inputs = replace(inputs, contact_index=contact_index(contacts), return_index=return_index(returns))
     # A window starting on the day, or ending on the day before it.
     first, last = (
         (day, day + timedelta(days=3)) if edge == "start" else (day - timedelta(days=3), day - timedelta(days=1))
@@ -259,7 +268,8 @@ def test_the_triage_window_holds_the_records_of_its_local_days_near_odd_midnight
     moment = start + 5 * DAY_S
     listed = {item.key for item in triage_items(inputs, moment, Settings(timezone=zone), first, last)}
     in_window = [x for x in instants if first <= timeutil.local_day(x, tz) <= last]
-    assert listed == {f"message:m{x}" for x in in_window} | {f"status:odr:{x}" for x in in_window}
+    returned = {f"return:r{d}" for d in days if first <= d <= last}
+    assert listed == {f"message:m{x}" for x in in_window} | {f"status:odr:{x}" for x in in_window} | returned
 
 
 def test_a_message_is_new_by_its_local_day_when_the_clock_fell_back_across_midnight(db):

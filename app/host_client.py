@@ -75,6 +75,7 @@ class HostClient:
         self.options = options
         self.on_event = on_event
         self._held: list[tuple[str, tuple]] = []  # events that came before their receiver
+        self._items_received = ListItemsSent()
         self.in_thread = in_thread
         self._ids = itertools.count(1)
         self._waiting: dict[int, list] = {}
@@ -203,7 +204,7 @@ class HostClient:
         conn = self._conn
         while True:
             try:
-                message = receive(conn)
+                message = self._items_received.restored(receive(conn))
             except (EOFError, OSError):
                 break
             except Exception:  # a message that cannot be read (a bug): the pipe can no longer be trusted
@@ -274,6 +275,56 @@ class InParts:
             items += pickle.loads(part)
             time.sleep(0)  # the GUI thread's turn, if it waits for the GIL
         return items
+
+
+@dataclass(frozen=True)
+class ItemsAsBefore:
+    """A triage list's items as their keys in order, with only the items new or changed since the list sent
+    before them (`changed`): the worker keeps most items from one list to the next, and pickling and
+    unpickling nine thousand of them was most of the window's wait for the list after a mark."""
+
+    keys: list
+    changed: list
+
+
+class ListItemsSent:
+    """The items of the last triage list that crossed the pipe, by key, held on both sides of it: the database's
+    process sends each list against them (`shortened`), the window's reader puts it back whole (`restored`).
+    The pipe delivers every message, in order, so both hold the same items."""
+
+    EVENT = "triage_ready"
+
+    def __init__(self):
+        self.by_key: dict = {}
+
+    def shortened(self, message: tuple) -> tuple[tuple, dict | None]:
+        """The message to send, and the items to hold once it is sent (None: not a triage list)."""
+        if message[:2] != ("event", self.EVENT):
+            return message, None
+        (listing,) = message[2]
+        keys = [item.key for item in listing.items]
+        by_key = dict(zip(keys, listing.items, strict=True))
+        if len(by_key) < len(keys):  # a key twice: sent whole
+            return message, {}
+        changed = [item for item in listing.items if self.by_key.get(item.key) is not item]
+        sent = copy(listing)
+        object.__setattr__(sent, "items", ItemsAsBefore(keys, changed))  # this copy is the sender's own
+        return ("event", self.EVENT, (sent,)), by_key
+
+    def restored(self, message: tuple) -> tuple:
+        """A message as it was before `shortened` (the list is this reader's own, just unpickled)."""
+        if message[:2] != ("event", self.EVENT):
+            return message
+        (listing,) = message[2]
+        if not isinstance(listing.items, ItemsAsBefore):
+            self.by_key = {}
+            return message
+        changed = {item.key: item for item in listing.items.changed}
+        keys = listing.items.keys
+        items = [changed[key] if key in changed else self.by_key[key] for key in keys]
+        self.by_key = dict(zip(keys, items, strict=True))
+        object.__setattr__(listing, "items", items)
+        return message
 
 
 def in_parts(message: tuple) -> tuple:

@@ -4,6 +4,7 @@ process began before the window shows the saved figures before the ones it compu
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import pickle
 import threading
@@ -90,6 +91,7 @@ def test_a_long_list_crosses_the_pipe_in_parts_and_arrives_whole(listing, demo_p
     window_end, database_end = multiprocessing.Pipe(duplex=True)
     host = DatabaseHost.__new__(DatabaseHost)  # only its pipe: no database, no scheduler
     host.conn, host._send_lock, host._done = database_end, threading.Lock(), threading.Event()
+    host._items_sent = host_client.ListItemsSent()
     for message in [("event", "triage_ready", (listing,)), ("reply", 7, True, start)]:
         host.send(message)
         payload = window_end.recv_bytes()
@@ -97,11 +99,57 @@ def test_a_long_list_crosses_the_pipe_in_parts_and_arrives_whole(listing, demo_p
         carried = listing if message[0] == "event" else state
         long_lists = [value for value in vars(carried).values() if isinstance(value, list) and len(value) > 4]
         assert listing.items in long_lists or state.clocks in long_lists
-        assert [len(parts.parts) for parts in sent] == [-(-len(items) // 4) for items in long_lists]
+        # A triage list's items go as their keys and the items new since the last list: all of them, the first.
+        copies = 2 if message[0] == "event" else 1
+        assert [len(parts.parts) for parts in sent] == [-(-len(items) // 4) for items in long_lists] * copies
         window_end_again, database_end_again = multiprocessing.Pipe(duplex=True)
         database_end_again.send_bytes(payload)
-        assert host_client.receive(window_end_again) == message
+        assert host_client.ListItemsSent().restored(host_client.receive(window_end_again)) == message
     assert isinstance(listing.items, list) and isinstance(state.clocks, list)  # the sender's own, unchanged
+
+
+def _pipe_host():
+    window_end, database_end = multiprocessing.Pipe(duplex=True)
+    host = DatabaseHost.__new__(DatabaseHost)  # only its pipe: no database, no scheduler
+    host.conn, host._send_lock, host._done = database_end, threading.Lock(), threading.Event()
+    host._items_sent = host_client.ListItemsSent()
+    return host, window_end
+
+
+def test_a_list_crosses_the_pipe_as_the_items_changed_since_the_last_and_arrives_whole(listing):
+    """The worker keeps most items from one list to the next: only the items new or changed since the list
+    before cross the pipe, with the keys of the rest, and the window's reader puts each list back whole, in
+    order. A list with a key twice goes whole; a message that cannot be sent changes nothing held."""
+    items = listing.items
+    edited = dataclasses.replace(items[2], what="Edited since.")
+    added = dataclasses.replace(items[0], key="message:new")
+    lists = [
+        listing,
+        dataclasses.replace(listing, items=[added, *items[:2], edited, *items[3:]]),
+        dataclasses.replace(listing, items=[*items[4:], items[0]]),
+        dataclasses.replace(listing, items=[items[0], items[0], *items[1:]]),  # a key twice
+        dataclasses.replace(listing, items=list(items)),
+    ]
+    changed_sent = [len(items), 2, 0, None, len(items)]
+    host, window_end = _pipe_host()
+    reader = host_client.ListItemsSent()
+    for step, (sent, changed) in enumerate(zip(lists, changed_sent, strict=True)):
+        host.send(("event", "triage_ready", (sent,)))
+        if step == 2:
+            host.send(("event", "triage_ready", (lambda: None,)))  # cannot be pickled: the window is told
+        payload = window_end.recv_bytes()
+        carried = pickle.loads(payload)[2][0].items
+        if changed is None:
+            assert not isinstance(carried, host_client.ItemsAsBefore)
+        else:
+            assert len(carried.changed) == changed and len(carried.keys) == len(sent.items)
+        again_end, database_end = multiprocessing.Pipe(duplex=True)
+        database_end.send_bytes(payload)
+        assert reader.restored(host_client.receive(again_end)) == ("event", "triage_ready", (sent,)), step
+        if step == 2:
+            failed = host_client.receive(window_end)
+            assert failed[1] == "job_failed" and reader.restored(failed) == failed
+    assert lists[1].items[0].key == "message:new"  # the sender's lists are its own, unchanged
 
 
 def test_the_triage_columns_are_measured_when_the_list_is_first_seen(qtbot, listing):

@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from app import demo_state, mailsync, reply_templates, services
-from app.host_client import ListItemsSent, in_parts
+from app.host_client import SentAgainstLast, in_parts
 from app.imports import FileResult
 from app.settings import load_settings, save_setting
 from app.timeline import order_timeline
@@ -186,7 +186,7 @@ class DatabaseHost:
         self.now = options.now
         self.conn = conn
         self._send_lock = threading.Lock()
-        self._items_sent = ListItemsSent()
+        self._sent = SentAgainstLast()
         self.events = PipeEvents(self.send)
         self.passwords = options.passwords or mailsync.Passwords()
         self.scheduler = None
@@ -204,7 +204,7 @@ class DatabaseHost:
             try:
                 # Pickled whole before a byte is written: a value that cannot be sent never leaves half a
                 # message on the pipe.
-                shortened, held = self._items_sent.shortened(message)
+                shortened, held = self._sent.shortened(message)
                 payload = pickle.dumps(in_parts(shortened), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # a bug: the window is told, in place of the value
                 log.exception("could not send %s", message[:2])
@@ -214,8 +214,7 @@ class DatabaseHost:
             except (OSError, EOFError, ValueError):  # the window has gone: nobody left to tell
                 self._done.set()
                 return
-            if held is not None:
-                self._items_sent.by_key = held
+            self._sent.keep(held)
 
     def serve(self, wake: socket.socket | None = None) -> None:
         """Take requests until the window says shutdown or goes away (its end of the pipe closes), or this

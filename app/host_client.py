@@ -20,6 +20,7 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import operator
 import pickle
 import threading
 import time
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, fields, is_dataclass, replace
 from multiprocessing.connection import Connection
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -75,7 +77,7 @@ class HostClient:
         self.options = options
         self.on_event = on_event
         self._held: list[tuple[str, tuple]] = []  # events that came before their receiver
-        self._items_received = ListItemsSent()
+        self._received = SentAgainstLast()
         self.in_thread = in_thread
         self._ids = itertools.count(1)
         self._waiting: dict[int, list] = {}
@@ -204,7 +206,7 @@ class HostClient:
         conn = self._conn
         while True:
             try:
-                message = self._items_received.restored(receive(conn))
+                message = self._received.restored(receive(conn))
             except (EOFError, OSError):
                 break
             except Exception:  # a message that cannot be read (a bug): the pipe can no longer be trusted
@@ -278,52 +280,79 @@ class InParts:
 
 
 @dataclass(frozen=True)
-class ItemsAsBefore:
-    """A triage list's items as their keys in order, with only the items new or changed since the list sent
-    before them (`changed`): the worker keeps most items from one list to the next, and pickling and
-    unpickling nine thousand of them was most of the window's wait for the list after a mark."""
+class AsBefore:
+    """A long list as its entries' keys in order, with only the entries new or changed since the list of the
+    same kind sent before (`changed`)."""
 
     keys: list
     changed: list
 
 
-class ListItemsSent:
-    """The items of the last triage list that crossed the pipe, by key, held on both sides of it: the database's
-    process sends each list against them (`shortened`), the window's reader puts it back whole (`restored`).
-    The pipe delivers every message, in order, so both hold the same items."""
+def _clock_key(clock) -> tuple:
+    return (clock.kind, clock.item_id, clock.marketplace)
 
-    EVENT = "triage_ready"
+
+# Event -> the field of its value sent against the last one, an entry's key, and whether an entry is unchanged.
+# The worker keeps most triage items from one list to the next (the very objects); the clocks are counted
+# anew each time, mostly equal. Pickling, sending and unpickling nine thousand of each after every mark was
+# most of the window's wait for the list.
+SENT_AGAINST_LAST = {
+    "triage_ready": ("items", attrgetter("key"), operator.is_),
+    "state_ready": ("clocks", _clock_key, operator.eq),
+}
+
+
+class SentAgainstLast:
+    """The entries of the last triage list and the last state's clocks that crossed the pipe, by key, held on
+    both sides of it: the database's process sends each against them (`shortened`, then `keep` once sent),
+    the window's reader puts them back whole (`restored`). The pipe delivers every message, in order, so both
+    hold the same entries."""
 
     def __init__(self):
-        self.by_key: dict = {}
+        self.held: dict[str, dict] = {}
 
-    def shortened(self, message: tuple) -> tuple[tuple, dict | None]:
-        """The message to send, and the items to hold once it is sent (None: not a triage list)."""
-        if message[:2] != ("event", self.EVENT):
+    def shortened(self, message: tuple) -> tuple[tuple, tuple | None]:
+        """The message to send, and what to hold once it is sent (None: nothing changes)."""
+        kind = SENT_AGAINST_LAST.get(message[1]) if message[0] == "event" else None
+        if kind is None:
             return message, None
-        (listing,) = message[2]
-        keys = [item.key for item in listing.items]
-        by_key = dict(zip(keys, listing.items, strict=True))
+        name, key_of, unchanged = kind
+        (value,) = message[2]
+        entries = getattr(value, name)
+        keys = [key_of(entry) for entry in entries]
+        by_key = dict(zip(keys, entries, strict=True))
         if len(by_key) < len(keys):  # a key twice: sent whole
-            return message, {}
-        changed = [item for item in listing.items if self.by_key.get(item.key) is not item]
-        sent = copy(listing)
-        object.__setattr__(sent, "items", ItemsAsBefore(keys, changed))  # this copy is the sender's own
-        return ("event", self.EVENT, (sent,)), by_key
+            return message, (message[1], {})
+        before = self.held.get(message[1], {})
+        missing = object()
+        changed = [
+            entry for key, entry in zip(keys, entries, strict=True) if not unchanged(before.get(key, missing), entry)
+        ]
+        sent = copy(value)
+        object.__setattr__(sent, name, AsBefore(keys, changed))  # this copy is the sender's own
+        return ("event", message[1], (sent,)), (message[1], by_key)
+
+    def keep(self, held: tuple | None) -> None:
+        if held is not None:
+            event, by_key = held
+            self.held[event] = by_key
 
     def restored(self, message: tuple) -> tuple:
-        """A message as it was before `shortened` (the list is this reader's own, just unpickled)."""
-        if message[:2] != ("event", self.EVENT):
+        """A message as it was before `shortened` (the value is this reader's own, just unpickled)."""
+        kind = SENT_AGAINST_LAST.get(message[1]) if message[0] == "event" else None
+        if kind is None:
             return message
-        (listing,) = message[2]
-        if not isinstance(listing.items, ItemsAsBefore):
-            self.by_key = {}
+        name, key_of, _ = kind
+        (value,) = message[2]
+        entries = getattr(value, name)
+        if not isinstance(entries, AsBefore):
+            self.held[message[1]] = {}
             return message
-        changed = {item.key: item for item in listing.items.changed}
-        keys = listing.items.keys
-        items = [changed[key] if key in changed else self.by_key[key] for key in keys]
-        self.by_key = dict(zip(keys, items, strict=True))
-        object.__setattr__(listing, "items", items)
+        before = self.held.get(message[1], {})
+        changed = {key_of(entry): entry for entry in entries.changed}
+        whole = [changed[key] if key in changed else before[key] for key in entries.keys]
+        self.held[message[1]] = dict(zip(entries.keys, whole, strict=True))
+        object.__setattr__(value, name, whole)
         return message
 
 

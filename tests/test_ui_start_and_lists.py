@@ -91,7 +91,7 @@ def test_a_long_list_crosses_the_pipe_in_parts_and_arrives_whole(listing, demo_p
     window_end, database_end = multiprocessing.Pipe(duplex=True)
     host = DatabaseHost.__new__(DatabaseHost)  # only its pipe: no database, no scheduler
     host.conn, host._send_lock, host._done = database_end, threading.Lock(), threading.Event()
-    host._items_sent = host_client.ListItemsSent()
+    host._sent = host_client.SentAgainstLast()
     for message in [("event", "triage_ready", (listing,)), ("reply", 7, True, start)]:
         host.send(message)
         payload = window_end.recv_bytes()
@@ -104,7 +104,7 @@ def test_a_long_list_crosses_the_pipe_in_parts_and_arrives_whole(listing, demo_p
         assert [len(parts.parts) for parts in sent] == [-(-len(items) // 4) for items in long_lists] * copies
         window_end_again, database_end_again = multiprocessing.Pipe(duplex=True)
         database_end_again.send_bytes(payload)
-        assert host_client.ListItemsSent().restored(host_client.receive(window_end_again)) == message
+        assert host_client.SentAgainstLast().restored(host_client.receive(window_end_again)) == message
     assert isinstance(listing.items, list) and isinstance(state.clocks, list)  # the sender's own, unchanged
 
 
@@ -112,7 +112,7 @@ def _pipe_host():
     window_end, database_end = multiprocessing.Pipe(duplex=True)
     host = DatabaseHost.__new__(DatabaseHost)  # only its pipe: no database, no scheduler
     host.conn, host._send_lock, host._done = database_end, threading.Lock(), threading.Event()
-    host._items_sent = host_client.ListItemsSent()
+    host._sent = host_client.SentAgainstLast()
     return host, window_end
 
 
@@ -132,7 +132,7 @@ def test_a_list_crosses_the_pipe_as_the_items_changed_since_the_last_and_arrives
     ]
     changed_sent = [len(items), 2, 0, None, len(items)]
     host, window_end = _pipe_host()
-    reader = host_client.ListItemsSent()
+    reader = host_client.SentAgainstLast()
     for step, (sent, changed) in enumerate(zip(lists, changed_sent, strict=True)):
         host.send(("event", "triage_ready", (sent,)))
         if step == 2:
@@ -140,7 +140,7 @@ def test_a_list_crosses_the_pipe_as_the_items_changed_since_the_last_and_arrives
         payload = window_end.recv_bytes()
         carried = pickle.loads(payload)[2][0].items
         if changed is None:
-            assert not isinstance(carried, host_client.ItemsAsBefore)
+            assert not isinstance(carried, host_client.AsBefore)
         else:
             assert len(carried.changed) == changed and len(carried.keys) == len(sent.items)
         again_end, database_end = multiprocessing.Pipe(duplex=True)
@@ -150,6 +150,36 @@ def test_a_list_crosses_the_pipe_as_the_items_changed_since_the_last_and_arrives
             failed = host_client.receive(window_end)
             assert failed[1] == "job_failed" and reader.restored(failed) == failed
     assert lists[1].items[0].key == "message:new"  # the sender's lists are its own, unchanged
+
+
+def test_the_state_s_clocks_cross_the_pipe_as_those_changed_since_the_last_state(demo_path):
+    """The clocks are counted anew at every recomputation, mostly equal to the last ones: only those new or
+    changed since the last state cross the pipe, with the keys of the rest, and each state arrives whole. A
+    triage list between two states changes nothing held for the clocks."""
+    db = open_db(demo_path)
+    try:
+        states = [services.refresh(db, lambda hours=hours: SAMPLE_NOW + hours * 3600) for hours in (0, 1, 30)]
+        listing = services.load_triage(db, SAMPLE_NOW)
+    finally:
+        db.close()
+    first, second, later = states
+    assert first.clocks == second.clocks and first.clocks is not second.clocks and later.clocks != first.clocks
+    host, window_end = _pipe_host()
+    reader = host_client.SentAgainstLast()
+    previous: list = []
+    for state in states:
+        if state is second:
+            host.send(("event", "triage_ready", (listing,)))
+            assert reader.restored(host_client.receive(window_end)) == ("event", "triage_ready", (listing,))
+        host.send(("event", "state_ready", (state,)))
+        payload = window_end.recv_bytes()
+        carried = pickle.loads(payload)[2][0].clocks
+        assert len(carried.changed) == len([clock for clock in state.clocks if clock not in previous])
+        again_end, database_end = multiprocessing.Pipe(duplex=True)
+        database_end.send_bytes(payload)
+        assert reader.restored(host_client.receive(again_end)) == ("event", "state_ready", (state,))
+        previous = state.clocks
+    assert 0 < len(carried.changed) < len(later.clocks)
 
 
 def test_the_triage_columns_are_measured_when_the_list_is_first_seen(qtbot, listing):

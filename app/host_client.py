@@ -302,6 +302,10 @@ SENT_AGAINST_LAST = {
 }
 
 
+def _sent_against_last(message: tuple) -> tuple | None:
+    return SENT_AGAINST_LAST.get(message[1]) if message[0] == "event" else None
+
+
 class SentAgainstLast:
     """The entries of the last triage list and the last state's clocks that crossed the pipe, by key, held on
     both sides of it: the database's process sends each against them (`shortened`, then `keep` once sent),
@@ -313,7 +317,7 @@ class SentAgainstLast:
 
     def shortened(self, message: tuple) -> tuple[tuple, tuple | None]:
         """The message to send, and what to hold once it is sent (None: nothing changes)."""
-        kind = SENT_AGAINST_LAST.get(message[1]) if message[0] == "event" else None
+        kind = _sent_against_last(message)
         if kind is None:
             return message, None
         name, key_of, unchanged = kind
@@ -339,7 +343,7 @@ class SentAgainstLast:
 
     def restored(self, message: tuple) -> tuple:
         """A message as it was before `shortened` (the value is this reader's own, just unpickled)."""
-        kind = SENT_AGAINST_LAST.get(message[1]) if message[0] == "event" else None
+        kind = _sent_against_last(message)
         if kind is None:
             return message
         name, key_of, _ = kind

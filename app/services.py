@@ -16,9 +16,7 @@ from app import demo_state, output_files, triage, triage_report
 from app.amazon import amazon_block
 from app.clocks import (
     A_TO_Z_RESPONSE,
-    BUYER_REPLY,
     CHARGEBACK_RESPONSE,
-    CSBA_INQUIRY,
     FBA_REIMBURSEMENT_CLAIM,
     FEEDBACK_REMOVAL,
     RETURN_RESPONSE,
@@ -538,7 +536,7 @@ def resolve_item(
 
 def _clock_key(clock: Clock) -> str:
     """The key of the triage item a clock belongs to."""
-    if clock.kind in (BUYER_REPLY, CSBA_INQUIRY):
+    if clock.kind in triage.MESSAGE_CLOCKS:
         return f"message:{clock.item_id}"
     if clock.kind == RETURN_RESPONSE:
         return f"return:{clock.item_id}"
@@ -553,7 +551,7 @@ def _clock_key(clock: Clock) -> str:
 
 
 def _end_clock(db: sqlite_utils.Database, clock: Clock, when: int, settings: Settings) -> None:
-    if clock.kind in (BUYER_REPLY, CSBA_INQUIRY):
+    if clock.kind in triage.MESSAGE_CLOCKS:
         triage_store.record_reply(db, clock.item_id, when)
     elif clock.kind == RETURN_RESPONSE:
         triage_store.record_return_response(db, clock.item_id, when)

@@ -72,7 +72,17 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from app import guidelines, money, removal, reply_templates, rules
-from app.clocks import A_TO_Z_APPEAL, FBA_REIMBURSEMENT_CLAIM, FEEDBACK_REMOVAL, KIND_LABELS, SAFET_FILING, Clock
+from app.clocks import (
+    A_TO_Z_APPEAL,
+    BUYER_REPLY,
+    CSBA_INQUIRY,
+    FBA_REIMBURSEMENT_CLAIM,
+    FEEDBACK_REMOVAL,
+    KIND_LABELS,
+    RETURN_RESPONSE,
+    SAFET_FILING,
+    Clock,
+)
 from app.model import FBA, Claim, Feedback, Order, ReturnRequest
 from app.reasons import reason_in_sentence
 from app.settings import Settings
@@ -80,8 +90,8 @@ from app.summary import METRIC_NAMES, STATUS_WORDS, percent
 from app.timeutil import CLEAR_OF_MIDNIGHT_S, DAY_S, HOUR_S, day_start, local_day, on_or_after_day, to_iso
 
 FIRST_WINDOW_DAYS = 7
-MESSAGE_CLOCKS = ("buyer_reply", "csba_inquiry")
-RETURN_CLOCKS = ("return_response",)
+MESSAGE_CLOCKS = (BUYER_REPLY, CSBA_INQUIRY)
+RETURN_CLOCKS = (RETURN_RESPONSE,)
 LATE_ARRIVAL_DAYS = 30
 KEEP_REACH_DAYS = 90
 

@@ -11,6 +11,7 @@ Amazon's rules, and the only path is the buyer.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -118,6 +119,17 @@ class ClockInputs:
     fba_claims: list[money.FbaClaim] = field(default_factory=list)
     safet_returns: list[money.SafetReturn] = field(default_factory=list)
     resolved_money: set[str] = field(default_factory=set)  # money items the seller resolved (claim filed)
+
+    def names_any(self, order_ids: Iterable[str]) -> bool:
+        """Whether a record read (or an order or product looked up) is of one of `order_ids`: an order of no
+        record is never read for a clock."""
+        wanted = set(order_ids)
+        if not wanted:
+            return False
+        records = (self.unanswered, self.pending_returns, self.claims, self.negative_feedback)
+        named = {record.order_id for part in records for record in part}
+        named |= {claim.order_id for claim in self.fba_claims} | {request.order_id for request in self.safet_returns}
+        return not wanted.isdisjoint(named | self.orders.keys() | self.product_names.keys())
 
     def in_zone(self, zone: ZoneInfo) -> ClockInputs:
         """The same records with each order's purchase day counted in `zone` (a marketplace's own days)."""

@@ -11,17 +11,22 @@ any other connection (an import, the mailbox, the command line, the clock check)
 `PRAGMA data_version` on that connection. The figures are reused only when:
   - no other connection committed since they began to be computed (`data_version` unchanged since the
     one read before their first read),
-  - every table the worker's writes touched since is one the figures never read (`FIGURE_FREE_TABLES`),
+  - every table the worker's writes touched since is one the figures never read (`FIGURE_FREE_TABLES`), or
+    the order counts caught up (`COUNTED_TABLES`),
   - the settings are equal and the day (`as_of`) is the same.
 When the worker's writes touched buyer messages or replies too (a mark, its undo), the triggers on those
-tables also note the thread of each row changed, and the figures are patched rather than recomputed
-(`changed_threads`, `services.patched_figures`): the records they were computed from are kept with them,
-and only those threads are read again. Anything else recomputes them from scratch, so a write path nobody
-thought of is slow, never wrong.
+tables also note the thread of each row changed; on orders and their items (an import of a few rows, which
+runs on this connection: `SMALL_IMPORT_BYTES`), the order of each row changed and its purchase instant
+before and after. The figures are then patched rather than recomputed (`changes`,
+`services.patched_figures`): the records they were computed from are kept with them, only those threads are
+read again, and only the order counts of those purchase days, unless a record the figures were computed from
+names one of those orders. Anything else recomputes them from scratch, so a write path nobody thought of is
+slow, never wrong.
 
 The clocks and the triage list depend on the instant and are always counted again, but from what was read
 for them last (`kept_clocks`, `kept_triage`) while it holds: under the same conditions, and until the first
-instant a read could find other rows (`clocks.read_until`), with the threads written to read again.
+instant a read could find other rows (`clocks.read_until`), with the threads written to read again, and
+read anew when one of their records names an order written to.
 """
 
 from __future__ import annotations
@@ -55,15 +60,41 @@ FIGURE_FREE_TABLES = frozenset(
         "alerts",
         "metric_status",
         "status_changes",
+        "import_log",
     }
 )
 # Tables whose rows name the buyer-message thread they belong to: a write to them is noted by thread too, so the
-# figures can be patched (`changed_threads`) rather than computed again.
+# figures can be patched (`changes`) rather than computed again.
 THREAD_TABLES = frozenset({"messages", "replies"})
 # More threads than this changed at once (a bulk write): reading them all again is no faster than the rest.
 THREADS_MAX = 200
+# Orders and their items: a write to them is noted by order (and purchase instant), so the figures, the clock
+# inputs and the triage records are kept when none of their records names the orders written to. The order
+# counts are the orders' own, counted by quarter hour (`storage.order_counts`): what they say moves only with
+# an order written to, and their catching up (`catch_up`) moves orders into buckets without changing a count.
+ORDER_TABLES = frozenset({"orders", "order_items"})
+COUNTED_TABLES = frozenset({"order_counts", "order_counts_mark"})
+# More orders than this written at once: counting their days again is no faster than the rest.
+ORDERS_MAX = 2000
+# An import of files this large at most runs on the worker's connection (`app.scheduler`), its rows noted by
+# the triggers: a larger one on a connection of its own, without them, and everything is computed again.
+SMALL_IMPORT_BYTES = 1_000_000
 _TOUCHED = "figure_cache_touched"
 _THREADS = "figure_cache_threads"
+_ORDERS = "figure_cache_orders"
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the worker's writes changed since the figures were kept, beyond tables the figures never read:
+    the buyer-message threads, and the orders with the purchase instants they had before and after."""
+
+    threads: frozenset[str] = frozenset()
+    orders: frozenset[str] = frozenset()
+    purchases: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.threads or self.orders)
 
 
 @dataclass(frozen=True)
@@ -133,54 +164,58 @@ class FigureCache:
         commit by another connection while the figures are computed is seen by the next recomputation."""
         self._seen = _data_version(db) if self.owns(db) else None
         kept = self._current(db, settings, as_of)
-        return kept if kept is not None and self._touched(db) <= FIGURE_FREE_TABLES else None
+        return kept if kept is not None and self._touched(db) <= FIGURE_FREE_TABLES | COUNTED_TABLES else None
 
-    def changed_threads(self, db, settings: Settings, as_of: date) -> tuple[Figures, set[str]] | None:
-        """The figures last kept and the buyer-message threads the worker's writes changed since, when those
-        threads' messages and replies are all that changed and the figures can be patched (after `reusable`
-        found them not reusable as they are, before `keep`)."""
+    def changes(self, db, settings: Settings, as_of: date) -> tuple[Figures, Changes] | None:
+        """The figures last kept and what the worker's writes changed since, when a few buyer-message threads
+        and orders are all that changed and the figures can be patched (after `reusable` found them not
+        reusable as they are, before `keep`)."""
         kept = self._current(db, settings, as_of)
         if kept is None or kept.records is None:
             return None
-        touched = self._touched(db)
-        if not touched & THREAD_TABLES:
-            return None
-        threads = self._threads_changed(db, touched)
-        return (kept, threads) if threads is not None else None
+        changes = self._changes(db, self._touched(db))
+        return (kept, changes) if changes else None
 
-    def kept_clocks(self, db) -> tuple[KeptClockInputs, set[str]] | None:
-        """The clock inputs last kept and the buyer-message threads the worker's writes changed since, when
+    def kept_clocks(self, db) -> tuple[KeptClockInputs, Changes] | None:
+        """The clock inputs last kept and what the worker's writes changed since (threads, orders), when
         nothing else they were read from changed (after `reusable`, before `keep`); whether they can be used
         at an instant is theirs to say (`KeptClockInputs.usable_at`). The money items resolved are read
         again every time (`clocks.with_resolved_money`), so a resolution does not stop their use."""
         kept = self._clocks
         if kept is None or not self._unchanged_elsewhere(db):
             return None
-        threads = self._threads_changed(db, self._touched(db))
-        return (kept, threads) if threads is not None else None
+        changes = self._changes(db, self._touched(db))
+        return (kept, changes) if changes is not None else None
 
-    def kept_triage(self, db) -> tuple[KeptTriageRecords, set[str]] | None:
-        """The triage list's records last kept and the threads written to since, as `kept_clocks` (the
+    def kept_triage(self, db) -> tuple[KeptTriageRecords, Changes] | None:
+        """The triage list's records last kept and what was written to since, as `kept_clocks` (the
         decisions, status changes and clocks they go with are read again every time)."""
         kept = self._triage
         if kept is None or not self._unchanged_elsewhere(db):
             return None
-        threads = self._threads_changed(db, self._touched(db))
-        return (kept, threads) if threads is not None else None
+        changes = self._changes(db, self._touched(db))
+        return (kept, changes) if changes is not None else None
 
     def keep_triage(self, db, records: KeptTriageRecords | None) -> None:
         """Remember the records of the triage list just made (after `keep`, on the same connection)."""
         self._triage = records if self.owns(db) and self._seen is not None else None
 
-    def _threads_changed(self, db, touched: set[str]) -> set[str] | None:
-        """The threads the worker's writes changed, when the rest of what they touched is figure-free (None:
-        something else changed, or too many threads, or a row without a thread)."""
-        if not touched <= FIGURE_FREE_TABLES | THREAD_TABLES:
+    @staticmethod
+    def _changes(db, touched: set[str]) -> Changes | None:
+        """The threads and orders the worker's writes changed, when the rest of what they touched is
+        figure-free (None: something else changed, or too many threads or orders, or a row without its key)."""
+        if not touched <= FIGURE_FREE_TABLES | THREAD_TABLES | ORDER_TABLES | COUNTED_TABLES:
             return None
         threads = {row[0] for row in db.execute(f"SELECT DISTINCT thread_key FROM temp.{_THREADS}")}
         if None in threads or len(threads) > THREADS_MAX:
             return None
-        return threads
+        orders = {row[0] for row in db.execute(f"SELECT DISTINCT order_id FROM temp.{_ORDERS}")}
+        if None in orders or len(orders) > ORDERS_MAX:
+            return None
+        purchases = db.execute(
+            f"SELECT DISTINCT purchased_at FROM temp.{_ORDERS} WHERE purchased_at IS NOT NULL"
+        ).fetchall()
+        return Changes(frozenset(threads), frozenset(orders), frozenset(row[0] for row in purchases))
 
     def _current(self, db, settings: Settings, as_of: date) -> Figures | None:
         """The figures kept, when no other connection committed since and they are of these settings and day."""
@@ -202,6 +237,10 @@ class FigureCache:
             return False
         return self._seen == self._version
 
+    def touched(self, db) -> set[str]:
+        """The tables the worker's writes touched since the figures were last kept."""
+        return self._touched(db) if self.owns(db) else set()
+
     @staticmethod
     def _touched(db) -> set[str]:
         return {row[0] for row in db.execute(f"SELECT name FROM temp.{_TOUCHED}")}
@@ -216,10 +255,25 @@ class FigureCache:
             return
         db.conn.execute(f"DELETE FROM temp.{_TOUCHED}")
         db.conn.execute(f"DELETE FROM temp.{_THREADS}")
+        db.conn.execute(f"DELETE FROM temp.{_ORDERS}")
         db.conn.commit()  # the implicit transaction the DELETE opened, on the temporary database only
         self._figures, self._clocks, self._version = figures, clocks, self._seen
         self._remade = False
         self._triage = None  # kept again after the list (`keep_triage`)
+
+    @contextmanager
+    def unnoted(self, db) -> Iterator[None]:
+        """A write of the worker's own results, which nothing it computes reads (the figures kept for the next
+        start): the tables it touches are not noted as changed, unless something else changed them too."""
+        before = self._touched(db) if self.owns(db) else None
+        try:
+            yield
+        finally:
+            if before is not None:
+                marks = ", ".join("?" * len(before))
+                db.conn.execute(f"DELETE FROM temp.{_TOUCHED} WHERE name NOT IN ({marks})", sorted(before))
+                if db.conn.in_transaction:
+                    db.conn.commit()  # the DELETE's own transaction, on the temporary database only
 
     def forget(self) -> None:
         """Keep no figures or clock inputs (a computation failed half-way)."""
@@ -254,6 +308,7 @@ def _watch_writes(db) -> bool:
     # No key, and no conflict clause in the triggers: an outer INSERT OR REPLACE would impose its own on them.
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (name TEXT)")
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_THREADS} (thread_key TEXT)")
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_ORDERS} (order_id TEXT, purchased_at INTEGER)")
     tables = [
         row[0]
         for row in db.execute("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -266,7 +321,7 @@ def _watch_writes(db) -> bool:
                     f'CREATE TEMP TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON main."{table}" '
                     f"BEGIN INSERT INTO {_TOUCHED} SELECT '{table}' "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE name = '{table}'); "
-                    f"{_thread_notes(table, event)}END"
+                    f"{_thread_notes(table, event)}{_order_notes(table, event)}END"
                 )
             except sqlite3.DatabaseError:
                 log.warning("changes to %s cannot be watched: the figures are recomputed every time", table)
@@ -274,9 +329,23 @@ def _watch_writes(db) -> bool:
     return True
 
 
+_ROWS = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}
+
+
 def _thread_notes(table: str, event: str) -> str:
     """The trigger's statements noting the thread of each row changed (rows before and after an update)."""
     if table not in THREAD_TABLES:
         return ""
-    rows = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}[event]
-    return "".join(f"INSERT INTO {_THREADS} VALUES ({row}.thread_key); " for row in rows)
+    return "".join(f"INSERT INTO {_THREADS} VALUES ({row}.thread_key); " for row in _ROWS[event])
+
+
+def _order_notes(table: str, event: str) -> str:
+    """The trigger's statements noting the order of each row changed, with an order's purchase instant (rows
+    before and after an update: the days whose counts it leaves and joins)."""
+    if table not in ORDER_TABLES:
+        return ""
+    instant = "purchased_at" if table == "orders" else None
+    return "".join(
+        f"INSERT INTO {_ORDERS} VALUES ({row}.order_id, {f'{row}.{instant}' if instant else 'NULL'}); "
+        for row in _ROWS[event]
+    )

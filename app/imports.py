@@ -237,7 +237,7 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
         result.notes.append("The demo data was cleared before this first import of your own reports.")
     writers = [TableWriter(db, spec) for spec in kind.specs]
     counted = [writer for writer in writers if writer.spec.counted]
-    stored_before = sum(writer.count() for writer in counted)
+    marks = [writer.mark() for writer in counted]
     batches: list[list[tuple]] = [[] for _ in kind.specs]
     changed = valid = rows_seen = 0
 
@@ -280,7 +280,7 @@ def _import_rows(db, source, kind: ReportKind, encoding: str, options, progress,
     _report(source, rows_seen, progress, cancelled)
     result.marketplace = options.file_marketplace
     result.unknown_order_rows = order_rows.give_marketplace(db, options.file_marketplace)
-    result.added = sum(writer.count() for writer in counted) - stored_before
+    result.added = sum(writer.added_since(mark) for writer, mark in zip(counted, marks, strict=True))
     result.updated = changed - result.added
     result.unchanged = valid - changed
     if rows_seen == 0:

@@ -753,9 +753,9 @@ def _store(db, messages: list, replies: list, notices: list, zone: ZoneInfo, res
 def _write(db, spec, rows: list) -> int:
     """Rows added (the same Message-ID again adds nothing and changes nothing)."""
     writer = TableWriter(db, spec)
-    before = writer.count()
+    mark = writer.mark()
     writer.write(rows)
-    return writer.count() - before
+    return writer.added_since(mark)
 
 
 def _save_pointer(db, account: str, folder: str, uidvalidity: int, last_uid: int, now) -> None:

@@ -562,6 +562,32 @@ def with_lrr_series(
     return points
 
 
+def with_order_counts(series: list[dict], snapshot: SellerSnapshot, first: date, last: date) -> list[dict]:
+    """`daily_series` of `snapshot`, whose order counts changed and nothing else (no defect, no order a defect
+    is on): each day's orders in its lagging and live windows counted again, its defective orders as drawn."""
+    windows = {
+        prefix: {
+            channel: _window_sums(snapshot.order_counts[channel], first, last, lag, lag + WINDOW_DAYS - 1)
+            for channel in CHANNELS
+        }
+        for prefix, lag in (("", LAGGING_DAYS), ("live_", 0))
+    }
+    points = []
+    for index, point in enumerate(series):
+        point = dict(point)
+        for prefix, orders in windows.items():
+            total = 0
+            for channel in CHANNELS:
+                count, name = orders[channel][index], channel.lower()
+                total += count
+                point[f"{prefix}orders_{name}"] = count
+                point[f"{prefix}odr_{name}"] = rate(point[f"{prefix}defective_orders_{name}"], count)
+            point[f"{prefix}orders"] = total
+            point[f"{prefix}odr"] = rate(point[f"{prefix}defective_orders"], total)
+        points.append(point)
+    return points
+
+
 def _odr_series(snapshot: SellerSnapshot, first: date, last: date, lag: int) -> dict[str, list]:
     """Per day: orders, defective orders and components in that day's window, per channel and in all."""
     reach = lag + WINDOW_DAYS - 1

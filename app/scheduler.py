@@ -43,6 +43,7 @@ import concurrent.futures
 import contextlib
 import gc
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -60,7 +61,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app import alerts, demo_state, mailsync, services
 from app import clocks as clock_rules
 from app.clocks import KeptClockInputs
-from app.figure_cache import FigureCache, Figures
+from app.figure_cache import SMALL_IMPORT_BYTES, Changes, FigureCache, Figures
 from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
 from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
@@ -376,19 +377,25 @@ class MonitorScheduler:
             self.listener.job_failed("Listing the triage", str(listing))
         else:
             self.listener.triage_ready(listing)
+        self._save_for_next_start(state)
         return state
 
     def _refresh(self, db, at: float) -> services.MonitorState:
-        """The figures, series and clocks as of `at` (saved for the next start)."""
+        """The figures, series and clocks as of `at` (saved for the next start once the list is out too)."""
         records: list = []
         clocks: list = []
         state = self.state_at(db, at, records, clocks)
-        try:
-            services.save_last_state(db, state)
-        except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
-            log.exception("the figures could not be kept for the next start")
         self.figures.keep(db, _figures_of(state, records), clocks[0] if clocks else None)
         return state
+
+    def _save_for_next_start(self, state: services.MonitorState) -> None:
+        """Keep the figures for the next start, after the seller has them (a megabyte written on years of
+        data). Unnoted: nothing computed reads them."""
+        try:
+            with self.figures.connection() as db, self.figures.unnoted(db):
+                services.save_last_state(db, state)
+        except Exception:  # only a head start for the next launch (disk full, locked): the figures still go out
+            log.exception("the figures could not be kept for the next start")
 
     def state_at(self, db, at: float, records: list | None = None, clocks: list | None = None) -> services.MonitorState:
         """`services.refresh` at `at`, with the cards and charts of the last recomputation when nothing they
@@ -398,7 +405,7 @@ class MonitorScheduler:
         settings = services.load_settings(db)
         as_of = services.today(settings, lambda: at)
         kept = self.figures.reusable(db, settings, as_of)
-        changed = None if kept is not None else self.figures.changed_threads(db, settings, as_of)
+        changed = None if kept is not None else self.figures.changes(db, settings, as_of)
         kept_clocks = self.figures.kept_clocks(db)
         self._triage_offered = self.figures.kept_triage(db)
         self.figures.keep(db, None)  # forgotten until kept again: a failure below must not leave them
@@ -739,6 +746,24 @@ class MonitorScheduler:
             self.recompute()
         return outcome
 
+    @contextmanager
+    def _held_before(self, db) -> Iterator[Callable[[], tuple | None]]:
+        """What the database held before an import (`_data_held`), asked for after it; None when the import
+        wrote no feedback or claim, so no defect can be new. On the worker's connection it is read only then,
+        through a second connection whose read began before the import: SQLite's WAL shows it the rows as
+        they were (reading every defect before each import was a fifth of a few-row import's time)."""
+        if not self.figures.owns(db):
+            held = _data_held(db)
+            yield lambda: held
+            return
+        with self.database() as reader:
+            reader.conn.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read, and what it sees, starts
+            try:
+                yield lambda: _data_held(reader) if self.figures.touched(db) & DEFECT_TABLES else None
+            finally:
+                reader.conn.rollback()
+
     def _alert_new_defects(self, db, before: tuple[set[tuple[str, str]], str | None]) -> None:
         """After new data arrived (an import, the mailbox, the watched folder): one alert per defect dated
         after the newest day held before (`before`, from `_data_held`), one summary for the rest
@@ -771,22 +796,34 @@ class MonitorScheduler:
             self.recompute()
 
     def _run_import(self, paths: list, cancelled: Callable[[], bool], marketplace: str | None = None) -> None:
+        small = _total_size(paths) <= SMALL_IMPORT_BYTES
+        # A small import is over in a blink and its figures follow: no collection of the worker's kept records
+        # in between (a large one's rows are better collected as it goes).
+        with collected_after() if small else contextlib.nullcontext():
+            self._import(paths, cancelled, marketplace, small)
+
+    def _import(self, paths: list, cancelled: Callable[[], bool], marketplace: str | None, small: bool) -> None:
         try:
-            with self.database() as db:
-                before = _data_held(db)
-            at = self.now()
-            with self.database() as db:
-                results = import_files(
-                    db,
-                    paths,
-                    progress=self.listener.import_progress,
-                    cancelled=cancelled,
-                    now=lambda: at,
-                    marketplace=marketplace,
-                )
-            self.listener.import_finished(results)
-            with self.database() as db:
-                self._alert_new_defects(db, before)
+            # The worker's own connection for a small import: the next recomputation is told which orders and
+            # threads it wrote (`app.figure_cache`). A large one has a connection of its own: nothing noted per
+            # row, and everything is computed again (it would be anyway).
+            with self.figures.connection() if small else self.database() as db, self._held_before(db) as before:
+                at = self.now()
+                try:
+                    results = import_files(
+                        db,
+                        paths,
+                        progress=self.listener.import_progress,
+                        cancelled=cancelled,
+                        now=lambda: at,
+                        marketplace=marketplace,
+                    )
+                finally:
+                    self.figures.settle(db)
+                self.listener.import_finished(results)
+                held = before()
+                if held is not None:
+                    self._alert_new_defects(db, held)
         except Exception as error:
             log.exception("import failed")
             self.listener.job_failed("Importing", str(error))
@@ -811,6 +848,18 @@ def collected_after() -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+def _total_size(paths: list) -> float:
+    """The files' bytes together; a file that cannot be looked at counts as large (the import says why)."""
+    try:
+        return sum(Path(path).stat().st_size for path in paths)
+    except OSError:
+        return math.inf
+
+
+# The tables the defects `_data_held` holds are read from (`alerts.known_defects`).
+DEFECT_TABLES = frozenset({"feedback", "claims"})
 
 
 def _data_held(db) -> tuple[set[tuple[str, str]], str | None]:
@@ -858,24 +907,27 @@ def _figures_of(state: services.MonitorState, records: list) -> Figures:
 
 
 def _clock_inputs(db, at: float, settings: Settings, kept: tuple | None) -> KeptClockInputs | None:
-    """The clock inputs at `at`: those kept (`FigureCache.kept_clocks`) when they still hold, with the threads
-    written to since read again, or read anew; None for a seller in several marketplaces (each marketplace's
-    clocks are read in its own days: `services.open_clocks`)."""
+    """The clock inputs at `at`: those kept (`FigureCache.kept_clocks`) when they still hold and none of their
+    records names an order written to since, with the threads written to since read again, or read anew;
+    None for a seller in several marketplaces (each marketplace's clocks are read in its own days:
+    `services.open_clocks`)."""
     if not only_home_marketplace(db, settings.marketplace):
         return None
-    if kept is None or not kept[0].usable_at(at, settings):
+    if kept is None or not kept[0].usable_at(at, settings) or kept[0].inputs.names_any(kept[1].orders):
         return clock_rules.read_clock_inputs(db, at, settings)
-    inputs, threads = kept
-    if threads:
-        inputs = clock_rules.with_threads_read(db, inputs, threads, at)
+    inputs, changes = kept
+    if changes.threads:
+        inputs = clock_rules.with_threads_read(db, inputs, changes.threads, at)
     return clock_rules.with_resolved_money(db, inputs)
 
 
-def _patched(db, kept: Figures, threads: set[str]) -> Figures | None:
-    """The kept figures with the buyer-message threads the worker's writes changed counted again, or None
-    when they cannot be patched (`services.patched_figures`)."""
-    patched = services.patched_figures(db, kept.records, kept.series, threads, kept.as_of, kept.settings)
+def _patched(db, kept: Figures, changes: Changes) -> Figures | None:
+    """The kept figures with the buyer-message threads and the orders the worker's writes changed counted
+    again, or None when they cannot be patched (`services.patched_figures`)."""
+    patched = services.patched_figures(db, kept.records, kept.series, changes, kept.as_of, kept.settings)
     if patched is None:
         return None
     metrics, series, records = patched
+    if changes.orders:  # the first orders imported, or the demo seller's cleared (never both with a patch)
+        kept = replace(kept, has_orders=services.has_orders_imported(db), demo=demo_state.is_active(db))
     return replace(kept, metrics=metrics, series=series, records=records)

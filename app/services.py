@@ -27,6 +27,7 @@ from app.clocks import (
     load_clock_inputs,
 )
 from app.clocks import open_clocks as clocks_open_at
+from app.figure_cache import Changes
 from app.marketplace_filter import inputs_by_marketplace, item_marketplaces
 from app.metrics import (
     combine_series,
@@ -35,6 +36,7 @@ from app.metrics import (
     metrics_as_of,
     over_marketplaces,
     with_lrr_series,
+    with_order_counts,
 )
 from app.money import MoneySummary, month_summary
 from app.reconcile import reconcile
@@ -49,9 +51,11 @@ from app.snapshot import (
     message_from_values,
     narrowed,
     snapshot_marketplaces,
+    with_days_counted_again,
 )
 from app.timeutil import day_start, earliest_local_day, end_of_day, local_day, to_iso
 from app.triage_inputs import TriageReads, load_matrix, load_resolutions, load_triage_inputs, resolution_from_row
+from storage import queries
 from storage import triage as triage_store
 from storage.queries import Market, message_rows_of_threads, only_home_marketplace
 from storage.settings import read_setting, write_setting
@@ -300,8 +304,7 @@ def state_as_of(
     settings = settings or load_settings(db)
     if kept is None:
         metrics, series, own = _figures_and_series(db, as_of, series_days, settings, records)
-        has_orders = db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1
-        demo = demo_state.is_active(db)
+        has_orders, demo = has_orders_imported(db), demo_state.is_active(db)
     else:
         metrics, series, own = kept.metrics, kept.series, kept.series_by_marketplace
         has_orders, demo = kept.has_orders, kept.demo
@@ -319,6 +322,10 @@ def state_as_of(
         # A past day's month as it stood at that day's end; today's as of now.
         money=month_summary(db, min(at, end_of_day(as_of, settings.zone) - 1), settings),
     )
+
+
+def has_orders_imported(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone()[0] == 1
 
 
 def _figures_and_series(
@@ -359,17 +366,36 @@ def patched_figures(
     db: sqlite_utils.Database,
     kept: FigureRecords,
     series: list[dict],
-    threads: set[str],
+    changes: Changes,
     as_of: date,
     settings: Settings,
 ) -> tuple[dict, list[dict], FigureRecords] | None:
-    """The figures and series of `as_of` after writes that changed only the buyer messages and replies of
-    `threads`, from the records they were computed from (`kept`, of `as_of`) and `series`, drawn from them:
-    those threads' contacts read again and LRR counted again, the rest as it was. None when the write may
-    have changed more than that (a marketplace appeared)."""
+    """The figures and series of `as_of` after writes that changed only the buyer messages and replies of a few
+    threads and a few orders (`changes`), from the records they were computed from (`kept`, of `as_of`) and
+    `series`, drawn from them: those threads' contacts read again and LRR counted again, the orders of the
+    days those orders were and are purchased on counted again, the rest as it was. None when the write may
+    have changed more than that (a marketplace appeared, an order a claim or a feedback is on changed)."""
     if snapshot_marketplaces(db, as_of, as_of, settings) != [kept.code]:
         return None
+    if changes.orders and queries.orders_with_feedback_or_claims(db, changes.orders):
+        return None  # which defects count, on which days and in which channel, follows their orders
     snapshot = kept.snapshot
+    if changes.threads:
+        snapshot, stale, fresh = _threads_read_again(db, snapshot, changes.threads)
+        series = with_lrr_series(series, snapshot, stale, fresh, kept.first, as_of)
+    if changes.orders:  # one marketplace's records, read unfiltered (`marketplace_snapshots`): counted so again
+        snapshot = with_days_counted_again(db, snapshot, changes.purchases, market=None)
+        series = with_order_counts(series, snapshot, kept.first, as_of)
+    # A message received or an order written (or no longer there) may move the day the data is known to run to.
+    snapshot = replace(snapshot, data_through=data_through(db, snapshot.zone, snapshot.last_day))
+    metrics = with_amazons_figures(db, figures_of(db, {kept.code: snapshot}, as_of, settings), as_of, settings)
+    return metrics, series, replace(kept, snapshot=snapshot)
+
+
+def _threads_read_again(
+    db: sqlite_utils.Database, snapshot: SellerSnapshot, threads: frozenset[str]
+) -> tuple[SellerSnapshot, list, list]:
+    """`snapshot` with the contacts of `threads` read again; with the contacts taken out and those put in."""
     zone = snapshot.zone
     start = day_start(snapshot.first_day - timedelta(days=LRR_MAX_DAYS - 1), zone)
     rows = message_rows_of_threads(db, threads, start, end_of_day(snapshot.last_day, zone))
@@ -377,11 +403,7 @@ def patched_figures(
     kept_contacts, stale = [], []
     for contact in snapshot.contacts:
         (stale if contact.message.thread_key in threads else kept_contacts).append(contact)
-    # A message received (or no longer there) may move the day the messages are known to run to.
-    snapshot = replace(snapshot, contacts=kept_contacts + fresh, data_through=data_through(db, zone, snapshot.last_day))
-    metrics = with_amazons_figures(db, figures_of(db, {kept.code: snapshot}, as_of, settings), as_of, settings)
-    series = with_lrr_series(series, snapshot, stale, fresh, kept.first, as_of)
-    return metrics, series, replace(kept, snapshot=snapshot)
+    return replace(snapshot, contacts=kept_contacts + fresh), stale, fresh
 
 
 # --- Triage -----------------------------------------------------------------------------------------------------

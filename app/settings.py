@@ -86,10 +86,29 @@ def _positive_number(value: Any) -> float:
     return int(number) if number == int(number) else number
 
 
+# The longest window or time a setting can give: a year. Far beyond any of Amazon's, and a date a window
+# ahead of or behind today stays one Python can hold.
+YEAR_DAYS = 365
+
+
+def _days(value: Any) -> float:
+    number = _positive_number(value)
+    if number > YEAR_DAYS:
+        raise ValueError(f"{value} must be at most {YEAR_DAYS} days (a year)")
+    return number
+
+
+def _hours(value: Any) -> float:
+    number = _positive_number(value)
+    if number > YEAR_DAYS * 24:
+        raise ValueError(f"{value} must be at most {YEAR_DAYS * 24} hours (a year)")
+    return number
+
+
 def _hours_list(value: Any) -> list[float]:
     if not isinstance(value, list) or not value:
         raise ValueError("expected a list of hours, like [6, 2]")
-    return sorted((_positive_number(item) for item in value), reverse=True)
+    return sorted((_hours(item) for item in value), reverse=True)
 
 
 def _fraction(value: Any) -> float:
@@ -312,16 +331,16 @@ SETTINGS = {
         Setting("timezone", "UTC", "Marketplace time zone: report dates without a time are days in it", _timezone),
         Setting("marketplace", "US", "Marketplace code: decides how feedback dates like 3/4/26 are read", _marketplace),
         Setting("csba_periods", [], "Customer Service by Amazon enrollment periods (opt-in, opt-out)", _csba_periods),
-        Setting("a_to_z_response_hours", 48, "Hours to respond to an A-to-z claim", _positive_number),
+        Setting("a_to_z_response_hours", 48, "Hours to respond to an A-to-z claim", _hours),
         Setting("warning_levels", DEFAULT_WARNING_LEVELS, "Rates at which a metric turns amber", _warning_levels),
-        Setting("feedback_removal_days", 90, "Days after feedback to ask for its removal", _positive_number),
+        Setting("feedback_removal_days", 90, "Days after feedback to ask for its removal", _days),
         Setting(
             "fba_reimbursement_days",
             90,
             "Days after an FBA customer return to file its reimbursement claim (docs/money.md)",
-            _positive_number,
+            _days,
         ),
-        Setting("safet_claim_days", 30, "Days after a refunded FBM return to file its SAFE-T claim", _positive_number),
+        Setting("safet_claim_days", 30, "Days after a refunded FBM return to file its SAFE-T claim", _days),
         Setting("alert_thresholds_hours", [6, 2], "Hours before a deadline at which to alert", _hours_list),
         Setting("demo_on_empty", True, "Start with demo data while nothing has been imported", _boolean),
         Setting("triage_reminder", "Mon 09:00", "Weekly triage reminder: a day and time, or off", _weekly_time),

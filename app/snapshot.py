@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
@@ -253,6 +253,46 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
     ):
         counts[channel][day] += number
     return counts
+
+
+# More separate runs of days than this to count again: one read from the first to the last is cheaper.
+RUNS_MAX = 16
+
+
+def with_days_counted_again(
+    db: sqlite_utils.Database, snapshot: SellerSnapshot, purchases: Iterable[int], market: queries.Market | None
+) -> SellerSnapshot:
+    """`snapshot` after a write to the orders purchased at `purchases` (each one's instant before and after
+    the write, `app.figure_cache.Changes`): the orders of those local days counted again, the rest kept, and
+    the first purchase day read again. `market`: the one the snapshot was read for."""
+    zone = snapshot.zone
+    order_first = snapshot.first_day - timedelta(days=ODR_REACH)
+    days = {local_day(instant, zone) for instant in purchases}
+    days = sorted(day for day in days if order_first <= day <= snapshot.last_day)
+    runs = _runs(days)
+    if len(runs) > RUNS_MAX:
+        runs = [(runs[0][0], runs[-1][1])]
+    counts = {channel: defaultdict(int, by_day) for channel, by_day in snapshot.order_counts.items()}
+    for first, last in runs:
+        for by_day in counts.values():
+            for offset in range((last - first).days + 1):
+                by_day.pop(first + timedelta(days=offset), None)
+        for channel, by_day in _order_counts(db, zone, first, last, market).items():
+            counts[channel].update(by_day)
+    first_at = queries.first_order_at(db, market)
+    first_order_day = local_day(first_at, zone) if first_at is not None else None
+    return replace(snapshot, order_counts=counts, first_order_day=first_order_day)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def load_orders(db, zone: ZoneInfo, order_ids: list[str | None]) -> dict[str, Order]:

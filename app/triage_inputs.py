@@ -8,8 +8,10 @@ read for their channel, item value and product names; the open clocks come from 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -45,6 +47,9 @@ from app.triage import (
 from storage import queries
 from storage import triage as store
 
+if TYPE_CHECKING:
+    from app.figure_cache import Changes
+
 
 def load_triage_inputs(
     db: sqlite_utils.Database,
@@ -75,11 +80,28 @@ class KeptTriageRecords:
     today: date
     until: float
     read_at: float  # an earlier instant (the clock set back) may have fewer rows: it is read anew
+    # Every order a record read names (or names no longer: a record read again may name another), and every
+    # order, value or product looked up: the records are read by their own dates, and only these orders.
+    named: frozenset[str] = frozenset()
 
     def usable(self, at: float, settings: Settings, first_day: date, last_day: date) -> bool:
         same_days = (first_day, last_day) == (self.first_day, self.last_day)
         same_day = same_days and settings == self.settings and local_day(at, settings.zone) == self.today
         return same_day and int(self.read_at) <= int(at) and at < self.until
+
+    def names_any(self, order_ids: Iterable[str]) -> bool:
+        """Whether a record read (or an order, value or product looked up) may be of one of `order_ids`."""
+        return not self.named.isdisjoint(order_ids)
+
+
+def _named_orders(inputs: TriageInputs) -> frozenset[str]:
+    records = (inputs.feedback, inputs.claims, inputs.returns, inputs.fba_returns, inputs.order_claims)
+    named = {record.order_id for part in records for record in part}
+    named |= {contact.message.order_id for contact in inputs.contacts}
+    named |= {reply.order_id for reply in inputs.flagged_replies}
+    named |= {claim.order_id for claim in inputs.fba_claims}
+    named |= {request.order_id for request in inputs.safet_returns}
+    return frozenset(named | inputs.orders.keys() | inputs.item_values.keys() | inputs.product_names.keys())
 
 
 def _bounds(first_day: date, last_day: date, at: float, settings: Settings) -> tuple[int, int]:
@@ -137,7 +159,15 @@ def read_triage_records(
     )
     until = read_until(db, at, settings)
     return KeptTriageRecords(
-        inputs, flagged_threads, settings, first_day, last_day, local_day(at, settings.zone), until, at
+        inputs,
+        flagged_threads,
+        settings,
+        first_day,
+        last_day,
+        local_day(at, settings.zone),
+        until,
+        at,
+        _named_orders(inputs),
     )
 
 
@@ -178,7 +208,8 @@ def with_threads_read(
     )
     flagged_threads = tuple(t for _, t in kept_flagged) + tuple(flagged_threads)
     until = min(kept.until, threads_read_until(db, threads, at))
-    return replace(kept, inputs=inputs, flagged_threads=flagged_threads, until=until)
+    named = kept.named | set(order_ids)  # those the threads' records named before stay: never one too few
+    return replace(kept, inputs=inputs, flagged_threads=flagged_threads, until=until, named=named)
 
 
 def _names_again(names: dict[str, str] | None, contacts: list, changed: list) -> dict[str, str]:
@@ -192,10 +223,10 @@ def _names_again(names: dict[str, str] | None, contacts: list, changed: list) ->
 
 
 class TriageReads:
-    """The worker's triage records from one list to the next: `offered`, those kept with the threads written
-    to since (None: none to use); `kept`, after a list, the records it read or used (`app.figure_cache`)."""
+    """The worker's triage records from one list to the next: `offered`, those kept with what was written to
+    since (`app.figure_cache.Changes`; None: none to use); `kept`, after a list, the records it read or used."""
 
-    def __init__(self, offered: tuple[KeptTriageRecords, set[str]] | None):
+    def __init__(self, offered: tuple[KeptTriageRecords, Changes] | None):
         self.offered = offered
         self.kept: KeptTriageRecords | None = None
 
@@ -206,9 +237,11 @@ class TriageReads:
         records = None
         offered, self.offered = self.offered, None  # not held while records are read anew
         if offered is not None and offered[0].usable(at, settings, first_day, last_day):
-            records, threads = offered
-            if threads:
-                records = with_threads_read(db, records, threads, at)
+            records, changes = offered
+            if records.names_any(changes.orders):
+                records = None  # read anew: an order they name was written to
+            elif changes.threads:
+                records = with_threads_read(db, records, changes.threads, at)
         offered = None
         if records is None:
             records = read_triage_records(db, at, settings, first_day, last_day)

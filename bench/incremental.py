@@ -34,7 +34,7 @@ from app.alerts import RecordingSink
 from app.scheduler import MonitorScheduler
 from app.timeutil import end_of_day
 from storage import open_db
-from tests.report_files import made_up_orders
+from tests.report_files import made_up_orders, made_up_orders_held
 
 TARGET_S = 0.2
 
@@ -46,6 +46,7 @@ class Stopwatch:
         self.state_at = self.triage_at = None
         self.listing = None
         self.failures = []
+        self.imported = []
 
     def state_ready(self, state):
         self.state_at = time.perf_counter()
@@ -55,6 +56,9 @@ class Stopwatch:
 
     def job_failed(self, what, message):
         self.failures.append((what, message))
+
+    def import_finished(self, results):
+        self.imported = results
 
     def __getattr__(self, name):
         return lambda *args: None
@@ -100,9 +104,9 @@ def run(path: Path, scratch: Path, rounds: int) -> int:
             "(SELECT message_id FROM replies WHERE source = 'manual') ORDER BY received_at DESC LIMIT 50"
         )
     ]
+    imported = [made_up_orders_held(db)]  # a kept database may hold those of earlier runs
     db.close()
     results: dict[str, list[tuple[float, float]]] = {}
-    imported = [0]
 
     def full():
         worker.figures.keep(None, None)
@@ -121,9 +125,12 @@ def run(path: Path, scratch: Path, rounds: int) -> int:
         worker._run_write("category", services.set_category, (unclocked_item().key, "general_inquiry", at))
 
     def import_three():
-        imported[0] += 1
-        report = made_up_orders(3 * imported[0])
+        report = made_up_orders(3, first=imported[0])  # three orders none of the seller's records names
+        imported[0] += 3
         worker._run_import([report.write(scratch / f"orders-{imported[0]}.txt")], lambda: False)
+        added = sum(result.added for result in watch.imported)
+        if added != 3:
+            raise SystemExit(f"the report of three new orders added {added}: {watch.imported}")
 
     try:
         worker.recompute()  # the start's recomputation: the figures are kept from here

@@ -29,15 +29,18 @@ class Market(NamedTuple):
     home: str
 
 
-def order_market_sql(market: Market | None) -> tuple[str, list]:
-    """` AND …` keeping only orders of the marketplace (nothing without one)."""
+def order_market_sql(market: Market | None, indexed: bool = True) -> tuple[str, list]:
+    """` AND …` keeping only orders of the marketplace (nothing without one). `indexed`: SQLite may find them
+    by the marketplace's index; without, it looks only at the rows other conditions find (a range of rowids:
+    the index would walk every order of the marketplace)."""
     if market is None:
         return "", []
     # Spelled so SQLite can use the (marketplace, purchased_at) index: coalesce() would hide the column. The
     # importer and the migration give every order its marketplace; an order stored without one is the home's.
+    column = "marketplace" if indexed else "+marketplace"
     if market.code == market.home:
-        return " AND (marketplace = ? OR marketplace IS NULL)", [market.code]
-    return " AND marketplace = ?", [market.code]
+        return f" AND ({column} = ? OR {column} IS NULL)", [market.code]
+    return f" AND {column} = ?", [market.code]
 
 
 def effective_marketplace_sql(row: str) -> str:
@@ -83,7 +86,7 @@ def order_counts_by_day(
     """(local day, channel, countable orders) for orders purchased in [start, end)."""
     if not _whole_buckets(segments, start, end):
         return _counted_one_by_one(db, segments, start, end, market)
-    where, params = order_market_sql(market)
+    where, params = order_market_sql(market, indexed=False)
     bucket_where, bucket_params = _bucket_market_sql(market)
     # The buckets hold the orders under the mark; those written since are counted one by one beside them.
     sql = (
@@ -236,6 +239,16 @@ def unknown_orders(db: sqlite_utils.Database, order_ids: Iterable[str]) -> list[
         marks = ", ".join("?" * len(chunk))
         known.update(row[0] for row in db.execute(f"SELECT order_id FROM orders WHERE order_id IN ({marks})", chunk))
     return [order_id for order_id in ids if order_id not in known]
+
+
+def orders_with_feedback_or_claims(db: sqlite_utils.Database, order_ids: Iterable[str]) -> bool:
+    """Whether a feedback or a claim is on any of `order_ids` (each found by its key's index)."""
+    for chunk in chunks(sorted(set(order_ids))):
+        marks = ", ".join("?" * len(chunk))
+        for table in ("feedback", "claims"):
+            if db.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE order_id IN ({marks}))", chunk).fetchone()[0]:
+                return True
+    return False
 
 
 def order_marketplaces_of(db: sqlite_utils.Database, order_ids: Iterable[str]) -> dict[str, str]:

@@ -3,8 +3,8 @@
 Each batch of records goes through one `INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE` statement: a
 new natural key is inserted; an existing one is updated only if a reported column differs (and, where
 the record carries a version, it is not older than the stored one). SQLite's change counter tells how
-many rows were inserted or updated, and the table's row count before and after the import tells which
-were added, so a million-row report is counted without reading anything back row by row.
+many rows were inserted or updated, and the rows past the table's largest rowid before the import tell
+which were added, so a million-row report is counted without reading anything back row by row.
 Columns the seller sets by hand (removal status, responses, flags) are not in the record and are never
 overwritten by a re-import.
 """
@@ -46,9 +46,15 @@ class TableWriter:
         self.conn.executemany(self.sql, rows)
         return self.conn.total_changes - before
 
-    def count(self) -> int:
-        """Rows stored in the table (read before and after an import to tell added from updated)."""
-        return self.conn.execute(f"SELECT count(*) FROM [{self.spec.table}]").fetchone()[0]
+    def mark(self) -> int:
+        """The table's largest rowid, taken before an import: every row the import adds gets a larger one
+        (SQLite gives a new row the rowid after the largest, and an import deletes nothing)."""
+        return self.conn.execute(f"SELECT coalesce(max(rowid), 0) FROM [{self.spec.table}]").fetchone()[0]
+
+    def added_since(self, mark: int) -> int:
+        """Rows added since `mark` (a rowid range: no count of every row of a table of millions)."""
+        sql = f"SELECT count(*) FROM [{self.spec.table}] WHERE rowid > ?"
+        return self.conn.execute(sql, [mark]).fetchone()[0]
 
 
 def _kept_value(name: str) -> str:

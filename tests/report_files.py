@@ -200,17 +200,18 @@ ORDER_COLUMNS = [
 ]
 
 
-def made_up_orders(rows: int) -> Flat:
-    """An All Orders report of `rows` order items, each its own order, made up here (not from the samples)."""
+def made_up_orders(rows: int, first: int = 0) -> Flat:
+    """An All Orders report of `rows` order items, each its own order, made up here (not from the samples);
+    `first`: the number of the first (the orders of a report of `first` rows come before it)."""
     lines = []
-    for index in range(rows):
+    for index in range(first, first + rows):
         day, hour = divmod(index, 24)
         purchased = f"2026-09-{1 + day % 28:02d}T{hour:02d}:15:00+00:00"
         updated = f"2026-09-{1 + day % 28:02d}T{hour:02d}:45:00+00:00"
         channel = "Amazon" if index % 2 else "Merchant"
         lines.append(
             [
-                f"{111 + index % 4}-{index:07d}-{(index * 7919) % 10**7:07d}",
+                made_up_order_id(index),
                 "",
                 purchased,
                 updated,
@@ -234,3 +235,16 @@ def made_up_orders(rows: int) -> Flat:
             ]
         )
     return Flat(list(ORDER_COLUMNS), lines)
+
+
+def made_up_order_id(index: int) -> str:
+    return f"{111 + index % 4}-{index:07d}-{(index * 7919) % 10**7:07d}"
+
+
+def made_up_orders_held(db) -> int:
+    """How many of `made_up_orders`' orders, counted from the first, the database (an sqlite3 or sqlite-utils
+    connection) holds: a benchmark reusing a database starts its own past them."""
+    held = 0
+    while db.execute("SELECT 1 FROM orders WHERE order_id = ?", [made_up_order_id(held)]).fetchone() is not None:
+        held += 1
+    return held

@@ -7,6 +7,8 @@ import shutil
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from app import alerts
 from app.alerts import DEFECT, RecordingSink, import_alerts, next_alert_at
 from app.clocks import A_TO_Z_APPEAL, BUYER_REPLY, Clock
@@ -149,11 +151,25 @@ def test_history_is_one_summary_and_only_news_alerts_one_by_one():
     assert import_alerts([], "2026-11-08") == []
 
 
-def test_a_first_import_gives_one_summary_then_a_later_one_alerts_what_is_new(db_path, samples, tmp_path):
+@pytest.mark.parametrize("on_the_workers_connection", [False, True])
+def test_a_first_import_gives_one_summary_then_a_later_one_alerts_what_is_new(
+    db_path, samples, tmp_path, on_the_workers_connection
+):
+    """On the worker's own connection (a small import, as the Import dialog's on the worker thread), what the
+    database held before is read from a second connection's view of it as it was; on another, before."""
     open_db(db_path).close()
     now = FixedClock(SAMPLE_NOW)
     listener, sink = RecordingListener(), RecordingSink()
     scheduler = MonitorScheduler(db_path, listener, sink, now=now)
+    if on_the_workers_connection:
+        scheduler.figures.adopt()  # this thread is the worker
+    try:
+        _first_then_later_import(scheduler, sink, samples, tmp_path, now, db_path)
+    finally:
+        scheduler.figures.close()
+
+
+def _first_then_later_import(scheduler, sink, samples, tmp_path, now, db_path):
     scheduler._run_import([samples / name for name in SAMPLE_FILES], lambda: False)
     defects = [alert for alert in sink.delivered if alert.kind == DEFECT]
     assert len(defects) == 1, [a.title for a in defects]

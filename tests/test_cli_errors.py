@@ -247,3 +247,30 @@ def test_an_environment_error_from_anywhere_becomes_the_message(monkeypatch, tmp
     assert cli.run_command(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: The disk is full:") and err.count("\n") == 1
+
+
+# --- settings far out of any window ---------------------------------------------------------------------------
+
+YEAR_LONG = {
+    "feedback_removal_days": "365",
+    "fba_reimbursement_days": "365",
+    "safet_claim_days": "365",
+    "a_to_z_response_hours": "8760",
+}
+
+
+@pytest.mark.parametrize("key", list(YEAR_LONG))
+def test_a_window_longer_than_a_year_is_refused(seller_copy, key):
+    """A million days would put a window's end past the last date Python holds: every recomputation failed."""
+    done = run(seller_copy, "config", "set", key, "1000000")
+    assert_clear_error(done, "must be at most", "(a year)")
+
+
+def test_windows_of_a_year_still_give_every_figure_clock_and_item(seller_copy):
+    for key, most in YEAR_LONG.items():
+        assert run(seller_copy, "config", "set", key, most).returncode == 0
+    assert run(seller_copy, "config", "set", "alert_thresholds_hours", "[8760, 2]").returncode == 0
+    for command in READING.values():
+        done = run(seller_copy, *command)
+        assert (done.returncode, done.stderr) == (0, ""), command
+        assert done.stdout

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import random
 import sys
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import clocks as clock_rules
-from app import marks, services, triage, triage_inputs
+from app import marks, scheduler, services, triage, triage_inputs
 from app.alerts import RecordingSink
 from app.scheduler import MonitorScheduler
 from app.settings import save_setting
@@ -37,6 +38,8 @@ SEEDS = range(3)
 PATCH_SEEDS = range(3, 6)
 STEPS = 25
 ZONES = ("America/New_York", "Europe/London")
+# Orders a buyer message names before their order is imported.
+NOT_IMPORTED = ("114-9000000-0000001", "114-9000000-0000002")
 
 
 def _normal(value):
@@ -93,9 +96,12 @@ class Seller:
         self.patched = 0
         patched_figures = services.patched_figures
 
+        self.patched_imports = 0
+
         def counting_patches(*args):
             made = patched_figures(*args)
             self.patched += made is not None
+            self.patched_imports += made is not None and bool(args[3].orders)
             return made
 
         self.reused_clocks = 0
@@ -134,14 +140,16 @@ class Seller:
         self.imported = 0
 
     def _recent_messages(self, db) -> None:
-        """Messages of the last day, unanswered: a mark within their 24 hours changes the LRR."""
+        """Messages of the last day, unanswered: a mark within their 24 hours changes the LRR. Some name an
+        order not imported yet (`import_known_orders` imports it)."""
         orders = [row[0] for row in db.execute("SELECT order_id FROM orders ORDER BY purchased_at DESC LIMIT 50")]
         for index in range(8):
             received = int(self.clock()) - self.rng.randint(1, 30) * 3600
+            order_id = NOT_IMPORTED[index] if index < len(NOT_IMPORTED) else self.rng.choice(orders)
             db.execute(
                 "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
                 "VALUES (?, ?, ?, ?, 'buyer', 'Order delivery')",
-                [f"<recent{index}@amazon.com>", f"recent{index}", self.rng.choice(orders), received],
+                [f"<recent{index}@amazon.com>", f"recent{index}", order_id, received],
             )
 
     def close(self) -> None:
@@ -181,8 +189,8 @@ class Seller:
 
     def thread_edit(self) -> str:
         """A write to buyer messages and replies other than a mark, on the worker's connection: a message in
-        an existing thread, a reply (automatic or about another order), a reply taken away, a message moved
-        to another thread."""
+        an existing thread (about its order, or an order not imported yet), a reply (automatic or about
+        another order), a reply taken away, a message moved to another thread."""
         threads = [row[0] for row in self.read("SELECT DISTINCT thread_key FROM messages ORDER BY thread_key")]
         thread, other = self.rng.choice(threads), self.rng.choice(threads)
         when = int(self.clock()) - self.rng.randint(0, 40) * 3600
@@ -203,6 +211,11 @@ class Seller:
                     self.rng.randint(0, 1),
                     self.rng.choice([None, '[{"rule": "external_link", "phrase": "www.example.com"}]']),
                 ],
+            ),
+            "order not imported": (  # a message naming an order no report brought yet
+                "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+                "VALUES (?, ?, ?, ?, 'buyer', 'Returns')",
+                [f"<edit{when}{thread}@amazon.com>", thread, f"114-9100000-{when % 10**7:07d}", when],
             ),
             "no reply": (
                 "DELETE FROM replies WHERE rowid = (SELECT min(rowid) FROM replies WHERE thread_key = ?)",
@@ -268,20 +281,49 @@ class Seller:
         report = made_up_orders(rows + self.imported)
         if self.rng.random() < 0.5:
             report.set(self.rng.randrange(rows), "order-status", "Cancelled")
+        return self._import(report, f"{rows + self.imported} order rows")
+
+    def import_known_orders(self) -> str:
+        """An All Orders report of orders a record names (a claim, a feedback, a message, one not imported
+        before) or of none, each bought on another day, in another channel, or cancelled."""
+        named = self.read(
+            "SELECT order_id FROM claims UNION SELECT order_id FROM feedback "
+            "UNION SELECT order_id FROM messages WHERE order_id IS NOT NULL ORDER BY 1"
+        )
+        plain = self.read("SELECT order_id FROM orders WHERE order_id NOT IN (SELECT order_id FROM claims) ORDER BY 1")
+        ids = {self.rng.choice(pool)[0] for pool in (named, plain, plain) if pool} | {self.rng.choice(NOT_IMPORTED)}
+        report = made_up_orders(len(ids))
+        for row, order_id in enumerate(sorted(ids)):
+            bought = END - timedelta(days=self.rng.randint(0, 150), hours=self.rng.randint(0, 23))
+            report.set(row, "amazon-order-id", order_id)
+            report.set(row, "purchase-date", f"{bought.isoformat()}T{self.rng.randint(0, 23):02d}:15:00+00:00")
+            # Newer than any earlier import of the same order, or the row would be kept as it was.
+            report.set(row, "last-updated-date", f"2026-12-01T00:{self.imported % 60:02d}:00+00:00")
+            report.set(row, "fulfillment-channel", self.rng.choice(("Amazon", "Merchant")))
+            if self.rng.random() < 0.3:
+                report.set(row, "order-status", "Cancelled")
+        return self._import(report, f"known orders {sorted(ids)}")
+
+    def _import(self, report, what: str) -> str:
+        """As the Import dialog asks it; now and then a report taken as a large one (a connection of its own,
+        nothing noted: everything counted again)."""
         path = report.write(self.path.with_name(f"orders-{self.imported}.txt"))
         self.imported += 1
-        self.worker._run_import([path], lambda: False)
-        return f"import {rows + self.imported - 1} order rows"
+        large = self.rng.random() < 0.2
+        with patch.object(scheduler, "SMALL_IMPORT_BYTES", -1 if large else scheduler.SMALL_IMPORT_BYTES):
+            self.worker._run_import([path], lambda: False)
+        return f"import {what}{' as a large one' if large else ''}"
 
     def other_program(self) -> str:
         """The command line writes while the window runs: a feedback changes on another connection."""
         order_id, rating = self.rng.choice(self.read("SELECT order_id, rating FROM feedback ORDER BY order_id"))
+        other = 1 if rating > 2 else 5  # always another rating: a change, never the same value written again
         db = open_db(self.path)
         with write_transaction(db):
-            db.execute("UPDATE feedback SET rating = ? WHERE order_id = ?", [6 - rating, order_id])
+            db.execute("UPDATE feedback SET rating = ? WHERE order_id = ?", [other, order_id])
         db.close()
         self.recompute()
-        return f"feedback {order_id} rated {6 - rating} by another program"
+        return f"feedback {order_id} rated {other} by another program"
 
     def settings(self) -> str:
         zone = self.rng.choice(ZONES)
@@ -342,6 +384,8 @@ STEP_KINDS = (
     "complete",
     "matrix",
     "import_orders",
+    "import_orders",
+    "import_known_orders",
     "other_program",
     "settings",
     "time_passes",
@@ -370,7 +414,8 @@ def run_seed(tmp_path: Path, seed: int, steps: int = STEPS, marketplaces: int = 
                 _, every_one = from_scratch(seller.path, state.computed_at)
             assert same(expected_listing, every_one), where
         print(
-            f"seed {seed}: of {steps} steps, {seller.reused} reused the figures, {seller.patched} patched them, "
+            f"seed {seed}: of {steps} steps, {seller.reused} reused the figures, {seller.patched} patched them "
+            f"({seller.patched_imports} after an import), "
             f"{seller.reused_clocks} reused the clock inputs, {seller.reused_triage} the triage records, "
             f"{seller.reused_items} items"
         )
@@ -393,6 +438,7 @@ def test_patched_figures_equal_a_recomputation_from_scratch(tmp_path, seed):
     assert seller.reused_clocks >= 10, "the steps reused the clock inputs"
     assert seller.reused_triage >= 10, "the steps reused the triage list's records"
     assert seller.reused_items >= 50, "the lists reused the items the list before built"
+    assert seller.patched_imports >= 1, "an import of a few orders patched the figures"
 
 
 def test_the_figures_are_reused_after_triage_decisions(tmp_path):
@@ -447,6 +493,54 @@ def test_items_kept_from_the_last_list_follow_the_clock_and_the_buyers_names(tmp
         seller.close()
 
 
+def test_an_order_imported_after_a_message_named_it_is_read_for_the_list(tmp_path):
+    """A message arrives naming an order no report brought yet; then a report of that order: the records
+    that name it are read anew, and the list (its item knows the order's channel now) and the figures are
+    those of a computation from scratch. A report of three orders nobody names keeps what was read, and
+    patches the figures."""
+    seller = Seller(tmp_path / "seller.db", random.Random(11), marketplaces=1)
+    reads = []
+    read_triage_records = triage_inputs.read_triage_records
+
+    def counted(*args):
+        reads.append(args)
+        return read_triage_records(*args)
+
+    try:
+        seller.recompute()
+        order_id = "114-9200000-0000001"
+        thread, received = seller.read("SELECT thread_key, max(received_at) FROM messages")[0]
+        seller.write(
+            "edit",
+            _execute,
+            "INSERT INTO messages (message_id, thread_key, order_id, received_at, kind, topic) "
+            "VALUES ('<ahead-of-its-order@amazon.com>', ?, ?, ?, 'buyer', 'Returns')",
+            [thread, order_id, received + 60],
+        )
+        report = made_up_orders(1)
+        report.set(0, "amazon-order-id", order_id)
+        with patch.object(triage_inputs, "read_triage_records", counted):
+            seller.worker._run_import([report.write(tmp_path / "named.txt")], lambda: False)
+            assert len(reads) == 1, "the records naming the order were read anew"
+            item = next(item for item in seller.listing.items if item.order_id == order_id)
+            assert item.channel is not None, "the message's item knows its order now"
+            _assert_from_scratch(seller, "the named order")  # reads too
+            reads.clear()
+            seller.worker._run_import([made_up_orders(3, first=1000).write(tmp_path / "new.txt")], lambda: False)
+            assert not reads, "what was read is kept"
+            _assert_from_scratch(seller, "new orders")
+        assert seller.patched_imports >= 1
+    finally:
+        seller.close()
+
+
+def _assert_from_scratch(seller: Seller, step: str) -> None:
+    state, listing = seller.listener.states[-1], seller.listener.triage[-1]
+    expected_state, expected_listing = from_scratch(seller.path, state.computed_at)
+    assert same(state, expected_state), step
+    assert same(listing, expected_listing), step
+
+
 def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
     """A write to a table the triggers were not made for would go unseen: a schema change re-makes them."""
     from app.clocks import read_clock_inputs
@@ -470,7 +564,7 @@ def test_a_table_made_after_the_connection_opened_is_watched_too(tmp_path):
             assert cache.reusable(db, settings, END) is None  # the schema changed
             # Nor patched, nor the clock inputs used, in the same recomputation once the triggers are made
             # again: writes before them may have gone unseen.
-            assert cache.changed_threads(db, settings, END) is None
+            assert cache.changes(db, settings, END) is None
             assert cache.kept_clocks(db) is None
             cache.keep(db, kept)
             with write_transaction(db):

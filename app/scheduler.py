@@ -63,6 +63,9 @@ from app import clocks as clock_rules
 from app.clocks import KeptClockInputs
 from app.figure_cache import SMALL_IMPORT_BYTES, Changes, FigureCache, Figures
 from app.host import AMAZON_PULL, SECRETS_UNAVAILABLE, AmazonProgress, amazon_reports, note_amazon_secrets_saved
+from app.importers import ReportError
+from app.importers.ahead import text_bytes
+from app.importers.source import open_sources
 from app.imports import FileResult, Progress, import_files
 from app.settings import Settings, load_settings
 from app.summary import METRIC_NAMES
@@ -70,6 +73,7 @@ from app.triage import TriageList
 from app.triage_inputs import TriageReads
 from app.watch import POLL_SECONDS, FolderWatcher, WatchOutcome
 from storage import StorageError, open_db
+from storage.db import DatabaseFiles
 from storage.queries import only_home_marketplace
 
 log = logging.getLogger(__name__)
@@ -796,7 +800,7 @@ class MonitorScheduler:
             self.recompute()
 
     def _run_import(self, paths: list, cancelled: Callable[[], bool], marketplace: str | None = None) -> None:
-        small = _total_size(paths) <= SMALL_IMPORT_BYTES
+        small = _report_bytes(paths, self.db_path) <= SMALL_IMPORT_BYTES
         # A small import is over in a blink and its figures follow: no collection of the worker's kept records
         # in between (a large one's rows are better collected as it goes).
         with collected_after() if small else contextlib.nullcontext():
@@ -850,11 +854,15 @@ def collected_after() -> Iterator[None]:
         gc.collect()
 
 
-def _total_size(paths: list) -> float:
-    """The files' bytes together; a file that cannot be looked at counts as large (the import says why)."""
+def _report_bytes(paths: list, db_path: Path) -> float:
+    """The reports' bytes together as the import reads them (a gzip file's or a zip archive's members' once
+    decompressed); a file that cannot be looked at counts as large (the import says why). The monitor's own
+    database and SQLite's files beside it are never opened here: closing them would drop this process's
+    SQLite locks on them (the import refuses them by name)."""
+    own = DatabaseFiles(db_path)
     try:
-        return sum(Path(path).stat().st_size for path in paths)
-    except OSError:
+        return sum(text_bytes(source) for path in paths if not own.holds(path) for source in open_sources(path))
+    except (ReportError, OSError):
         return math.inf
 
 

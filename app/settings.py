@@ -111,6 +111,24 @@ def _hours_list(value: Any) -> list[float]:
     return sorted((_hours(item) for item in value), reverse=True)
 
 
+def _within_a_year(key: str, value: Any) -> Any:
+    """A day or hour window as read back: one stored before windows stopped at a year (through the command
+    line) is taken at a year, so that no window's end is past a date Python holds; one the check refuses
+    otherwise is the default."""
+    setting = SETTINGS[key]
+    try:
+        return setting.check(value)
+    except (TypeError, ValueError):
+        pass
+    most = YEAR_DAYS if setting.check is _days else YEAR_DAYS * 24
+    try:
+        if isinstance(value, list):
+            return setting.check([min(_positive_number(item), most) for item in value])
+        return setting.check(min(_positive_number(value), most))
+    except (TypeError, ValueError):
+        return setting.default
+
+
 def _fraction(value: Any) -> float:
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
@@ -324,6 +342,14 @@ def default_watch_folder() -> str:
 
 
 DEFAULT_WARNING_LEVELS = {"odr": 0.008, "lrr": 0.08, "nfr": 0.05, "rdr": 0.08}
+# Settings that set a window of days or hours: bounded to a year, also as they are read (`_within_a_year`).
+WINDOW_SETTINGS = (
+    "a_to_z_response_hours",
+    "feedback_removal_days",
+    "fba_reimbursement_days",
+    "safet_claim_days",
+    "alert_thresholds_hours",
+)
 
 SETTINGS = {
     setting.key: setting
@@ -525,6 +551,8 @@ def load_settings(db: sqlite_utils.Database) -> Settings:
     values = {key: stored.get(key, setting.default) for key, setting in SETTINGS.items()}
     # A marketplace stored as GB before the monitor said UK is the same home marketplace.
     values["marketplace"] = canonical(str(values["marketplace"]))
+    for key in WINDOW_SETTINGS:
+        values[key] = _within_a_year(key, values[key])
     zones = {key.removeprefix(ZONE_PREFIX): value for key, value in stored.items() if key in MARKETPLACE_ZONE_SETTINGS}
     return Settings(**values, marketplace_timezones=zones)
 

@@ -257,6 +257,7 @@ def _order_counts(db, zone: ZoneInfo, first: date, last: date, market=None) -> d
 
 # More separate runs of days than this to count again: one read from the first to the last is cheaper.
 RUNS_MAX = 16
+_DAY = timedelta(days=1)
 
 
 def with_days_counted_again(
@@ -277,8 +278,11 @@ def with_days_counted_again(
         for by_day in counts.values():
             for offset in range((last - first).days + 1):
                 by_day.pop(first + timedelta(days=offset), None)
-        for channel, by_day in _order_counts(db, zone, first, last, market).items():
-            counts[channel].update(by_day)
+        # A day's instants may run past its neighbours' midnights (a clock set back across midnight, as at St.
+        # John's until 2010): read a day more each side, within what the snapshot read, and keep the run's days.
+        read_from, read_to = max(first - _DAY, order_first), min(last + _DAY, snapshot.last_day)
+        for channel, by_day in _order_counts(db, zone, read_from, read_to, market).items():
+            counts[channel].update((day, count) for day, count in by_day.items() if first <= day <= last)
     first_at = queries.first_order_at(db, market)
     first_order_day = local_day(first_at, zone) if first_at is not None else None
     return replace(snapshot, order_counts=counts, first_order_day=first_order_day)

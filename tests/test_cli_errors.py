@@ -274,3 +274,17 @@ def test_windows_of_a_year_still_give_every_figure_clock_and_item(seller_copy):
         done = run(seller_copy, *command)
         assert (done.returncode, done.stderr) == (0, ""), command
         assert done.stdout
+
+
+def test_a_window_stored_before_windows_stopped_at_a_year_is_read_as_a_year(seller_copy):
+    """A million days set through an older version's command line: every recomputation failed on it."""
+    with sqlite3.connect(seller_copy) as conn:
+        conn.execute("UPDATE settings SET value = '1000000' WHERE key = 'feedback_removal_days'")
+        if not conn.total_changes:
+            conn.execute("INSERT INTO settings (key, value) VALUES ('feedback_removal_days', '1000000')")
+    conn.close()
+    done = run(seller_copy, "config", "get", "feedback_removal_days")
+    assert (done.returncode, done.stdout.split()[-1]) == (0, "365"), (done.stdout, done.stderr)
+    for command in READING.values():
+        done = run(seller_copy, *command)
+        assert (done.returncode, done.stderr) == (0, ""), command

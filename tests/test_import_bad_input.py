@@ -19,6 +19,7 @@ import pytest
 
 from app.importers import ACCEPTED
 from app.imports import import_files
+from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FILES
 from tests.report_files import Flat, import_log, import_one, table_state
 
@@ -358,3 +359,43 @@ def test_the_monitors_own_database_is_never_read_as_a_report(db, db_path, sample
         (result,) = import_files(db, [name])
         assert result.outcome == "refused" and "own database" in result.message
     assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 12
+
+
+def test_the_worker_weighs_and_refuses_the_monitors_own_database_without_opening_it(db_path, samples, tmp_path):
+    """The Import dialog given the database's own files: the worker sizes the reports to choose its connection,
+    and neither that nor the import opens any of them (closing one would drop the process's SQLite locks)."""
+    import os
+
+    from app.alerts import RecordingSink
+    from app.importers import source
+    from app.scheduler import MonitorScheduler
+    from tests.recording import RecordingListener
+    from tests.ui_support import SAMPLE_NOW, FixedClock
+
+    open_db(db_path).close()
+    listener = RecordingListener()
+    worker = MonitorScheduler(db_path, listener, RecordingSink(), now=FixedClock(SAMPLE_NOW))
+    worker.figures.adopt()
+    opened = []
+    os_open = os.open
+
+    def noting(path, *args, **kwargs):
+        opened.append(os.path.realpath(path))
+        return os_open(path, *args, **kwargs)
+
+    own = [str(db_path), f"{db_path}-wal", f"{db_path}-shm"]
+    try:
+        with pytest.MonkeyPatch.context() as patches:
+            patches.setattr(source.os, "open", noting)
+            worker._run_import([samples / "claims.csv", *own], lambda: False)
+    finally:
+        worker.figures.close()
+    assert not {os.path.realpath(name) for name in own} & set(opened), opened
+    assert str(samples / "claims.csv") in {str(path) for path in opened}  # sized and read as a report
+    (results,) = listener.finished
+    assert [result.outcome for result in results] == ["imported", "refused", "refused", "refused"]
+    db = open_db(db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 12
+    finally:
+        db.close()

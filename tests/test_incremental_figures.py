@@ -759,3 +759,29 @@ def test_the_clock_set_back_reads_the_records_anew(demo_path):
         assert same(listener.triage[-1], expected_listing)
     finally:
         worker.figures.close()
+
+
+def test_a_report_is_weighed_as_the_import_reads_it(tmp_path):
+    """Whether an import is small enough for the worker's connection is judged by the reports' bytes as the
+    import reads them: what a gzip file or a zip archive's members decompress to."""
+    import gzip
+    import math
+    import zipfile
+
+    from app.scheduler import _report_bytes
+
+    text = made_up_orders(2000).text().encode()
+    plain = tmp_path / "orders.txt"
+    plain.write_bytes(text)
+    packed = tmp_path / "orders.txt.gz"
+    packed.write_bytes(gzip.compress(text))
+    archive = tmp_path / "orders.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("a.txt", text)
+        zipped.writestr("b.txt", text)
+    database = tmp_path / "seller.db"
+    assert packed.stat().st_size < len(text) / 4 and archive.stat().st_size < len(text) / 2
+    assert _report_bytes([plain], database) == len(text)
+    assert _report_bytes([packed], database) == len(text)
+    assert _report_bytes([archive, plain], database) == 3 * len(text)
+    assert _report_bytes([tmp_path / "missing.txt"], database) == math.inf

@@ -284,3 +284,52 @@ def test_a_message_is_new_by_its_local_day_when_the_clock_fell_back_across_midni
     listing = services.load_triage(db, at("2010-11-13 15:00"))
     assert listing.window_start == date(2010, 11, 7)
     assert {item.key for item in listing.items} == {"message:seventh"}
+
+
+@pytest.mark.parametrize("bought", ["2010-11-06 15:15", "2010-11-07 15:15", "2010-11-08 15:15"])
+def test_a_few_orders_imported_around_a_midnight_passed_twice_count_as_from_scratch(db, db_path, tmp_path, bought):
+    """St. John's, 7 Nov 2010: orders of 6 Nov's second pass of 23:01–00:01 come after 7 Nov began. A few-row
+    import of an order bought on one of those days has its days counted again on the worker's connection
+    (`snapshot.with_days_counted_again`): the figures and the charts are those counted from scratch."""
+    from app.alerts import RecordingSink
+    from app.scheduler import MonitorScheduler
+    from storage import order_counts
+    from tests.recording import RecordingListener
+    from tests.report_files import made_up_orders
+    from tests.test_incremental_figures import from_scratch, same
+    from tests.ui_support import FixedClock
+
+    seller = Seller(db)
+    seller.setting("timezone", "America/St_Johns")
+    for day in range(1, 21):
+        seller.orders(3, f"2010-11-{day:02d} 16:00", channel="FBA")
+    for minute in (10, 30, 50):  # 23:10–23:50 NST on 6 November, after 7 November's midnight
+        seller.order(f"2010-11-07 03:{minute:02d}", channel="FBA")
+    seller.claim(seller.order("2010-10-20 16:00"), "2010-10-25")  # a defect: the rates are not all zero
+    order_counts.catch_up(db)
+    db.conn.commit()
+    listener = RecordingListener()
+    worker = MonitorScheduler(db_path, listener, RecordingSink(), now=FixedClock(at("2010-11-21 00:00")))
+    worker.figures.adopt()
+    patched = []
+    patched_figures = services.patched_figures
+
+    def counting(*args):
+        made = patched_figures(*args)
+        patched.append(made is not None)
+        return made
+
+    try:
+        worker.recompute()
+        report = made_up_orders(1)
+        report.set(0, "purchase-date", bought.replace(" ", "T") + ":00+00:00")
+        report.set(0, "last-updated-date", bought.replace(" ", "T") + ":30+00:00")
+        with pytest.MonkeyPatch.context() as patches:
+            patches.setattr(services, "patched_figures", counting)
+            worker._run_import([report.write(tmp_path / "orders.txt")], lambda: False)
+        assert patched == [True], "the figures were patched"
+        state = listener.states[-1]
+        expected, _ = from_scratch(db_path, state.computed_at)
+        assert same(state, expected)
+    finally:
+        worker.figures.close()

@@ -47,6 +47,7 @@ from app.snapshot import (
     SellerSnapshot,
     contacts_of,
     data_through,
+    feedback_counted_by_marketplace,
     load_snapshot,
     message_from_values,
     narrowed,
@@ -101,8 +102,11 @@ def marketplace_snapshots(
         # as fast), in its own zone.
         market = Market(codes[0], settings.marketplace) if only else None
         return {codes[0]: load_snapshot(db, first, last, settings.for_marketplace(codes[0]), market)}
+    counted = feedback_counted_by_marketplace(db, first, last, settings.marketplace)
     return {
-        code: load_snapshot(db, first, last, settings.for_marketplace(code), Market(code, settings.marketplace))
+        code: load_snapshot(
+            db, first, last, settings.for_marketplace(code), Market(code, settings.marketplace), counted[code]
+        )
         for code in codes
     }
 

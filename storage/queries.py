@@ -421,6 +421,19 @@ def feedback_counts_between(
     ).fetchall()
 
 
+def feedback_counts_by_marketplace(
+    db: sqlite_utils.Database, first_day: str, last_day: str, home: str
+) -> list[tuple[str, str, int, int, int]]:
+    """`feedback_counts_between` of every marketplace at once: (day, marketplace, ratings, negative, positive),
+    each row in its effective marketplace (`effective_marketplace_sql`)."""
+    return db.execute(
+        f"SELECT t.feedback_date, {effective_marketplace_sql('t')} AS market, count(*), sum(t.rating <= 2), "
+        f"sum(t.rating >= 4) FROM feedback t WHERE t.feedback_date >= ? AND t.feedback_date <= ? AND {ON_RECORD} "
+        "GROUP BY t.feedback_date, market",
+        [home, first_day, last_day],
+    ).fetchall()
+
+
 def claim_rows(db: sqlite_utils.Database, purchased_from: int, market: Market | None = None) -> list[tuple]:
     """CLAIM_FIELDS + ORDER_FIELDS of every claim on an order purchased at or after `purchased_from`, or on an
     order not imported. A claim on an older order is in no window the figures look at, however late it came."""

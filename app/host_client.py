@@ -28,7 +28,6 @@ from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, fields, is_dataclass, replace
 from multiprocessing.connection import Connection
-from operator import attrgetter
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -297,7 +296,7 @@ def _clock_key(clock) -> tuple:
 # anew each time, mostly equal. Pickling, sending and unpickling nine thousand of each after every mark was
 # most of the window's wait for the list.
 SENT_AGAINST_LAST = {
-    "triage_ready": ("items", attrgetter("key"), operator.is_),
+    "triage_ready": ("items", operator.attrgetter("key"), operator.is_),
     "state_ready": ("clocks", _clock_key, operator.eq),
 }
 

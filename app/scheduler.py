@@ -936,6 +936,6 @@ def _patched(db, kept: Figures, changes: Changes) -> Figures | None:
     if patched is None:
         return None
     metrics, series, records = patched
-    if changes.orders:  # the first orders imported, or the demo seller's cleared (never both with a patch)
-        kept = replace(kept, has_orders=services.has_orders_imported(db), demo=demo_state.is_active(db))
+    if changes.orders:  # the first orders imported (the demo flag is a setting: a write to it is never patched)
+        kept = replace(kept, has_orders=services.has_orders_imported(db))
     return replace(kept, metrics=metrics, series=series, records=records)

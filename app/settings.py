@@ -91,18 +91,22 @@ def _positive_number(value: Any) -> float:
 YEAR_DAYS = 365
 
 
-def _days(value: Any) -> float:
-    number = _positive_number(value)
-    if number > YEAR_DAYS:
-        raise ValueError(f"{value} must be at most {YEAR_DAYS} days (a year)")
-    return number
+@dataclass(frozen=True)
+class _UpToAYear:
+    """A positive number of days or hours, at most a year's (`most`)."""
+
+    most: int
+    unit: str
+
+    def __call__(self, value: Any) -> float:
+        number = _positive_number(value)
+        if number > self.most:
+            raise ValueError(f"{value} must be at most {self.most} {self.unit} (a year)")
+        return number
 
 
-def _hours(value: Any) -> float:
-    number = _positive_number(value)
-    if number > YEAR_DAYS * 24:
-        raise ValueError(f"{value} must be at most {YEAR_DAYS * 24} hours (a year)")
-    return number
+_days = _UpToAYear(YEAR_DAYS, "days")
+_hours = _UpToAYear(YEAR_DAYS * 24, "hours")
 
 
 def _hours_list(value: Any) -> list[float]:
@@ -120,7 +124,7 @@ def _within_a_year(key: str, value: Any) -> Any:
         return setting.check(value)
     except (TypeError, ValueError):
         pass
-    most = YEAR_DAYS if setting.check is _days else YEAR_DAYS * 24
+    most = (_days if setting.check is _days else _hours).most
     try:
         if isinstance(value, list):
             return setting.check([min(_positive_number(item), most) for item in value])

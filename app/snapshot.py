@@ -299,7 +299,7 @@ def with_days_counted_again(
     for first, last in runs:
         for by_day in counts.values():
             for offset in range((last - first).days + 1):
-                by_day.pop(first + timedelta(days=offset), None)
+                by_day.pop(first + offset * _DAY, None)
         # A day's instants may run past its neighbours' midnights (a clock set back across midnight, as at St.
         # John's until 2010): read a day more each side, within what the snapshot read, and keep the run's days.
         read_from, read_to = max(first - _DAY, order_first), min(last + _DAY, snapshot.last_day)
@@ -314,7 +314,7 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     """Sorted days as (first, last) runs of consecutive days."""
     runs: list[tuple[date, date]] = []
     for day in days:
-        if runs and day == runs[-1][1] + timedelta(days=1):
+        if runs and day == runs[-1][1] + _DAY:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
